@@ -1,0 +1,143 @@
+// Bearer tokens: `bxa_<id>_<secret>`. Only a SHA-256 of the secret is stored (the secret is 256 random bits,
+// so a slow hash adds nothing); the lookup is by id and the comparison is constant-time.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { SCOPES, type Scope } from '../../config/schema.js';
+import type { Store } from '../store/store.js';
+import type { TokenRecord } from '../store/tokens.js';
+
+const TOKEN_RE = /^bxa_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
+
+export interface Principal {
+  tokenId: string;
+  name: string;
+  scopes: readonly Scope[];
+}
+
+export type AuthFailure = 'missing' | 'malformed' | 'unknown' | 'revoked' | 'expired';
+
+export class TokenError extends Error {
+  override name = 'TokenError';
+}
+
+export interface TokenSummary {
+  id: string;
+  name: string;
+  scopes: Scope[];
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
+
+export function hasScope(principal: Principal, needed: Scope): boolean {
+  return principal.scopes.includes('admin') || principal.scopes.includes(needed);
+}
+
+export function parseScopes(list: string): Scope[] {
+  const scopes = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (scopes.length === 0) throw new TokenError(`give at least one scope (${SCOPES.join(', ')})`);
+  for (const s of scopes) {
+    if (!(SCOPES as readonly string[]).includes(s))
+      throw new TokenError(`unknown scope "${s}" (known: ${SCOPES.join(', ')})`);
+  }
+  return [...new Set(scopes)] as Scope[];
+}
+
+const hashSecret = (secret: string): Buffer => createHash('sha256').update(secret).digest();
+
+/** last_used_at is written at most this often per token, so authentication stays read-only. */
+const TOUCH_EVERY_MS = 60_000;
+
+export class TokenService {
+  private readonly touchedAt = new Map<string, number>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Creates a token; the returned `token` is the only time the secret exists outside the caller. */
+  create(opts: { name: string; scopes: Scope[]; expiresInDays?: number; actor: string }): {
+    token: string;
+    summary: TokenSummary;
+  } {
+    if (!/^[\w.@-]{1,64}$/.test(opts.name)) {
+      throw new TokenError('token name: use 1-64 letters, digits, "_", "-", "." or "@"');
+    }
+    if (this.store.tokens.findActiveByName(opts.name))
+      throw new TokenError(`an active token named "${opts.name}" exists; revoke it first`);
+    const id = randomBytes(8).toString('hex').slice(0, 12);
+    const secret = randomBytes(32).toString('base64url');
+    const expiresAt =
+      opts.expiresInDays === undefined
+        ? null
+        : new Date(this.now().getTime() + opts.expiresInDays * 86_400_000).toISOString();
+    this.store.transaction(() => {
+      this.store.tokens.insert({
+        id,
+        name: opts.name,
+        secretHash: hashSecret(secret),
+        scopes: opts.scopes,
+        expiresAt,
+      });
+      this.store.audit.append({
+        actor: opts.actor,
+        action: 'token.create',
+        target: id,
+        detail: { name: opts.name, scopes: opts.scopes, expiresAt },
+      });
+    });
+    return { token: `bxa_${id}_${secret}`, summary: summarize(this.store.tokens.get(id) as TokenRecord) };
+  }
+
+  list(): TokenSummary[] {
+    return this.store.tokens.list().map(summarize);
+  }
+
+  revoke(idOrName: string, actor: string): boolean {
+    return this.store.transaction(() => {
+      const ok = this.store.tokens.revoke(idOrName);
+      if (ok) this.store.audit.append({ actor, action: 'token.revoke', target: idOrName });
+      return ok;
+    });
+  }
+
+  /** Whether `token` is a valid, active token (used to re-announce the bootstrap token). */
+  isActive(token: string): boolean {
+    return typeof this.authenticate(token) !== 'string';
+  }
+
+  authenticate(token: string | undefined): Principal | AuthFailure {
+    if (!token) return 'missing';
+    const m = TOKEN_RE.exec(token);
+    if (!m) return 'malformed';
+    const record = this.store.tokens.get(m[1] as string);
+    // Hash even when the id is unknown so a miss costs the same as a wrong secret.
+    const presented = hashSecret(m[2] as string);
+    const expected = record?.secretHash ?? Buffer.alloc(presented.length);
+    if (!timingSafeEqual(presented, expected) || !record) return 'unknown';
+    if (record.revokedAt) return 'revoked';
+    if (record.expiresAt && Date.parse(record.expiresAt) <= this.now().getTime()) return 'expired';
+    const now = this.now().getTime();
+    if (now - (this.touchedAt.get(record.id) ?? 0) >= TOUCH_EVERY_MS) {
+      this.touchedAt.set(record.id, now);
+      this.store.tokens.touch(record.id);
+    }
+    return { tokenId: record.id, name: record.name, scopes: record.scopes };
+  }
+}
+
+function summarize(r: TokenRecord): TokenSummary {
+  return {
+    id: r.id,
+    name: r.name,
+    scopes: r.scopes,
+    createdAt: r.createdAt,
+    expiresAt: r.expiresAt,
+    revokedAt: r.revokedAt,
+    lastUsedAt: r.lastUsedAt,
+  };
+}

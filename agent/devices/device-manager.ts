@@ -1,0 +1,61 @@
+// Owns every configured device: builds its driver, supervises it, reports state changes as events.
+import type { Logger } from 'pino';
+import type { DeviceConfig } from '../../config/schema.js';
+import { isSimulator, type SimulatorFault } from '../../drivers/simulated-device.js';
+import type { DriverFactory } from './driver-factory.js';
+import { SupervisedDevice, type DeviceStatus, type SupervisionPolicy } from './supervised-device.js';
+import type { DeviceState } from './state.js';
+
+export type DeviceChangeListener = (status: DeviceStatus, previous: DeviceState) => void;
+
+export class DeviceManager {
+  private readonly devices = new Map<string, SupervisedDevice>();
+
+  constructor(
+    private readonly configs: readonly DeviceConfig[],
+    private readonly policy: SupervisionPolicy,
+    private readonly createDriver: DriverFactory,
+    private readonly log: Logger,
+    private readonly onChange: DeviceChangeListener,
+  ) {}
+
+  start(): void {
+    for (const config of this.configs) {
+      const device = new SupervisedDevice(
+        config,
+        this.createDriver(config),
+        this.policy,
+        this.log,
+        (status, previous) => {
+          this.log.info(
+            { device: status.id, state: status.state, previous, reason: status.reason },
+            'device state',
+          );
+          this.onChange(status, previous);
+        },
+      );
+      this.devices.set(config.id, device);
+      device.start();
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.devices.values()].map((d) => d.stop()));
+  }
+
+  list(): DeviceStatus[] {
+    return [...this.devices.values()].map((d) => d.status());
+  }
+
+  get(id: string): SupervisedDevice | undefined {
+    return this.devices.get(id);
+  }
+
+  /** Injects a simulator fault; returns false when the device is not simulated. */
+  simulateFault(id: string, fault: SimulatorFault): boolean {
+    const driver = this.devices.get(id)?.driver;
+    if (!driver || !isSimulator(driver)) return false;
+    driver.setFault(fault);
+    return true;
+  }
+}

@@ -1,0 +1,46 @@
+// Every event (device state, job progress, audit) is first written to the outbox table, then handed to
+// live listeners (SSE now, the fleet link later). A reader that fell behind replays from the table.
+import { randomUUID } from 'node:crypto';
+import type { Store } from '../store/store.js';
+import type { StoredEvent } from '../store/outbox.js';
+
+export type AgentEvent = StoredEvent;
+export type EventListener = (event: AgentEvent) => void;
+
+export class EventLog {
+  private readonly listeners = new Set<EventListener>();
+  private appendsSinceTrim = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly maxEvents: number,
+  ) {}
+
+  /** Records an event durably and notifies listeners. Call inside `store.transaction` to tie it to a state change. */
+  publish(type: string, payload: Record<string, unknown>): AgentEvent {
+    const event = { id: randomUUID(), type, payload, createdAt: new Date().toISOString() };
+    const seq = this.store.outbox.append(event);
+    const stored: AgentEvent = { ...event, seq };
+    // Trimming on every append would cost a DELETE each time; every 1000th is plenty.
+    if (++this.appendsSinceTrim >= 1000) {
+      this.appendsSinceTrim = 0;
+      this.store.outbox.trim(this.maxEvents);
+    }
+    for (const listener of this.listeners) listener(stored);
+    return stored;
+  }
+
+  subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Events after `seq`, oldest first, at most `limit`. */
+  replay(afterSeq: number, limit = 1000): AgentEvent[] {
+    return this.store.outbox.after(afterSeq, limit);
+  }
+
+  lastSeq(): number {
+    return this.store.outbox.lastSeq();
+  }
+}

@@ -1,0 +1,96 @@
+// GET /v1/events: Server-Sent Events from the event log. A client that reconnects with Last-Event-ID gets
+// what it missed from the store, then live events; a client too slow to keep up is disconnected (it resumes
+// with Last-Event-ID) rather than buffered without bound.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AgentEvent, EventLog } from '../events/event-log.js';
+
+const HEARTBEAT_MS = 15_000;
+const MAX_BUFFERED_BYTES = 1_048_576;
+const REPLAY_PAGE = 500;
+
+export function formatEvent(e: AgentEvent): string {
+  const data = JSON.stringify({
+    id: e.id,
+    seq: e.seq,
+    type: e.type,
+    at: e.createdAt,
+    ...(e.payload as object),
+  });
+  return `id: ${e.seq}\nevent: ${e.type}\ndata: ${data}\n\n`;
+}
+
+function lastEventId(request: FastifyRequest): number {
+  const raw = request.headers['last-event-id'] ?? (request.query as Record<string, unknown>).lastEventId;
+  const n = Number(raw);
+  return typeof raw === 'string' && Number.isInteger(n) && n >= 0 ? n : -1;
+}
+
+/** The open event streams, so a shutdown can end them instead of waiting on them. */
+export class EventStreams {
+  private readonly open = new Set<FastifyReply['raw']>();
+
+  constructor(private readonly events: EventLog) {}
+
+  handle(request: FastifyRequest, reply: FastifyReply): void {
+    this.open.add(reply.raw);
+    reply.raw.on('close', () => this.open.delete(reply.raw));
+    streamEvents(request, reply, this.events);
+  }
+
+  closeAll(): void {
+    for (const res of this.open) res.end();
+  }
+}
+
+function streamEvents(request: FastifyRequest, reply: FastifyReply, events: EventLog): void {
+  const res = reply.raw;
+  reply.hijack();
+  res.writeHead(200, {
+    ...(reply.getHeaders() as Record<string, string>),
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-store',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+
+  let sent = -1;
+  let replaying = true;
+  const pending: AgentEvent[] = [];
+  const write = (e: AgentEvent): void => {
+    if (e.seq <= sent) return;
+    sent = e.seq;
+    res.write(formatEvent(e));
+    if (res.writableLength > MAX_BUFFERED_BYTES) {
+      request.log.warn({ writable: res.writableLength }, 'SSE client too slow; disconnecting it');
+      res.destroy();
+    }
+  };
+  // Subscribe before replaying so nothing published during the replay is lost.
+  const unsubscribe = events.subscribe((e) => (replaying ? pending.push(e) : write(e)));
+
+  const from = lastEventId(request);
+  if (from >= 0) {
+    sent = from;
+    for (
+      let page = events.replay(from, REPLAY_PAGE);
+      page.length > 0;
+      page = events.replay(sent, REPLAY_PAGE)
+    ) {
+      page.forEach(write);
+      if (res.destroyed) break;
+    }
+  } else {
+    sent = events.lastSeq();
+    res.write('retry: 2000\n\n');
+  }
+  replaying = false;
+  pending.forEach(write);
+  pending.length = 0;
+
+  const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+  heartbeat.unref();
+  res.on('close', () => {
+    clearInterval(heartbeat);
+    unsubscribe();
+  });
+}

@@ -1,0 +1,88 @@
+// Checks that run on every request before its body is read: Host (DNS-rebinding defence), Origin (CORS and
+// Private Network Access preflights) and the bearer token.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Principal, TokenService } from '../auth/token-service.js';
+import { Problem } from '../operations/problems.js';
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** The hostname part of a Host header, or null when it is not a loopback name. */
+export function isLoopbackHost(host: string | undefined): boolean {
+  if (!host) return false;
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(host.trim().toLowerCase());
+  return m !== null && LOOPBACK_HOSTS.has(m[1] as string);
+}
+
+export function checkHost(request: FastifyRequest): void {
+  if (!isLoopbackHost(request.headers.host)) {
+    throw new Problem('misdirected-request', 'this API answers only to 127.0.0.1, localhost or [::1]');
+  }
+}
+
+const ALLOWED_HEADERS = 'Authorization, Content-Type, Idempotency-Key, Last-Event-ID';
+const EXPOSED_HEADERS = 'Idempotent-Replayed, Location';
+
+/**
+ * Browser callers must come from an allowed origin. Returns true when the request was a preflight and has
+ * been answered.
+ */
+export function applyCors(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  allowedOrigins: readonly string[],
+): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return false;
+  if (!allowedOrigins.includes(origin)) {
+    throw new Problem('origin-not-allowed', `origin ${origin} is not in http.allowedOrigins`);
+  }
+  reply.header('Access-Control-Allow-Origin', origin);
+  reply.header('Vary', 'Origin');
+  const isPreflight =
+    request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined;
+  if (!isPreflight) {
+    reply.header('Access-Control-Expose-Headers', EXPOSED_HEADERS);
+    return false;
+  }
+  reply.header('Access-Control-Allow-Methods', 'GET, POST, PUT, PATCH, DELETE');
+  reply.header('Access-Control-Allow-Headers', ALLOWED_HEADERS);
+  reply.header('Access-Control-Max-Age', '600');
+  // Chrome's Private/Local Network Access: a public page may reach loopback only with this opt-in.
+  if (request.headers['access-control-request-private-network'] === 'true') {
+    reply.header('Access-Control-Allow-Private-Network', 'true');
+  }
+  void reply.code(204).send();
+  return true;
+}
+
+const AUTH_DETAIL = {
+  missing: 'send Authorization: Bearer <token>',
+  malformed: 'the bearer token is not a boxagent token',
+  unknown: 'the bearer token is not known',
+  revoked: 'the bearer token was revoked',
+  expired: 'the bearer token has expired',
+} as const;
+
+/**
+ * The caller's principal. The token comes from `Authorization: Bearer`, or — only where `allowQueryToken`
+ * (EventSource and <img> cannot send headers) — from `?access_token=`.
+ */
+export function authenticate(
+  request: FastifyRequest,
+  tokens: TokenService,
+  allowQueryToken: boolean,
+): Principal {
+  const header = request.headers.authorization;
+  let token: string | undefined;
+  if (header !== undefined) {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!m) throw new Problem('unauthorized', 'use the Bearer scheme');
+    token = m[1];
+  } else if (allowQueryToken) {
+    const q = (request.query as Record<string, unknown> | undefined)?.access_token;
+    token = typeof q === 'string' ? q : undefined;
+  }
+  const result = tokens.authenticate(token);
+  if (typeof result === 'string') throw new Problem('unauthorized', AUTH_DETAIL[result]);
+  return result;
+}

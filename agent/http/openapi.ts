@@ -1,0 +1,140 @@
+// The OpenAPI 3.1 document, generated from the operations catalog (plus the few HTTP-only endpoints).
+import type { TSchema } from '@sinclair/typebox';
+import type { AnyOperation } from '../operations/operation.js';
+import { PROBLEM_BASE, PROBLEMS } from '../operations/problems.js';
+
+const URL_INPUT_METHODS = new Set(['GET', 'DELETE']);
+
+/** `/v1/devices/:id` → `/v1/devices/{id}` and the parameter names. */
+function pathTemplate(path: string): { template: string; params: string[] } {
+  const params: string[] = [];
+  const template = path.replace(/:([A-Za-z_]\w*)/g, (_m, name: string) => {
+    params.push(name);
+    return `{${name}}`;
+  });
+  return { template, params };
+}
+
+/** Strips TypeBox's symbol-keyed metadata: the document must be plain JSON Schema. */
+function plain(schema: TSchema): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(schema)) as Record<string, unknown>;
+}
+
+function operationObject(op: AnyOperation): Record<string, unknown> {
+  const { params } = pathTemplate(op.http?.path ?? '');
+  const input = plain(op.input);
+  const props = (input.properties ?? {}) as Record<string, Record<string, unknown>>;
+  const required = new Set((input.required ?? []) as string[]);
+  const parameters: Record<string, unknown>[] = params.map((name) => ({
+    name,
+    in: 'path',
+    required: true,
+    schema: props[name] ?? { type: 'string' },
+  }));
+  const rest = Object.keys(props).filter((k) => !params.includes(k));
+  const doc: Record<string, unknown> = {
+    operationId: op.name,
+    summary: op.summary,
+    security: [{ bearer: [op.scope] }],
+    'x-required-scope': op.scope,
+  };
+  if (URL_INPUT_METHODS.has(op.http?.method ?? 'GET')) {
+    for (const name of rest)
+      parameters.push({ name, in: 'query', required: required.has(name), schema: props[name] });
+  } else if (rest.length > 0) {
+    const bodyProps = Object.fromEntries(rest.map((k) => [k, props[k]]));
+    const bodyRequired = rest.filter((k) => required.has(k));
+    doc.requestBody = {
+      required: bodyRequired.length > 0,
+      content: {
+        'application/json': {
+          schema: {
+            type: 'object',
+            properties: bodyProps,
+            required: bodyRequired,
+            additionalProperties: false,
+          },
+        },
+      },
+    };
+  }
+  if (op.idempotent) {
+    parameters.push({
+      name: 'Idempotency-Key',
+      in: 'header',
+      required: false,
+      description: 'A retry with the same key and body returns the first result; another body gives 409.',
+      schema: { type: 'string', maxLength: 255 },
+    });
+  }
+  if (parameters.length > 0) doc.parameters = parameters;
+  doc.responses = {
+    [String(op.http?.status ?? 200)]: {
+      description: 'Success',
+      content: { 'application/json': { schema: plain(op.output) } },
+    },
+    default: { $ref: '#/components/responses/Problem' },
+  };
+  return doc;
+}
+
+export function buildOpenApi(catalog: readonly AnyOperation[], version: string): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const op of catalog) {
+    if (!op.http) continue;
+    const { template } = pathTemplate(op.http.path);
+    paths[template] ??= {};
+    paths[template][op.http.method.toLowerCase()] = operationObject(op);
+  }
+  paths['/v1/events'] = {
+    get: {
+      operationId: 'events.stream',
+      summary:
+        'Server-Sent Events: device state changes, job progress. Resume with Last-Event-ID. The token may be given as ?access_token= because EventSource cannot send headers.',
+      security: [{ bearer: ['read'] }],
+      responses: {
+        '200': { description: 'text/event-stream' },
+        default: { $ref: '#/components/responses/Problem' },
+      },
+    },
+  };
+  paths['/metrics'] = {
+    get: {
+      operationId: 'metrics',
+      summary: 'Prometheus text exposition.',
+      security: [{ bearer: ['read'] }],
+      responses: { '200': { description: 'text/plain; version=0.0.4' } },
+    },
+  };
+  return {
+    openapi: '3.1.0',
+    info: { title: 'boxagent local API', version },
+    servers: [{ url: 'http://127.0.0.1:8620' }],
+    paths,
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'boxagent token create' } },
+      responses: {
+        Problem: {
+          description: `RFC 9457 problem. Types: ${Object.keys(PROBLEMS)
+            .map((c) => PROBLEM_BASE + c)
+            .join(', ')}`,
+          content: {
+            'application/problem+json': {
+              schema: {
+                type: 'object',
+                required: ['type', 'title', 'status'],
+                properties: {
+                  type: { type: 'string' },
+                  title: { type: 'string' },
+                  status: { type: 'integer' },
+                  detail: { type: 'string' },
+                  field: { type: 'string', description: 'JSON pointer to the failing input field' },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Problem } from '../operations/problems.js';
+
+/** Sends a problem+json reply; client errors are logged once at warn, without headers or body. */
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: Problem): FastifyReply {
+  const doc = problem.toJSON();
+  const logLine = {
+    method: request.method,
+    url: redactUrl(request.url),
+    status: doc.status,
+    type: doc.type,
+    detail: doc.detail,
+  };
+  if (doc.status >= 500) request.log.error(logLine, 'request failed');
+  else request.log.warn(logLine, 'request rejected');
+  if (problem.code === 'unauthorized') void reply.header('WWW-Authenticate', 'Bearer realm="boxagent"');
+  return reply.code(doc.status).type('application/problem+json').send(doc);
+}
+
+/** Query-string tokens (allowed for EventSource) must never reach the log. */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&]access_token=)[^&]*/g, '$1[redacted]');
+}
+
+/** Maps framework errors (body parsing, limits) to problems; anything unknown is an internal error. */
+export function problemFromError(err: unknown): Problem {
+  if (err instanceof Problem) return err;
+  const e = err as { code?: string; statusCode?: number; message?: string };
+  switch (e.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new Problem('payload-too-large', e.message);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new Problem('unsupported-media-type', 'send JSON with Content-Type: application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new Problem('malformed-json', 'the body is empty but Content-Type says JSON');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new Problem('invalid-request', 'Content-Length does not match the body');
+  }
+  if (e.statusCode === 400 && err instanceof SyntaxError) return new Problem('malformed-json', e.message);
+  if (e.statusCode === 400) return new Problem('invalid-request', e.message);
+  return new Problem('internal', 'the agent failed to handle this request; see its log');
+}

@@ -1,0 +1,155 @@
+// The local HTTP API for the counter software: routes generated from the operations catalog, plus events,
+// metrics and the OpenAPI document. Every request passes the Host, Origin and token guards before its
+// body is read; every error leaves as application/problem+json.
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import type { Scope } from '../../config/schema.js';
+import type { Principal } from '../auth/token-service.js';
+import { hasScope } from '../auth/token-service.js';
+import type { Metrics } from '../metrics.js';
+import { CATALOG } from '../operations/catalog.js';
+import { Dispatcher } from '../operations/dispatch.js';
+import type { AnyOperation } from '../operations/operation.js';
+import { Problem } from '../operations/problems.js';
+import type { Services } from '../services.js';
+import { EventStreams } from './event-stream.js';
+import { applyCors, authenticate, checkHost } from './guards.js';
+import { buildOpenApi } from './openapi.js';
+import { problemFromError, redactUrl, sendProblem } from './problem-reply.js';
+
+interface RouteConfig {
+  /** Scope the route needs; absent for public routes (the OpenAPI document). */
+  scope?: Scope;
+  /** Whether `?access_token=` is accepted (EventSource cannot send headers). */
+  queryToken?: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+export interface HttpServer {
+  app: FastifyInstance;
+  /** Ends open event streams; call before `app.close()`. */
+  closeStreams(): void;
+}
+
+export function buildHttpServer(services: Services, metrics: Metrics): HttpServer {
+  // Typed as fastify's logger so the instance keeps fastify's default type parameters.
+  const httpLog: FastifyBaseLogger = services.log.child({ component: 'http' });
+  const app = Fastify({
+    loggerInstance: httpLog,
+    // Requests are logged once, by the onResponse hook below (debug) or as a rejected problem (warn).
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: services.config.http.bodyLimitBytes,
+    // Keep-alive connections must not hold a shutdown for long.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  });
+  const dispatcher = new Dispatcher();
+  const streams = new EventStreams(services.events);
+
+  app.decorateRequest('principal', undefined);
+
+  app.addHook('onRequest', async (request, reply) => {
+    checkHost(request);
+    if (applyCors(request, reply, services.config.http.allowedOrigins)) return reply;
+    const config = request.routeOptions.config as RouteConfig;
+    if (config.scope === undefined) return;
+    request.principal = authenticate(request, services.tokens, config.queryToken === true);
+    if (!hasScope(request.principal, config.scope)) {
+      throw new Problem('forbidden', `this needs scope "${config.scope}"`, undefined, {
+        requiredScope: config.scope,
+      });
+    }
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    request.log.debug(
+      { method: request.method, url: redactUrl(request.url), status: reply.statusCode },
+      'request',
+    );
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const problem = problemFromError(err);
+    if (problem.code === 'internal') request.log.error({ err }, 'unhandled error');
+    return sendProblem(request, reply, problem);
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      request,
+      reply,
+      new Problem('not-found', `no route ${request.method} ${redactUrl(request.url)}`),
+    ),
+  );
+
+  for (const op of CATALOG) {
+    if (op.http) registerOperation(app, op, services, dispatcher);
+  }
+
+  app.get(
+    '/v1/events',
+    { config: { scope: 'read', queryToken: true } satisfies RouteConfig },
+    (request, reply) => {
+      streams.handle(request, reply);
+    },
+  );
+
+  app.get('/metrics', { config: { scope: 'read' } satisfies RouteConfig }, async (_request, reply) => {
+    const text = await metrics.registry.metrics();
+    return reply.type(metrics.registry.contentType).send(text);
+  });
+
+  const openapi = buildOpenApi(CATALOG, services.version);
+  app.get('/openapi.json', { config: {} satisfies RouteConfig }, (_request, reply) => reply.send(openapi));
+
+  return { app, closeStreams: () => streams.closeAll() };
+}
+
+function registerOperation(
+  app: FastifyInstance,
+  op: AnyOperation,
+  services: Services,
+  dispatcher: Dispatcher,
+): void {
+  const http = op.http as NonNullable<AnyOperation['http']>;
+  const fromUrl = http.method === 'GET' || http.method === 'DELETE';
+  app.route({
+    method: http.method,
+    url: http.path,
+    config: { scope: op.scope } satisfies RouteConfig,
+    handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      const body = request.body;
+      if (body !== undefined && body !== null && (typeof body !== 'object' || Array.isArray(body))) {
+        throw new Problem('invalid-request', 'the body must be a JSON object');
+      }
+      // Path parameters win over a body field of the same name.
+      const input = {
+        ...((body as Record<string, unknown> | undefined) ?? {}),
+        ...(request.query as Record<string, unknown>),
+        ...(request.params as Record<string, unknown>),
+      };
+      const key = request.headers['idempotency-key'];
+      const result = await dispatcher.dispatch(
+        op,
+        input,
+        { services, principal: request.principal as Principal, via: 'http' },
+        { fromUrl, idempotencyKey: typeof key === 'string' ? key : undefined },
+      );
+      if (result.replayed) void reply.header('Idempotent-Replayed', 'true');
+      return reply.code(http.status ?? 200).send(result.output);
+    },
+  });
+}

@@ -1,0 +1,122 @@
+// The composition root: builds every part of the agent and starts and stops them in order.
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { TokenService } from './auth/token-service.js';
+import { DeviceManager } from './devices/device-manager.js';
+import { createDriver } from './devices/driver-factory.js';
+import { EventLog } from './events/event-log.js';
+import { buildHttpServer, type HttpServer } from './http/server.js';
+import { createNotifier, type Notifier } from './lifecycle/sd-notify.js';
+import { Metrics } from './metrics.js';
+import type { Services } from './services.js';
+import { Store } from './store/store.js';
+import { VERSION } from './version.js';
+
+export const BOOTSTRAP_TOKEN_FILE = 'admin.token';
+const BOOTSTRAP_TOKEN_NAME = 'bootstrap-admin';
+
+export interface AgentOptions {
+  config: Config;
+  log: Logger;
+  env?: NodeJS.ProcessEnv;
+}
+
+export class Agent {
+  private store?: Store;
+  private devices?: DeviceManager;
+  private http?: HttpServer;
+  private notifier?: Notifier;
+  private stopping = false;
+  private ready = false;
+  /** The address the API listens on, once started. */
+  url = '';
+
+  constructor(private readonly opts: AgentOptions) {}
+
+  async start(): Promise<void> {
+    const { config, log } = this.opts;
+    const storageDir = resolve(config.storage.dir);
+    const store = (this.store = Store.open(storageDir));
+    const integrity = store.integrityCheck();
+    if (integrity !== 'ok') log.error({ integrity }, 'state.db integrity check found problems');
+
+    const events = new EventLog(store, config.storage.maxEvents);
+    const tokens = new TokenService(store);
+    const devices = (this.devices = new DeviceManager(
+      config.devices,
+      config.supervision,
+      createDriver,
+      log.child({ component: 'devices' }),
+      (status, previous) =>
+        events.publish('device.state', {
+          device: status.id,
+          kind: status.kind,
+          state: status.state,
+          previous,
+          reason: status.reason,
+        }),
+    ));
+    const services: Services = {
+      config,
+      log,
+      store,
+      events,
+      devices,
+      tokens,
+      version: VERSION,
+      startedAt: new Date(),
+      notReadyReason: () => (this.stopping ? 'shutting down' : this.ready ? null : 'starting'),
+    };
+    const bootstrapToken = ensureBootstrapToken(tokens, storageDir);
+
+    devices.start();
+    this.http = buildHttpServer(services, new Metrics(devices, store));
+    await this.http.app.listen({ host: config.http.host, port: config.http.port });
+    const address = this.http.app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.http.port;
+    const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
+    this.url = `http://${host}:${port}`;
+    this.ready = true;
+
+    log.info({ url: this.url, box: config.box.id, version: VERSION, storage: storageDir }, 'boxagent ready');
+    if (config.http.announceAdminToken && bootstrapToken) {
+      process.stderr.write(
+        `\nboxagent ${VERSION} is listening on ${this.url}\nadmin token: ${bootstrapToken}\n\n`,
+      );
+    }
+    this.notifier = createNotifier(this.opts.env ?? process.env, log);
+    this.notifier.ready(`listening on ${this.url}`);
+    this.notifier.startWatchdog();
+  }
+
+  /** Stops taking work, closes the API, the devices and the store, in that order. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.notifier?.stopping();
+    this.http?.closeStreams();
+    await this.http?.app.close();
+    await this.devices?.stop();
+    this.store?.close();
+    this.notifier?.close();
+  }
+}
+
+/**
+ * The first start creates an admin token and keeps it in `<storage>/admin.token` (0600) for the installer;
+ * returns that token while it is still valid, else undefined.
+ */
+function ensureBootstrapToken(tokens: TokenService, storageDir: string): string | undefined {
+  const file = join(storageDir, BOOTSTRAP_TOKEN_FILE);
+  if (existsSync(file)) {
+    const saved = readFileSync(file, 'utf8').trim();
+    return tokens.isActive(saved) ? saved : undefined;
+  }
+  if (tokens.list().some((t) => t.revokedAt === null && t.scopes.includes('admin'))) return undefined;
+  const { token } = tokens.create({ name: BOOTSTRAP_TOKEN_NAME, scopes: ['admin'], actor: 'boxagent' });
+  writeFileSync(file, token + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return token;
+}

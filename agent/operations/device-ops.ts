@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import { Type, type Static } from '@sinclair/typebox';
+import { DEVICE_KINDS, StringEnum } from '../../config/schema.js';
+import { DEVICE_STATES } from '../devices/state.js';
+import { DeviceBusyError, DeviceNotReadyError, type SupervisedDevice } from '../devices/supervised-device.js';
+import { SIMULATOR_FAULTS } from '../../drivers/simulated-device.js';
+import { defineOperation } from './operation.js';
+import { Problem } from './problems.js';
+import type { Services } from '../services.js';
+
+export const DeviceStatusSchema = Type.Object({
+  id: Type.String(),
+  kind: StringEnum(DEVICE_KINDS),
+  name: Type.String(),
+  transport: Type.String(),
+  state: StringEnum(DEVICE_STATES),
+  since: Type.String({ format: 'date-time' }),
+  reason: Type.Union([Type.String(), Type.Null()]),
+  identity: Type.Union([
+    Type.Object({
+      model: Type.String(),
+      serial: Type.Optional(Type.String()),
+      firmware: Type.Optional(Type.String()),
+    }),
+    Type.Null(),
+  ]),
+  consecutiveFailures: Type.Integer(),
+});
+
+const DeviceId = Type.Object(
+  { id: Type.String({ minLength: 1, maxLength: 64 }) },
+  { additionalProperties: false },
+);
+
+function device(services: Services, id: string): SupervisedDevice {
+  const d = services.devices.get(id);
+  if (!d) throw new Problem('not-found', `no device "${id}"`, '/id');
+  return d;
+}
+
+export const listDevices = defineOperation({
+  name: 'devices.list',
+  summary: 'Configured devices with their live state.',
+  scope: 'read',
+  input: Type.Object({}, { additionalProperties: false }),
+  output: Type.Object({ devices: Type.Array(DeviceStatusSchema) }),
+  http: { method: 'GET', path: '/v1/devices' },
+  handler: (_input, { services }) => ({ devices: services.devices.list() }),
+});
+
+export const getDevice = defineOperation({
+  name: 'devices.get',
+  summary: 'One device with its live state.',
+  scope: 'read',
+  input: DeviceId,
+  output: DeviceStatusSchema,
+  http: { method: 'GET', path: '/v1/devices/:id' },
+  handler: (input, { services }) => device(services, input.id).status(),
+});
+
+const JobSchema = Type.Object({
+  id: Type.String(),
+  kind: Type.String(),
+  device: Type.String(),
+  state: StringEnum(['done', 'failed'] as const),
+  result: Type.Object({ ok: Type.Boolean(), summary: Type.String() }),
+  createdAt: Type.String({ format: 'date-time' }),
+});
+
+export const testDevice = defineOperation({
+  name: 'devices.test',
+  summary: "Runs the device's harmless self-test (no paper fed, no seal pressed) and records it as a job.",
+  scope: 'admin',
+  idempotent: true,
+  input: DeviceId,
+  output: JobSchema,
+  http: { method: 'POST', path: '/v1/devices/:id/test', status: 201 },
+  async handler(input, { services, principal }) {
+    const d = device(services, input.id);
+    const jobId = randomUUID();
+    services.store.jobs.insert({
+      id: jobId,
+      kind: 'device.self-test',
+      deviceId: d.config.id,
+      state: 'sending',
+      input: {},
+    });
+    let result: { ok: boolean; summary: string };
+    try {
+      result = await d.use(async (driver) => {
+        const r = await driver.selfTest();
+        return { ok: r.ok, summary: r.summary };
+      });
+    } catch (err) {
+      if (err instanceof DeviceBusyError || err instanceof DeviceNotReadyError) {
+        services.store.jobs.update(jobId, { state: 'failed', error: { message: err.message } });
+        throw new Problem(err instanceof DeviceBusyError ? 'device-busy' : 'device-unavailable', err.message);
+      }
+      result = { ok: false, summary: err instanceof Error ? err.message : String(err) };
+    }
+    const state = result.ok ? ('done' as const) : ('failed' as const);
+    const job = services.store.transaction(() => {
+      const j = services.store.jobs.update(jobId, { state, result });
+      services.events.publish(`job.${state}`, {
+        job: jobId,
+        kind: j.kind,
+        device: d.config.id,
+        by: principal.name,
+      });
+      return j;
+    });
+    return { id: job.id, kind: job.kind, device: d.config.id, state, result, createdAt: job.createdAt };
+  },
+});
+
+export const simulateDevice = defineOperation({
+  name: 'devices.simulate',
+  summary: 'Injects a fault into a simulated device (training and tests); 409 for real devices.',
+  scope: 'admin',
+  input: Type.Object(
+    { id: Type.String({ minLength: 1, maxLength: 64 }), fault: StringEnum(SIMULATOR_FAULTS) },
+    { additionalProperties: false },
+  ),
+  output: Type.Object({ device: Type.String(), fault: StringEnum(SIMULATOR_FAULTS) }),
+  http: { method: 'POST', path: '/v1/devices/:id/simulator' },
+  handler(input, { services, principal }) {
+    device(services, input.id);
+    if (!services.devices.simulateFault(input.id, input.fault)) {
+      throw new Problem('not-simulated', `device "${input.id}" is real hardware`, '/id');
+    }
+    services.store.audit.append({
+      actor: principal.name,
+      action: 'device.simulate',
+      target: input.id,
+      detail: { fault: input.fault },
+    });
+    return { device: input.id, fault: input.fault };
+  },
+});
+
+export type DeviceStatusOutput = Static<typeof DeviceStatusSchema>;

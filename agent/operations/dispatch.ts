@@ -1,0 +1,93 @@
+// Runs an operation for any adapter: scope check, input validation, Idempotency-Key handling, handler.
+import { createHash } from 'node:crypto';
+import { hasScope } from '../auth/token-service.js';
+import type { AnyOperation, OperationContext } from './operation.js';
+import { Problem } from './problems.js';
+import { validateInput } from './validation.js';
+
+export interface DispatchOptions {
+  /** Input assembled from a URL (path and query) is coerced from text; a JSON body is not. */
+  fromUrl: boolean;
+  idempotencyKey?: string;
+}
+
+export interface DispatchResult {
+  output: unknown;
+  /** True when an Idempotency-Key matched an earlier identical request and its result is returned again. */
+  replayed: boolean;
+}
+
+const KEY_RE = /^[\x21-\x7e]{1,255}$/;
+
+export class Dispatcher {
+  /** Requests under way per idempotency slot, so a retry racing the original waits for it. */
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+
+  async dispatch(
+    op: AnyOperation,
+    input: Record<string, unknown>,
+    ctx: OperationContext,
+    opts: DispatchOptions,
+  ): Promise<DispatchResult> {
+    if (!hasScope(ctx.principal, op.scope)) {
+      throw new Problem('forbidden', `operation ${op.name} needs scope "${op.scope}"`, undefined, {
+        requiredScope: op.scope,
+      });
+    }
+    validateInput(op, input, opts.fromUrl);
+    const key = op.idempotent ? opts.idempotencyKey : undefined;
+    if (key === undefined) return { output: await op.handler(input, ctx), replayed: false };
+    if (!KEY_RE.test(key)) {
+      throw new Problem(
+        'invalid-request',
+        'Idempotency-Key must be 1-255 visible ASCII characters',
+        'Idempotency-Key',
+      );
+    }
+
+    const slot = `${ctx.principal.tokenId}\0${op.name}\0${key}`;
+    const earlier = this.inFlight.get(slot);
+    if (earlier) await earlier.catch(() => undefined);
+
+    const requestHash = hashInput(input);
+    const repo = ctx.services.store.idempotency;
+    const saved = repo.find(ctx.principal.tokenId, op.name, key);
+    if (saved) {
+      if (saved.requestHash !== requestHash) {
+        throw new Problem(
+          'idempotency-key-reused',
+          `Idempotency-Key "${key}" was used with a different request`,
+          'Idempotency-Key',
+        );
+      }
+      return { output: saved.response, replayed: true };
+    }
+
+    const run = Promise.resolve(op.handler(input, ctx));
+    this.inFlight.set(slot, run);
+    try {
+      const output = await run;
+      // Only successes are remembered: a failed attempt may be retried with the same key.
+      repo.save(ctx.principal.tokenId, op.name, key, { requestHash, response: output });
+      return { output, replayed: false };
+    } finally {
+      this.inFlight.delete(slot);
+    }
+  }
+}
+
+/** A hash of the input that ignores key order. */
+function hashInput(input: unknown): string {
+  return createHash('sha256').update(canonicalJson(input)).digest('hex');
+}
+
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const entries = Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}

@@ -1,0 +1,50 @@
+// Input validation for operations, shared by every adapter so a bad request gets the same answer everywhere.
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import type { AnyOperation } from './operation.js';
+import { Problem } from './problems.js';
+
+// Inputs from a URL (path and query) are text: those validators coerce "5" to 5. Bodies are JSON and are not
+// coerced, so a wrong type in a body is an error.
+const strict = new Ajv({ allErrors: false, strict: false, useDefaults: true });
+const coercing = new Ajv({ allErrors: false, strict: false, useDefaults: true, coerceTypes: 'array' });
+addFormats.default(strict);
+addFormats.default(coercing);
+
+const cache = new WeakMap<AnyOperation, ValidateFunction>();
+
+export function inputValidator(op: AnyOperation, fromUrl: boolean): ValidateFunction {
+  let v = cache.get(op);
+  if (!v) {
+    v = (fromUrl ? coercing : strict).compile(op.input);
+    cache.set(op, v);
+  }
+  return v;
+}
+
+/** Validates (and fills defaults into) `input`, or throws an `invalid-request` problem naming the field. */
+export function validateInput(op: AnyOperation, input: Record<string, unknown>, fromUrl: boolean): void {
+  const validate = inputValidator(op, fromUrl);
+  if (!validate(input)) throw toProblem(validate.errors?.[0]);
+}
+
+function toProblem(e: ErrorObject | undefined): Problem {
+  if (!e) return new Problem('invalid-request');
+  let field = e.instancePath;
+  let detail = `${field || 'input'} ${e.message ?? 'is invalid'}`;
+  if (e.keyword === 'additionalProperties') {
+    const extra = String((e.params as { additionalProperty: string }).additionalProperty);
+    field = `${field}/${extra}`;
+    detail = `unknown field "${extra}"`;
+  } else if (e.keyword === 'required') {
+    const missing = String((e.params as { missingProperty: string }).missingProperty);
+    field = `${field}/${missing}`;
+    detail = `"${missing}" is required`;
+  } else if (e.keyword === 'enum' || e.keyword === 'const') {
+    const allowed = (e.params as { allowedValues?: unknown[]; allowedValue?: unknown }).allowedValues ?? [
+      (e.params as { allowedValue?: unknown }).allowedValue,
+    ];
+    detail = `${field || 'input'} must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`;
+  }
+  return new Problem('invalid-request', detail, field || undefined);
+}

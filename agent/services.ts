@@ -1,0 +1,20 @@
+// The services operations may use. Built by the composition root (main.ts); adapters pass it through.
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import type { Store } from './store/store.js';
+import type { EventLog } from './events/event-log.js';
+import type { DeviceManager } from './devices/device-manager.js';
+import type { TokenService } from './auth/token-service.js';
+
+export interface Services {
+  config: Config;
+  log: Logger;
+  store: Store;
+  events: EventLog;
+  devices: DeviceManager;
+  tokens: TokenService;
+  version: string;
+  startedAt: Date;
+  /** Null when ready, else why not (start-up, shutting down). */
+  notReadyReason(): string | null;
+}

@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import { nowIso } from './time.js';
+
+export interface AuditEntry {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  target: string | null;
+  detail: Record<string, unknown>;
+  hash: string;
+}
+
+interface AuditRow {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  target: string | null;
+  detail: string;
+  prev_hash: string;
+  hash: string;
+}
+
+const GENESIS = '0'.repeat(64);
+
+function entryHash(prev: string, r: Omit<AuditRow, 'prev_hash' | 'hash'>): string {
+  return createHash('sha256')
+    .update(JSON.stringify([prev, r.seq, r.at, r.actor, r.action, r.target, r.detail]))
+    .digest('hex');
+}
+
+/** Append-only audit log; each entry's hash covers the previous one, so edits and deletions show. */
+export class AuditRepository {
+  constructor(private readonly db: Database.Database) {}
+
+  append(e: {
+    actor: string;
+    action: string;
+    target?: string;
+    detail?: Record<string, unknown>;
+  }): AuditEntry {
+    const last = this.db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as
+      { seq: number; hash: string } | undefined;
+    const row = {
+      seq: (last?.seq ?? 0) + 1,
+      at: nowIso(),
+      actor: e.actor,
+      action: e.action,
+      target: e.target ?? null,
+      detail: JSON.stringify(e.detail ?? {}),
+    };
+    const prev = last?.hash ?? GENESIS;
+    const hash = entryHash(prev, row);
+    this.db
+      .prepare(
+        'INSERT INTO audit (seq, at, actor, action, target, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(row.seq, row.at, row.actor, row.action, row.target, row.detail, prev, hash);
+    return { ...row, detail: e.detail ?? {}, hash };
+  }
+
+  list(afterSeq: number, limit: number): AuditEntry[] {
+    const rows = this.db
+      .prepare('SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?')
+      .all(afterSeq, limit) as AuditRow[];
+    return rows.map((r) => ({
+      seq: r.seq,
+      at: r.at,
+      actor: r.actor,
+      action: r.action,
+      target: r.target,
+      detail: JSON.parse(r.detail) as Record<string, unknown>,
+      hash: r.hash,
+    }));
+  }
+
+  /** Walks the chain; returns the first broken seq, or null when intact. */
+  verify(): { ok: true; entries: number } | { ok: false; brokenAt: number } {
+    let prev = GENESIS;
+    let n = 0;
+    for (const r of this.db.prepare('SELECT * FROM audit ORDER BY seq').iterate() as Iterable<AuditRow>) {
+      if (r.prev_hash !== prev || entryHash(prev, r) !== r.hash) return { ok: false, brokenAt: r.seq };
+      prev = r.hash;
+      n++;
+    }
+    return { ok: true, entries: n };
+  }
+}

@@ -1,0 +1,77 @@
+// Numbered schema migrations. Append only: a shipped migration is never edited; PRAGMA user_version
+// records how many have run.
+export const MIGRATIONS: readonly string[] = [
+  // 1: the foundation tables.
+  `
+  CREATE TABLE tokens (
+    id           TEXT PRIMARY KEY,
+    name         TEXT NOT NULL,
+    secret_hash  BLOB NOT NULL,
+    scopes       TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    expires_at   TEXT,
+    revoked_at   TEXT,
+    last_used_at TEXT
+  );
+  CREATE UNIQUE INDEX tokens_active_name ON tokens(name) WHERE revoked_at IS NULL;
+
+  CREATE TABLE jobs (
+    id         TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL,
+    device_id  TEXT,
+    state      TEXT NOT NULL,
+    input      TEXT NOT NULL,
+    result     TEXT,
+    error      TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE INDEX jobs_state ON jobs(state, created_at);
+
+  CREATE TABLE idempotency (
+    principal    TEXT NOT NULL,
+    operation    TEXT NOT NULL,
+    key          TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    response     TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    PRIMARY KEY (principal, operation, key)
+  );
+
+  -- The event log is also the fleet outbox: rows are published in seq order and marked published.
+  CREATE TABLE outbox (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    id           TEXT NOT NULL UNIQUE,
+    type         TEXT NOT NULL,
+    payload      TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    published_at TEXT
+  );
+
+  CREATE TABLE audit (
+    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    at        TEXT NOT NULL,
+    actor     TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    target    TEXT,
+    detail    TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash      TEXT NOT NULL
+  );
+
+  CREATE TABLE persons (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE face_templates (
+    id         TEXT PRIMARY KEY,
+    person_id  TEXT NOT NULL REFERENCES persons(id) ON DELETE CASCADE,
+    model_id   TEXT NOT NULL,
+    ciphertext BLOB NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX face_templates_person ON face_templates(person_id);
+  `,
+];

@@ -1,0 +1,56 @@
+import type Database from 'better-sqlite3';
+
+export interface StoredEvent {
+  seq: number;
+  id: string;
+  type: string;
+  payload: unknown;
+  createdAt: string;
+}
+
+interface OutboxRow {
+  seq: number;
+  id: string;
+  type: string;
+  payload: string;
+  created_at: string;
+}
+
+const fromRow = (r: OutboxRow): StoredEvent => ({
+  seq: r.seq,
+  id: r.id,
+  type: r.type,
+  payload: JSON.parse(r.payload) as unknown,
+  createdAt: r.created_at,
+});
+
+/** The durable event log: SSE resumes from it, the fleet link publishes from it. */
+export class OutboxRepository {
+  constructor(private readonly db: Database.Database) {}
+
+  append(e: { id: string; type: string; payload: unknown; createdAt: string }): number {
+    const r = this.db
+      .prepare('INSERT INTO outbox (id, type, payload, created_at) VALUES (?, ?, ?, ?)')
+      .run(e.id, e.type, JSON.stringify(e.payload), e.createdAt);
+    return Number(r.lastInsertRowid);
+  }
+
+  after(seq: number, limit: number): StoredEvent[] {
+    return (
+      this.db
+        .prepare('SELECT * FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?')
+        .all(seq, limit) as OutboxRow[]
+    ).map(fromRow);
+  }
+
+  lastSeq(): number {
+    const row = this.db.prepare('SELECT MAX(seq) AS seq FROM outbox').get() as { seq: number | null };
+    return row.seq ?? 0;
+  }
+
+  /** Keeps the newest `max` rows; returns how many were removed. */
+  trim(max: number): number {
+    return this.db.prepare('DELETE FROM outbox WHERE seq <= (SELECT MAX(seq) FROM outbox) - ?').run(max)
+      .changes;
+  }
+}

@@ -1,0 +1,86 @@
+// The one module that owns the SQLite database. Everything else goes through the repositories it exposes.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from './migrations.js';
+import { TokenRepository } from './tokens.js';
+import { OutboxRepository } from './outbox.js';
+import { AuditRepository } from './audit.js';
+import { JobRepository } from './jobs.js';
+import { IdempotencyRepository } from './idempotency.js';
+
+export const DB_FILE = 'state.db';
+
+export class StoreError extends Error {
+  override name = 'StoreError';
+}
+
+export class Store {
+  readonly tokens: TokenRepository;
+  readonly outbox: OutboxRepository;
+  readonly audit: AuditRepository;
+  readonly jobs: JobRepository;
+  readonly idempotency: IdempotencyRepository;
+
+  private constructor(private readonly db: Database.Database) {
+    this.tokens = new TokenRepository(db);
+    this.outbox = new OutboxRepository(db);
+    this.audit = new AuditRepository(db);
+    this.jobs = new JobRepository(db);
+    this.idempotency = new IdempotencyRepository(db);
+  }
+
+  /** Opens (creating if needed) `<dir>/state.db`, in WAL mode, migrated to the latest schema. */
+  static open(dir: string): Store {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const db = new Database(join(dir, DB_FILE));
+    try {
+      db.pragma('journal_mode = WAL');
+      // NORMAL is durable across process crashes in WAL mode; only an OS crash can lose the last commit.
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+      migrate(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    return new Store(db);
+  }
+
+  /** Runs `fn` in one transaction: every repository call inside commits or rolls back together. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  schemaVersion(): number {
+    return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  /** `ok`, or SQLite's list of problems. */
+  integrityCheck(): string {
+    const rows = this.db.pragma('quick_check') as { quick_check: string }[];
+    return rows.map((r) => r.quick_check).join('; ');
+  }
+
+  close(): void {
+    if (!this.db.open) return;
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.db.close();
+  }
+}
+
+function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new StoreError(
+      `state.db has schema version ${current}, newer than this boxagent knows (${MIGRATIONS.length}); refusing to run an older version on it`,
+    );
+  }
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v] as string);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}

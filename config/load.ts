@@ -1,0 +1,240 @@
+// Loads the configuration: YAML file → env overrides (BOXAGENT_<PATH>) → defaults → validation.
+// Every problem is reported with the key path and, where the YAML parser knows it, the file line.
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject } from 'ajv';
+import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { ConfigSchema, fileSchema, type Config } from './schema.js';
+
+export const CONFIG_ENV = 'BOXAGENT_CONFIG';
+export const ENV_PREFIX = 'BOXAGENT_';
+export const DEFAULT_CONFIG_PATH = '/etc/boxagent/config.yaml';
+
+export interface ConfigProblem {
+  /** Dotted key path, e.g. `http.port` or `devices.0.kind`; empty for the document itself. */
+  path: string;
+  message: string;
+  /** `file:line` or `env BOXAGENT_X`, when known. */
+  source?: string;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly problems: ConfigProblem[],
+    readonly file?: string,
+  ) {
+    super(problems.map(formatProblem).join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+export function formatProblem(p: ConfigProblem): string {
+  const where = p.source ? `${p.source}: ` : '';
+  const key = p.path ? `${p.path}: ` : '';
+  return `config error: ${where}${key}${p.message}`;
+}
+
+export interface LoadOptions {
+  /** Config file; falls back to BOXAGENT_CONFIG, then /etc/boxagent/config.yaml. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface LoadedConfig {
+  config: Config;
+  file: string;
+}
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+const validate = ajv.compile<Config>(fileSchema());
+
+export function resolveConfigPath(opts: LoadOptions = {}): string {
+  return opts.file ?? opts.env?.[CONFIG_ENV] ?? process.env[CONFIG_ENV] ?? DEFAULT_CONFIG_PATH;
+}
+
+export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
+  const env = opts.env ?? process.env;
+  const file = resolveConfigPath({ ...opts, env });
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const reason =
+      (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message;
+    throw new ConfigError([{ path: '', message: reason, source: file }], file);
+  }
+  return { config: parseConfig(text, file, env), file };
+}
+
+/** Parses and validates config text; `file` is only used in messages. */
+export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = {}): Config {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => ({
+        path: '',
+        message: `YAML: ${e.message.split('\n')[0] ?? e.code}`,
+        source: `${file}:${lines.linePos(e.pos[0]).line}`,
+      })),
+      file,
+    );
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError([{ path: '', message: 'must be a mapping of keys', source: file }], file);
+  }
+  const data = raw as Record<string, unknown>;
+  const envSources = applyEnvOverrides(data, env);
+
+  if (validate(data)) return data;
+
+  const problems = (validate.errors ?? []).map((e) => toProblem(e, doc, lines, file, envSources));
+  throw new ConfigError(dedupe(problems), file);
+}
+
+function toProblem(
+  e: ErrorObject,
+  doc: Document,
+  lines: LineCounter,
+  file: string,
+  envSources: Map<string, string>,
+): ConfigProblem {
+  const segments = e.instancePath.split('/').slice(1).map(unescapePointer);
+  let message = e.message ?? 'is invalid';
+  if (e.keyword === 'additionalProperties') {
+    const extra = String((e.params as { additionalProperty: string }).additionalProperty);
+    segments.push(extra);
+    message = 'unknown key';
+  } else if (e.keyword === 'required') {
+    segments.push(String((e.params as { missingProperty: string }).missingProperty));
+    message = 'is required';
+  } else if (e.keyword === 'enum' || e.keyword === 'const') {
+    message = `${message}: ${JSON.stringify(e.params)}`;
+  }
+  const path = segments.join('.');
+  const envVar = [...envSources].find(([p]) => path === p || path.startsWith(`${p}.`))?.[1];
+  if (envVar) return { path, message, source: `env ${envVar}` };
+  const offset = nodeOffset(doc, segments);
+  return { path, message, source: offset === undefined ? file : `${file}:${lines.linePos(offset).line}` };
+}
+
+// ajv reports one problem per failed branch of a union; keep the first per path.
+function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    if (seen.has(p.path)) return false;
+    seen.add(p.path);
+    return true;
+  });
+}
+
+function unescapePointer(s: string): string {
+  return s.replace(/~1/g, '/').replace(/~0/g, '~');
+}
+
+/** Offset of the deepest YAML node along `segments` (the key node for the last segment where possible). */
+function nodeOffset(doc: Document, segments: string[]): number | undefined {
+  let node: unknown = doc.contents;
+  let offset = doc.contents?.range?.[0];
+  for (const seg of segments) {
+    if (isMap(node)) {
+      const pair = node.items.find(
+        (p) => String((p.key as { value?: unknown } | null)?.value ?? p.key) === seg,
+      );
+      if (!pair) break;
+      offset = (pair.key as Node | null)?.range?.[0] ?? offset;
+      node = pair.value;
+    } else if (isSeq(node)) {
+      const item = node.items[Number(seg)] as Node | undefined;
+      if (!item) break;
+      offset = item.range?.[0] ?? offset;
+      node = item;
+    } else break;
+  }
+  return offset;
+}
+
+// ---- environment overrides ---------------------------------------------------------------------------
+
+interface EnvKey {
+  path: string[];
+  /** JSON Schema type of the target: scalars are converted, objects and arrays of objects parse as JSON. */
+  type: string;
+}
+
+/** BOXAGENT_HTTP_PORT → { path: ['http','port'], type: 'integer' }, derived from the schema. */
+export function envKeys(): Map<string, EnvKey> {
+  const keys = new Map<string, EnvKey>();
+  const walk = (schema: Record<string, unknown>, path: string[]): void => {
+    const type = typeof schema.type === 'string' ? schema.type : 'string';
+    if (path.length > 0) keys.set(ENV_PREFIX + path.map(toSnake).join('_'), { path, type });
+    const props = schema.properties as Record<string, Record<string, unknown>> | undefined;
+    if (type === 'object' && props) {
+      for (const [k, v] of Object.entries(props)) walk(v, [...path, k]);
+    }
+  };
+  walk(ConfigSchema, []);
+  return keys;
+}
+
+function toSnake(s: string): string {
+  return s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+}
+
+/** Applies env overrides in place; returns path → env var name, for messages. */
+function applyEnvOverrides(data: Record<string, unknown>, env: NodeJS.ProcessEnv): Map<string, string> {
+  const keys = envKeys();
+  const applied = new Map<string, string>();
+  const problems: ConfigProblem[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith(ENV_PREFIX) || name === CONFIG_ENV || value === undefined) continue;
+    const key = keys.get(name);
+    if (!key) {
+      problems.push({ path: '', message: 'no config key has this name', source: `env ${name}` });
+      continue;
+    }
+    let parsed: unknown;
+    try {
+      parsed = convert(value, key.type);
+    } catch {
+      problems.push({ path: key.path.join('.'), message: 'is not valid JSON', source: `env ${name}` });
+      continue;
+    }
+    setPath(data, key.path, parsed);
+    applied.set(key.path.join('.'), name);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return applied;
+}
+
+function convert(value: string, type: string): unknown {
+  switch (type) {
+    case 'integer':
+    case 'number':
+      // Leave non-numbers as strings so validation names the key and the expected type.
+      return value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
+    case 'boolean':
+      return value === 'true' ? true : value === 'false' ? false : value;
+    case 'array':
+      return value.trim().startsWith('[')
+        ? (JSON.parse(value) as unknown)
+        : value
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean);
+    case 'object':
+      return JSON.parse(value) as unknown;
+    default:
+      return value;
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = target;
+  for (const seg of path.slice(0, -1)) {
+    const next = node[seg];
+    if (next === null || typeof next !== 'object' || Array.isArray(next)) node[seg] = {};
+    node = node[seg] as Record<string, unknown>;
+  }
+  node[path[path.length - 1] as string] = value;
+}

@@ -1,0 +1,155 @@
+// The one source of the configuration contract: TypeScript types, validation, defaults and the JSON Schema
+// that `npm run schema` exports all come from the TypeBox definitions below.
+import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox';
+
+/** A string enum as plain JSON Schema `enum` (clearer errors and docs than TypeBox's union of literals). */
+export function StringEnum<const T extends readonly string[]>(
+  values: T,
+  options: Record<string, unknown> = {},
+): TUnsafe<T[number]> {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
+}
+
+/** Token scopes (DESIGN.md). `admin` implies every other scope. */
+export const SCOPES = ['read', 'print', 'face', 'enroll', 'seal', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+export const ScopeSchema = StringEnum(SCOPES, { description: 'Token scope' });
+
+// The ID card reader (idcard) joins this list with its driver.
+export const DEVICE_KINDS = ['printer', 'camera', 'seal', 'photo-printer'] as const;
+export type DeviceKind = (typeof DEVICE_KINDS)[number];
+
+const Identifier = Type.String({
+  pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$',
+  description: 'Letters, digits, - and _',
+});
+
+const SimulatedTransport = Type.Object(
+  { type: Type.Literal('simulated') },
+  { additionalProperties: false, description: 'An in-process simulator of the device (no hardware needed)' },
+);
+
+export const DeviceSchema = Type.Object(
+  {
+    id: Identifier,
+    kind: StringEnum(DEVICE_KINDS),
+    name: Type.Optional(Type.String({ maxLength: 200, description: 'Label shown to clerks and operators' })),
+    transport: SimulatedTransport,
+  },
+  { additionalProperties: false },
+);
+export type DeviceConfig = Static<typeof DeviceSchema>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const ConfigSchema = Type.Object(
+  {
+    box: Type.Object(
+      {
+        id: Identifier,
+        site: Type.String({
+          default: '',
+          maxLength: 200,
+          description: 'Human name of the site (village hall)',
+        }),
+      },
+      { additionalProperties: false },
+    ),
+    http: Type.Object(
+      {
+        host: Type.String({ default: '127.0.0.1', description: 'Listen address; keep it on loopback' }),
+        port: Type.Integer({ default: 8620, minimum: 0, maximum: 65535 }),
+        allowedOrigins: Type.Array(Type.String({ pattern: '^https?://[^/]+$' }), {
+          default: [],
+          description: 'Browser origins allowed to call the API (CORS), e.g. http://localhost:3000',
+        }),
+        bodyLimitBytes: Type.Integer({ default: 1_048_576, minimum: 1024, maximum: 67_108_864 }),
+        announceAdminToken: Type.Boolean({
+          default: false,
+          description: 'Print the bootstrap admin token at start-up (development only)',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    storage: Type.Object(
+      {
+        dir: Type.String({ default: '/var/lib/boxagent', minLength: 1, description: 'State directory' }),
+        maxEvents: Type.Integer({
+          default: 100_000,
+          minimum: 100,
+          description: 'Events kept in the event log/outbox; the oldest published ones go first',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    mqtt: Type.Object(
+      {
+        url: Type.Optional(
+          Type.String({ pattern: '^(mqtts?|wss?)://', description: 'Fleet broker; the link is on when set' }),
+        ),
+        prefix: Type.String({ default: 'boxagent/v1' }),
+        ca: Type.Optional(Type.String()),
+        cert: Type.Optional(Type.String()),
+        key: Type.Optional(Type.String()),
+        username: Type.Optional(Type.String()),
+        passwordFile: Type.Optional(Type.String()),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    log: Type.Object(
+      { level: StringEnum(LOG_LEVELS, { default: 'info' }) },
+      { additionalProperties: false, default: {} },
+    ),
+    supervision: Type.Object(
+      {
+        probeIntervalMs: Type.Integer({
+          default: 5000,
+          minimum: 50,
+          description: 'How often a ready device is probed',
+        }),
+        failuresBeforeError: Type.Integer({
+          default: 3,
+          minimum: 1,
+          description: 'Consecutive failed probes before error',
+        }),
+        backoffInitialMs: Type.Integer({ default: 1000, minimum: 10 }),
+        backoffMaxMs: Type.Integer({ default: 60_000, minimum: 10 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    devices: Type.Array(DeviceSchema, { default: [] }),
+  },
+  {
+    additionalProperties: false,
+    $id: 'https://boxagent.invalid/config.schema.json',
+    title: 'boxagent configuration',
+  },
+);
+
+/** The configuration after defaults are applied. */
+export type Config = Static<typeof ConfigSchema>;
+
+/**
+ * The schema a config *file* is checked against: the same as ConfigSchema, except that a property with a
+ * default is not required (the validator fills it in).
+ */
+export function fileSchema(schema: TSchema = ConfigSchema): Record<string, unknown> {
+  const copy = structuredClone(schema) as Record<string, unknown>;
+  relaxDefaulted(copy);
+  return copy;
+}
+
+function relaxDefaulted(node: unknown): void {
+  if (node === null || typeof node !== 'object') return;
+  if (Array.isArray(node)) {
+    node.forEach(relaxDefaulted);
+    return;
+  }
+  const obj = node as Record<string, unknown>;
+  const props = obj.properties as Record<string, Record<string, unknown>> | undefined;
+  if (props && Array.isArray(obj.required)) {
+    obj.required = (obj.required as string[]).filter((k) => props[k]?.default === undefined);
+    if ((obj.required as string[]).length === 0) delete obj.required;
+  }
+  Object.values(obj).forEach(relaxDefaulted);
+}
