@@ -108,8 +108,10 @@ function toProblem(
   } else if (e.keyword === 'required') {
     segments.push(String((e.params as { missingProperty: string }).missingProperty));
     message = 'is required';
-  } else if (e.keyword === 'enum' || e.keyword === 'const') {
-    message = `${message}: ${JSON.stringify(e.params)}`;
+  } else if (e.keyword === 'enum') {
+    message = `must be one of: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+  } else if (e.keyword === 'const') {
+    message = `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
   }
   const path = segments.join('.');
   const envVar = [...envSources].find(([p]) => path === p || path.startsWith(`${p}.`))?.[1];

@@ -31,6 +31,8 @@ export function problemFromError(err: unknown): Problem {
       return new Problem('payload-too-large', e.message);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new Problem('unsupported-media-type', 'send JSON with Content-Type: application/json');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new Problem('malformed-json', e.message);
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new Problem('malformed-json', 'the body is empty but Content-Type says JSON');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':

@@ -57,6 +57,8 @@ export function buildHttpServer(services: Services, metrics: Metrics): HttpServe
   const streams = new EventStreams(services.events);
 
   app.decorateRequest('principal', undefined);
+  // JSON only: a text/plain body must be refused (415), not handed to an operation as a string.
+  app.removeContentTypeParser('text/plain');
 
   app.addHook('onRequest', async (request, reply) => {
     checkHost(request);

@@ -1,8 +1,4 @@
 // The sd_notify client against a real AF_UNIX datagram listener: socat bound to a socket in a temp dir.
-// socat's stdout concatenates datagrams ("READY=1WATCHDOG=1"), so we frame them from its -x hex dump on
-// stderr instead: one "> … length=N …" header per received datagram, followed by its bytes in hex.
-// socat is required: if it is missing, spawning it fails and so does the test (no skip).
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +6,8 @@ import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createNotifier, type Notifier } from '../../agent/lifecycle/sd-notify.js';
+import { startListener, stopListeners } from '../helpers/notify-listener.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 interface LogLine {
   level: number;
@@ -32,63 +30,6 @@ function captureLogger(): { log: Logger; lines: LogLine[] } {
   return { log: pino({ level: 'debug' }, sink), lines };
 }
 
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-interface Listener {
-  child: ChildProcess;
-  datagrams: string[];
-  stderr: () => string;
-}
-
-const children: ChildProcess[] = [];
-
-/** Spawns `socat -u -x <address> -` and decodes each datagram it receives. */
-async function startListener(address: string, isBound: () => boolean): Promise<Listener> {
-  const child = spawn('socat', ['-u', '-x', address, '-'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  children.push(child);
-  const datagrams: string[] = [];
-  let err = '';
-  let pending: { length: number; bytes: number[] } | null = null;
-  let partial = '';
-  let failure: Error | null = null;
-  child.on('error', (e) => (failure = e));
-  child.on('exit', (code, signal) => (failure ??= new Error(`socat exited (${code ?? signal}): ${err}`)));
-  child.stderr.on('data', (chunk: Buffer) => {
-    err += chunk.toString('utf8');
-    const text = partial + chunk.toString('utf8');
-    const lines = text.split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) {
-      const header = /^> .*\blength=(\d+)\b/.exec(line);
-      if (header) {
-        pending = { length: Number(header[1]), bytes: [] };
-      } else if (pending && /^\s+[0-9a-f]{2}( [0-9a-f]{2})*\s*$/i.test(line)) {
-        pending.bytes.push(
-          ...line
-            .trim()
-            .split(/\s+/)
-            .map((h) => parseInt(h, 16)),
-        );
-      }
-      if (pending && pending.bytes.length >= pending.length) {
-        datagrams.push(Buffer.from(pending.bytes.slice(0, pending.length)).toString('utf8'));
-        pending = null;
-      }
-    }
-  });
-  await waitFor(`socat to bind ${address}`, () => {
-    if (failure) throw new Error(`socat listener failed (is socat installed?): ${failure.message}`);
-    return isBound();
-  });
-  return { child, datagrams, stderr: () => err };
-}
-
 /** An abstract socket has no file; it shows in /proc/net/unix as "@name". */
 function abstractBound(name: string): boolean {
   return readFileSync('/proc/net/unix', 'utf8')
@@ -106,16 +47,7 @@ beforeEach(() => {
 afterEach(async () => {
   notifier?.close();
   notifier = undefined;
-  await Promise.all(
-    children.splice(0).map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          child.once('exit', () => resolve());
-          child.kill('SIGTERM');
-        }),
-    ),
-  );
+  await stopListeners();
   rmSync(dir, { recursive: true, force: true });
 });
 
