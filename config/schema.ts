@@ -77,7 +77,7 @@ export const ConfigSchema = Type.Object(
         maxEvents: Type.Integer({
           default: 100_000,
           minimum: 100,
-          description: 'Events kept in the event log/outbox; the oldest published ones go first',
+          description: 'Events kept in the event log (SSE resume, fleet outbox); the oldest go first',
         }),
       },
       { additionalProperties: false, default: {} },

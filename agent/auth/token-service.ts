@@ -67,6 +67,10 @@ export class TokenService {
     if (!/^[\w.@-]{1,64}$/.test(opts.name)) {
       throw new TokenError('token name: use 1-64 letters, digits, "_", "-", "." or "@"');
     }
+    if (opts.scopes.length === 0) throw new TokenError('a token needs at least one scope');
+    if (opts.expiresInDays !== undefined && !(opts.expiresInDays > 0 && opts.expiresInDays <= 36_500)) {
+      throw new TokenError('expiry must be between 0 and 36500 days');
+    }
     if (this.store.tokens.findActiveByName(opts.name))
       throw new TokenError(`an active token named "${opts.name}" exists; revoke it first`);
     const id = randomBytes(8).toString('hex').slice(0, 12);

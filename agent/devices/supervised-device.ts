@@ -105,8 +105,10 @@ export class SupervisedDevice {
     this.setState('opening', null);
     try {
       this.identity = await this.driver.open();
+      // stop() may have come while the driver was opening: its close() ran too early, so close again.
+      if (this.stopped) return await this.closeDriver();
       await this.driver.probe();
-      if (this.stopped) return;
+      if (this.stopped) return await this.closeDriver();
       this.failures = 0;
       this.backoffMs = this.policy.backoffInitialMs;
       this.setState('ready', null);

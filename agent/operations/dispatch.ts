@@ -46,8 +46,10 @@ export class Dispatcher {
     }
 
     const slot = `${ctx.principal.tokenId}\0${op.name}\0${key}`;
-    const earlier = this.inFlight.get(slot);
-    if (earlier) await earlier.catch(() => undefined);
+    // Loop: when the request we waited for failed, another waiter may already have started its retry.
+    for (let earlier = this.inFlight.get(slot); earlier; earlier = this.inFlight.get(slot)) {
+      await earlier.catch(() => undefined);
+    }
 
     const requestHash = hashInput(input);
     const repo = ctx.services.store.idempotency;

@@ -11,9 +11,12 @@ const coercing = new Ajv({ allErrors: false, strict: false, useDefaults: true, c
 addFormats.default(strict);
 addFormats.default(coercing);
 
-const cache = new WeakMap<AnyOperation, ValidateFunction>();
+// One cache per flavour: an operation validated from a URL must not hand its coercing validator to a body.
+const strictCache = new WeakMap<AnyOperation, ValidateFunction>();
+const coercingCache = new WeakMap<AnyOperation, ValidateFunction>();
 
 export function inputValidator(op: AnyOperation, fromUrl: boolean): ValidateFunction {
+  const cache = fromUrl ? coercingCache : strictCache;
   let v = cache.get(op);
   if (!v) {
     v = (fromUrl ? coercing : strict).compile(op.input);
@@ -34,11 +37,11 @@ function toProblem(e: ErrorObject | undefined): Problem {
   let detail = `${field || 'input'} ${e.message ?? 'is invalid'}`;
   if (e.keyword === 'additionalProperties') {
     const extra = String((e.params as { additionalProperty: string }).additionalProperty);
-    field = `${field}/${extra}`;
+    field = `${field}/${escapePointer(extra)}`;
     detail = `unknown field "${extra}"`;
   } else if (e.keyword === 'required') {
     const missing = String((e.params as { missingProperty: string }).missingProperty);
-    field = `${field}/${missing}`;
+    field = `${field}/${escapePointer(missing)}`;
     detail = `"${missing}" is required`;
   } else if (e.keyword === 'enum' || e.keyword === 'const') {
     const allowed = (e.params as { allowedValues?: unknown[]; allowedValue?: unknown }).allowedValues ?? [
@@ -47,4 +50,9 @@ function toProblem(e: ErrorObject | undefined): Problem {
     detail = `${field || 'input'} must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`;
   }
   return new Problem('invalid-request', detail, field || undefined);
+}
+
+/** A property name as one JSON pointer segment (RFC 6901). */
+function escapePointer(name: string): string {
+  return name.replace(/~/g, '~0').replace(/\//g, '~1');
 }

@@ -48,9 +48,12 @@ export class OutboxRepository {
     return row.seq ?? 0;
   }
 
-  /** Keeps the newest `max` rows; returns how many were removed. */
+  /** Keeps the newest `max` rows, removing the oldest; returns how many were removed. */
   trim(max: number): number {
-    return this.db.prepare('DELETE FROM outbox WHERE seq <= (SELECT MAX(seq) FROM outbox) - ?').run(max)
-      .changes;
+    return this.db
+      .prepare(
+        'DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT MAX(0, (SELECT COUNT(*) FROM outbox) - ?))',
+      )
+      .run(max).changes;
   }
 }

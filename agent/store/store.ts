@@ -35,6 +35,8 @@ export class Store {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const db = new Database(join(dir, DB_FILE));
     try {
+      // Refuse a newer schema before changing anything in the file (WAL mode is a change).
+      checkVersion(db);
       db.pragma('journal_mode = WAL');
       // NORMAL is durable across process crashes in WAL mode; only an OS crash can lose the last commit.
       db.pragma('synchronous = NORMAL');
@@ -70,13 +72,17 @@ export class Store {
   }
 }
 
-function migrate(db: Database.Database): void {
+function checkVersion(db: Database.Database): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > MIGRATIONS.length) {
     throw new StoreError(
       `state.db has schema version ${current}, newer than this boxagent knows (${MIGRATIONS.length}); refusing to run an older version on it`,
     );
   }
+}
+
+function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
   for (let v = current; v < MIGRATIONS.length; v++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[v] as string);
