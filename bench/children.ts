@@ -1,10 +1,25 @@
 // Bookkeeping for the processes a benchmark run spawns (bare fastify, the daemon, socat), so every one of them
 // is stopped even when a measurement throws or the bench is interrupted: a stray daemon would hold a port and
-// skew the next run's numbers. Processes are only ever signalled by the pid we got when spawning them.
+// skew the next run's numbers. Processes are only ever signalled by their own pid. The temp state directories
+// are tracked the same way, so an interrupted run leaves nothing under the temp dir.
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { removeDir, tempDir } from '../tests/helpers/daemon.js';
 
 const live = new Map<number, string>();
+const dirs = new Set<string>();
+
+/** A fresh temp directory, removed by `removeScratchDir` or, at the latest, by `killLeftovers`. */
+export function scratchDir(prefix: string): string {
+  const dir = tempDir(prefix);
+  dirs.add(dir);
+  return dir;
+}
+
+export function removeScratchDir(dir: string): void {
+  dirs.delete(dir);
+  removeDir(dir);
+}
 
 /** Remembers `proc` until it exits. */
 export function track(proc: ChildProcess, label: string): void {
@@ -29,7 +44,8 @@ export async function stopChild(proc: ChildProcess, graceMs = 10_000): Promise<v
 
 /**
  * Last resort: SIGKILLs every tracked process still alive, plus any daemon spawned by this process that a
- * failed `startDaemon()` never handed back (found as our direct children running `cliPath`).
+ * failed `startDaemon()` never handed back (found as our direct children running `cliPath`), and removes the
+ * scratch directories still around (an interrupted run).
  */
 export function killLeftovers(cliPath: string): void {
   const pids = new Set(live.keys());
@@ -42,6 +58,14 @@ export function killLeftovers(cliPath: string): void {
     }
   }
   live.clear();
+  for (const dir of dirs) {
+    try {
+      removeDir(dir);
+    } catch {
+      // best effort: a killed daemon may still be releasing files
+    }
+  }
+  dirs.clear();
 }
 
 function directChildrenRunning(needle: string): number[] {

@@ -5,10 +5,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { removeDir, startDaemon, tempDir, type Daemon } from '../tests/helpers/daemon.js';
+import { startDaemon, type Daemon } from '../tests/helpers/daemon.js';
 import { startListener, stopListeners, type Listener } from '../tests/helpers/notify-listener.js';
 import { waitFor } from '../tests/helpers/wait-for.js';
-import { stopChild, track } from './children.js';
+import { removeScratchDir, scratchDir, stopChild, track } from './children.js';
 
 export interface ColdStart {
   /** spawn → the pino timestamp of the "boxagent ready" line (ms precision, no polling delay). */
@@ -25,8 +25,8 @@ export function socatAvailable(): boolean {
 }
 
 export async function coldStartOnce(env: Record<string, string>, withNotify: boolean): Promise<ColdStart> {
-  const storageDir = tempDir('boxagent-bench-state-');
-  const socketDir = withNotify ? tempDir('boxagent-bench-notify-') : null;
+  const storageDir = scratchDir('boxagent-bench-state-');
+  const socketDir = withNotify ? scratchDir('boxagent-bench-notify-') : null;
   let listener: Listener | undefined;
   let daemon: Daemon | undefined;
   let notifyAt: number | null = null;
@@ -64,7 +64,7 @@ export async function coldStartOnce(env: Record<string, string>, withNotify: boo
     if (daemon) await stopChild(daemon.proc);
     if (listener) await stopChild(listener.child);
     await stopListeners();
-    removeDir(storageDir);
-    if (socketDir) removeDir(socketDir);
+    removeScratchDir(storageDir);
+    if (socketDir) removeScratchDir(socketDir);
   }
 }

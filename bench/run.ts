@@ -8,8 +8,8 @@
 // Everything runs one after another (the boxes and CI have two cores) and every child process is stopped,
 // even on error. Timings are informative: nothing here fails on a slow number (see DESIGN.md, Testing).
 import { cpus } from 'node:os';
-import { CLI, removeDir, startDaemon, tempDir, type Daemon } from '../tests/helpers/daemon.js';
-import { killLeftovers, rssMb, stopChild, track } from './children.js';
+import { CLI, startDaemon, type Daemon } from '../tests/helpers/daemon.js';
+import { killLeftovers, removeScratchDir, rssMb, scratchDir, stopChild, track } from './children.js';
 import { coldStartOnce, socatAvailable, type ColdStart } from './cold-start.js';
 import { startHelloServer } from './hello-server.js';
 import { measureLoad, WARMUP_SECONDS, type LoadResult } from './load.js';
@@ -86,7 +86,7 @@ async function benchHello(seconds: number): Promise<LoadResult> {
 
 async function benchDaemon(seconds: number): Promise<LoadResult> {
   progress('daemon: start, idle');
-  const storageDir = tempDir('boxagent-bench-state-');
+  const storageDir = scratchDir('boxagent-bench-state-');
   let daemon: Daemon | undefined;
   try {
     daemon = await startDaemon({ storageDir, env: DAEMON_ENV });
@@ -95,6 +95,7 @@ async function benchDaemon(seconds: number): Promise<LoadResult> {
     await sleep(IDLE_SECONDS * 1000);
     row('daemon RSS at idle', fmtMb(rssMb(pid)), `VmRSS ${IDLE_SECONDS} s after ready, no requests`);
 
+    const logsBefore = daemon.logs.length;
     const headers = { authorization: `Bearer ${daemon.adminToken}` };
     const notes = `authenticated (admin token), log level info; ${CONNECTIONS} conns`;
     progress('daemon: GET /v1/health');
@@ -108,10 +109,15 @@ async function benchDaemon(seconds: number): Promise<LoadResult> {
     checkedRows('daemon GET /v1/devices', devices);
 
     row('daemon RSS after load', fmtMb(rssMb(pid)), 'VmRSS right after the two load runs');
+    row(
+      'daemon log lines during load',
+      String(daemon.logs.length - logsBefore),
+      'per-request lines are debug, so ~0 at info: the load does not measure the logger',
+    );
     return health;
   } finally {
     if (daemon) await stopChild(daemon.proc);
-    removeDir(storageDir);
+    removeScratchDir(storageDir);
   }
 }
 

@@ -51,8 +51,14 @@ const hashSecret = (secret: string): Buffer => createHash('sha256').update(secre
 /** last_used_at is written at most this often per token, so authentication stays read-only. */
 const TOUCH_EVERY_MS = 60_000;
 
+/** Token records kept in memory at most; a flood of made-up ids cannot grow the cache past this. */
+const CACHE_MAX = 1000;
+
 export class TokenService {
   private readonly touchedAt = new Map<string, number>();
+  /** Token records by id (null: no such id), valid while the token table's fingerprint stays the same. */
+  private readonly cache = new Map<string, TokenRecord | null>();
+  private cacheFingerprint = '';
 
   constructor(
     private readonly store: Store,
@@ -79,6 +85,7 @@ export class TokenService {
       opts.expiresInDays === undefined
         ? null
         : new Date(this.now().getTime() + opts.expiresInDays * 86_400_000).toISOString();
+    this.cache.clear();
     this.store.transaction(() => {
       this.store.tokens.insert({
         id,
@@ -102,6 +109,7 @@ export class TokenService {
   }
 
   revoke(idOrName: string, actor: string): boolean {
+    this.cache.clear();
     return this.store.transaction(() => {
       const ok = this.store.tokens.revoke(idOrName);
       if (ok) this.store.audit.append({ actor, action: 'token.revoke', target: idOrName });
@@ -114,11 +122,26 @@ export class TokenService {
     return typeof this.authenticate(token) !== 'string';
   }
 
+  /** The record for `id`, from memory unless another process (the CLI) has written to the database since. */
+  private lookup(id: string): TokenRecord | undefined {
+    const fingerprint = this.store.tokens.fingerprint();
+    if (fingerprint !== this.cacheFingerprint || this.cache.size >= CACHE_MAX) {
+      this.cache.clear();
+      this.cacheFingerprint = fingerprint;
+    }
+    let record = this.cache.get(id);
+    if (record === undefined) {
+      record = this.store.tokens.get(id) ?? null;
+      this.cache.set(id, record);
+    }
+    return record ?? undefined;
+  }
+
   authenticate(token: string | undefined): Principal | AuthFailure {
     if (!token) return 'missing';
     const m = TOKEN_RE.exec(token);
     if (!m) return 'malformed';
-    const record = this.store.tokens.get(m[1] as string);
+    const record = this.lookup(m[1] as string);
     // Hash even when the id is unknown so a miss costs the same as a wrong secret.
     const presented = hashSecret(m[2] as string);
     const expected = record?.secretHash ?? Buffer.alloc(presented.length);

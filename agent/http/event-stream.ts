@@ -2,6 +2,7 @@
 // what it missed from the store, then live events; a client too slow to keep up is disconnected (it resumes
 // with Last-Event-ID) rather than buffered without bound.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
 import type { AgentEvent, EventLog } from '../events/event-log.js';
 
 const HEARTBEAT_MS = 15_000;
@@ -29,12 +30,15 @@ function lastEventId(request: FastifyRequest): number {
 export class EventStreams {
   private readonly open = new Set<FastifyReply['raw']>();
 
-  constructor(private readonly events: EventLog) {}
+  constructor(
+    private readonly events: EventLog,
+    private readonly log: Logger,
+  ) {}
 
   handle(request: FastifyRequest, reply: FastifyReply): void {
     this.open.add(reply.raw);
     reply.raw.on('close', () => this.open.delete(reply.raw));
-    streamEvents(request, reply, this.events);
+    streamEvents(request, reply, this.events, this.log);
   }
 
   closeAll(): void {
@@ -42,7 +46,7 @@ export class EventStreams {
   }
 }
 
-function streamEvents(request: FastifyRequest, reply: FastifyReply, events: EventLog): void {
+function streamEvents(request: FastifyRequest, reply: FastifyReply, events: EventLog, log: Logger): void {
   const res = reply.raw;
   reply.hijack();
   res.writeHead(200, {
@@ -61,7 +65,7 @@ function streamEvents(request: FastifyRequest, reply: FastifyReply, events: Even
     sent = e.seq;
     res.write(formatEvent(e));
     if (res.writableLength > MAX_BUFFERED_BYTES) {
-      request.log.warn({ writable: res.writableLength }, 'SSE client too slow; disconnecting it');
+      log.warn({ writable: res.writableLength }, 'SSE client too slow; disconnecting it');
       res.destroy();
     }
   };

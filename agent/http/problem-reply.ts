@@ -1,8 +1,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
 import { Problem } from '../operations/problems.js';
 
 /** Sends a problem+json reply; client errors are logged once at warn, without headers or body. */
-export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: Problem): FastifyReply {
+export function sendProblem(
+  log: Logger,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  problem: Problem,
+): FastifyReply {
   const doc = problem.toJSON();
   const logLine = {
     method: request.method,
@@ -11,8 +17,8 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, proble
     type: doc.type,
     detail: doc.detail,
   };
-  if (doc.status >= 500) request.log.error(logLine, 'request failed');
-  else request.log.warn(logLine, 'request rejected');
+  if (doc.status >= 500) log.error(logLine, 'request failed');
+  else log.warn(logLine, 'request rejected');
   if (problem.code === 'unauthorized') void reply.header('WWW-Authenticate', 'Bearer realm="boxagent"');
   return reply.code(doc.status).type('application/problem+json').send(doc);
 }

@@ -1,13 +1,7 @@
 // The local HTTP API for the counter software: routes generated from the operations catalog, plus events,
 // metrics and the OpenAPI document. Every request passes the Host, Origin and token guards before its
 // body is read; every error leaves as application/problem+json.
-import Fastify, {
-  LogController,
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-} from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Scope } from '../../config/schema.js';
 import type { Principal } from '../auth/token-service.js';
 import { hasScope } from '../auth/token-service.js';
@@ -42,19 +36,18 @@ export interface HttpServer {
 }
 
 export function buildHttpServer(services: Services, metrics: Metrics): HttpServer {
-  // Typed as fastify's logger so the instance keeps fastify's default type parameters.
-  const httpLog: FastifyBaseLogger = services.log.child({ component: 'http' });
+  const log = services.log.child({ component: 'http' });
   const app = Fastify({
-    loggerInstance: httpLog,
-    // Requests are logged once, by the onResponse hook below (debug) or as a rejected problem (warn).
-    logController: new LogController({ disableRequestLogging: true }),
+    // Fastify's own logger would make a child logger per request; requests are logged here instead, once:
+    // by the onResponse hook (debug) or as a rejected problem (warn).
+    logger: false,
     bodyLimit: services.config.http.bodyLimitBytes,
     // Keep-alive connections must not hold a shutdown for long.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
   });
   const dispatcher = new Dispatcher();
-  const streams = new EventStreams(services.events);
+  const streams = new EventStreams(services.events, log);
 
   app.decorateRequest('principal', undefined);
   // JSON only: a text/plain body must be refused (415), not handed to an operation as a string.
@@ -77,20 +70,20 @@ export function buildHttpServer(services: Services, metrics: Metrics): HttpServe
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
     metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
-    request.log.debug(
-      { method: request.method, url: redactUrl(request.url), status: reply.statusCode },
-      'request',
-    );
+    if (log.isLevelEnabled('debug')) {
+      log.debug({ method: request.method, url: redactUrl(request.url), status: reply.statusCode }, 'request');
+    }
   });
 
   app.setErrorHandler((err, request, reply) => {
     const problem = problemFromError(err);
-    if (problem.code === 'internal') request.log.error({ err }, 'unhandled error');
-    return sendProblem(request, reply, problem);
+    if (problem.code === 'internal') log.error({ err }, 'unhandled error');
+    return sendProblem(log, request, reply, problem);
   });
 
   app.setNotFoundHandler((request, reply) =>
     sendProblem(
+      log,
       request,
       reply,
       new Problem('not-found', `no route ${request.method} ${redactUrl(request.url)}`),

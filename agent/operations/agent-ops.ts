@@ -37,7 +37,7 @@ export const health = defineOperation({
     return {
       status: 'ready' as const,
       uptimeSeconds: Math.round((Date.now() - services.startedAt.getTime()) / 1000),
-      store: services.store.schemaVersion() > 0 ? 'ok' : 'not migrated',
+      store: services.store.ping() ? 'ok' : 'not answering',
       devices: deviceCounts(services),
     };
   },

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { statementCache } from './statements.js';
 import { nowIso } from './time.js';
 
 export interface AuditEntry {
@@ -33,7 +34,11 @@ function entryHash(prev: string, r: Omit<AuditRow, 'prev_hash' | 'hash'>): strin
 
 /** Append-only audit log; each entry's hash covers the previous one, so edits and deletions show. */
 export class AuditRepository {
-  constructor(private readonly db: Database.Database) {}
+  private readonly sql: (sql: string) => Database.Statement;
+
+  constructor(db: Database.Database) {
+    this.sql = statementCache(db);
+  }
 
   append(e: {
     actor: string;
@@ -41,7 +46,7 @@ export class AuditRepository {
     target?: string;
     detail?: Record<string, unknown>;
   }): AuditEntry {
-    const last = this.db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as
+    const last = this.sql('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as
       { seq: number; hash: string } | undefined;
     const row = {
       seq: (last?.seq ?? 0) + 1,
@@ -53,18 +58,17 @@ export class AuditRepository {
     };
     const prev = last?.hash ?? GENESIS;
     const hash = entryHash(prev, row);
-    this.db
-      .prepare(
-        'INSERT INTO audit (seq, at, actor, action, target, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      )
-      .run(row.seq, row.at, row.actor, row.action, row.target, row.detail, prev, hash);
+    this.sql(
+      'INSERT INTO audit (seq, at, actor, action, target, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ).run(row.seq, row.at, row.actor, row.action, row.target, row.detail, prev, hash);
     return { ...row, detail: e.detail ?? {}, hash };
   }
 
   list(afterSeq: number, limit: number): AuditEntry[] {
-    const rows = this.db
-      .prepare('SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?')
-      .all(afterSeq, limit) as AuditRow[];
+    const rows = this.sql('SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?').all(
+      afterSeq,
+      limit,
+    ) as AuditRow[];
     return rows.map((r) => ({
       seq: r.seq,
       at: r.at,
@@ -80,7 +84,7 @@ export class AuditRepository {
   verify(): { ok: true; entries: number } | { ok: false; brokenAt: number } {
     let prev = GENESIS;
     let n = 0;
-    for (const r of this.db.prepare('SELECT * FROM audit ORDER BY seq').iterate() as Iterable<AuditRow>) {
+    for (const r of this.sql('SELECT * FROM audit ORDER BY seq').iterate() as Iterable<AuditRow>) {
       if (r.prev_hash !== prev || entryHash(prev, r) !== r.hash) return { ok: false, brokenAt: r.seq };
       prev = r.hash;
       n++;

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { statementCache } from './statements.js';
 import { nowIso } from './time.js';
 
 export type JobState = 'queued' | 'sending' | 'done' | 'failed' | 'in_doubt' | 'cancelled';
@@ -42,7 +43,11 @@ const fromRow = (r: JobRow): JobRecord => ({
 });
 
 export class JobRepository {
-  constructor(private readonly db: Database.Database) {}
+  private readonly sql: (sql: string) => Database.Statement;
+
+  constructor(db: Database.Database) {
+    this.sql = statementCache(db);
+  }
 
   insert(j: {
     id: string;
@@ -52,36 +57,32 @@ export class JobRepository {
     input: unknown;
   }): JobRecord {
     const now = nowIso();
-    this.db
-      .prepare(
-        'INSERT INTO jobs (id, kind, device_id, state, input, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      )
-      .run(j.id, j.kind, j.deviceId, j.state, JSON.stringify(j.input), now, now);
+    this.sql(
+      'INSERT INTO jobs (id, kind, device_id, state, input, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ).run(j.id, j.kind, j.deviceId, j.state, JSON.stringify(j.input), now, now);
     return this.get(j.id) as JobRecord;
   }
 
   update(id: string, change: { state: JobState; result?: unknown; error?: unknown }): JobRecord {
-    this.db
-      .prepare(
-        'UPDATE jobs SET state = ?, result = COALESCE(?, result), error = COALESCE(?, error), updated_at = ? WHERE id = ?',
-      )
-      .run(
-        change.state,
-        change.result === undefined ? null : JSON.stringify(change.result),
-        change.error === undefined ? null : JSON.stringify(change.error),
-        nowIso(),
-        id,
-      );
+    this.sql(
+      'UPDATE jobs SET state = ?, result = COALESCE(?, result), error = COALESCE(?, error), updated_at = ? WHERE id = ?',
+    ).run(
+      change.state,
+      change.result === undefined ? null : JSON.stringify(change.result),
+      change.error === undefined ? null : JSON.stringify(change.error),
+      nowIso(),
+      id,
+    );
     return this.get(id) as JobRecord;
   }
 
   get(id: string): JobRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
+    const row = this.sql('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
     return row && fromRow(row);
   }
 
   countByState(): Record<string, number> {
-    const rows = this.db.prepare('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state').all() as {
+    const rows = this.sql('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state').all() as {
       state: string;
       n: number;
     }[];

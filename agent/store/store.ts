@@ -22,7 +22,10 @@ export class Store {
   readonly jobs: JobRepository;
   readonly idempotency: IdempotencyRepository;
 
+  private readonly pingStatement: Database.Statement;
+
   private constructor(private readonly db: Database.Database) {
+    this.pingStatement = db.prepare('SELECT 1 AS ok');
     this.tokens = new TokenRepository(db);
     this.outbox = new OutboxRepository(db);
     this.audit = new AuditRepository(db);
@@ -53,6 +56,11 @@ export class Store {
   /** Runs `fn` in one transaction: every repository call inside commits or rolls back together. */
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();
+  }
+
+  /** True when the database answers a trivial query (health checks). */
+  ping(): boolean {
+    return (this.pingStatement.get() as { ok: number } | undefined)?.ok === 1;
   }
 
   schemaVersion(): number {

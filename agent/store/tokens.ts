@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { statementCache } from './statements.js';
 import type { Scope } from '../../config/schema.js';
 import { nowIso } from './time.js';
 
@@ -38,7 +39,11 @@ function fromRow(r: TokenRow): TokenRecord {
 }
 
 export class TokenRepository {
-  constructor(private readonly db: Database.Database) {}
+  private readonly sql: (sql: string) => Database.Statement;
+
+  constructor(db: Database.Database) {
+    this.sql = statementCache(db);
+  }
 
   insert(t: {
     id: string;
@@ -47,37 +52,47 @@ export class TokenRepository {
     scopes: Scope[];
     expiresAt: string | null;
   }): void {
-    this.db
-      .prepare(
-        'INSERT INTO tokens (id, name, secret_hash, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
-      )
-      .run(t.id, t.name, t.secretHash, JSON.stringify(t.scopes), nowIso(), t.expiresAt);
+    this.sql(
+      'INSERT INTO tokens (id, name, secret_hash, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(t.id, t.name, t.secretHash, JSON.stringify(t.scopes), nowIso(), t.expiresAt);
+  }
+
+  /**
+   * A cheap fingerprint of the token table that changes with every create and revoke, from any process
+   * (the CLI writes directly): tokens are never deleted, only added and revoked. Caches key on it.
+   */
+  fingerprint(): string {
+    const r = this.sql('SELECT COUNT(*) AS n, COUNT(revoked_at) AS revoked FROM tokens').get() as {
+      n: number;
+      revoked: number;
+    };
+    return `${r.n}:${r.revoked}`;
   }
 
   get(id: string): TokenRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM tokens WHERE id = ?').get(id) as TokenRow | undefined;
+    const row = this.sql('SELECT * FROM tokens WHERE id = ?').get(id) as TokenRow | undefined;
     return row && fromRow(row);
   }
 
   findActiveByName(name: string): TokenRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM tokens WHERE name = ? AND revoked_at IS NULL').get(name) as
+    const row = this.sql('SELECT * FROM tokens WHERE name = ? AND revoked_at IS NULL').get(name) as
       TokenRow | undefined;
     return row && fromRow(row);
   }
 
   list(): TokenRecord[] {
-    return (this.db.prepare('SELECT * FROM tokens ORDER BY created_at, id').all() as TokenRow[]).map(fromRow);
+    return (this.sql('SELECT * FROM tokens ORDER BY created_at, id').all() as TokenRow[]).map(fromRow);
   }
 
   /** Returns false when no active token has that id or name. */
   revoke(idOrName: string): boolean {
-    const r = this.db
-      .prepare('UPDATE tokens SET revoked_at = ? WHERE (id = ? OR name = ?) AND revoked_at IS NULL')
-      .run(nowIso(), idOrName, idOrName);
+    const r = this.sql(
+      'UPDATE tokens SET revoked_at = ? WHERE (id = ? OR name = ?) AND revoked_at IS NULL',
+    ).run(nowIso(), idOrName, idOrName);
     return r.changes > 0;
   }
 
   touch(id: string): void {
-    this.db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?').run(nowIso(), id);
+    this.sql('UPDATE tokens SET last_used_at = ? WHERE id = ?').run(nowIso(), id);
   }
 }
