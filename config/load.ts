@@ -44,7 +44,7 @@ export interface LoadedConfig {
   file: string;
 }
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, discriminator: true });
 const validate = ajv.compile<Config>(fileSchema());
 
 export function resolveConfigPath(opts: LoadOptions = {}): string {
@@ -108,6 +108,10 @@ function toProblem(
   } else if (e.keyword === 'required') {
     segments.push(String((e.params as { missingProperty: string }).missingProperty));
     message = 'is required';
+  } else if (e.keyword === 'discriminator') {
+    const { tag, tagValue } = e.params as { tag: string; tagValue: unknown };
+    segments.push(tag);
+    message = tagValue === undefined ? 'is required' : `unknown ${tag} ${JSON.stringify(tagValue)}`;
   } else if (e.keyword === 'enum') {
     message = `must be one of: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
   } else if (e.keyword === 'const') {

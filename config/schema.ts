@@ -1,6 +1,6 @@
 // The one source of the configuration contract: TypeScript types, validation, defaults and the JSON Schema
 // that `npm run schema` exports all come from the TypeBox definitions below.
-import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox';
+import { Type, type Static, type TObject, type TSchema, type TUnion, type TUnsafe } from '@sinclair/typebox';
 
 /** A string enum as plain JSON Schema `enum` (clearer errors and docs than TypeBox's union of literals). */
 export function StringEnum<const T extends readonly string[]>(
@@ -24,17 +24,58 @@ const Identifier = Type.String({
   description: 'Letters, digits, - and _',
 });
 
+/**
+ * A union told apart by its `type` field, as JSON Schema `oneOf` + `discriminator`: the validator then names
+ * the unknown `type` or the wrong field of the right branch, instead of listing every branch's complaint.
+ */
+export function TaggedUnion<T extends TObject[]>(
+  branches: [...T],
+  options: Record<string, unknown> = {},
+): TUnsafe<Static<TUnion<T>>> {
+  return Type.Unsafe<Static<TUnion<T>>>({
+    oneOf: branches,
+    discriminator: { propertyName: 'type' },
+    ...options,
+  });
+}
+
 const SimulatedTransport = Type.Object(
   { type: Type.Literal('simulated') },
   { additionalProperties: false, description: 'An in-process simulator of the device (no hardware needed)' },
 );
+
+const SerialTransport = Type.Object(
+  {
+    type: Type.Literal('serial'),
+    path: Type.String({ minLength: 1, description: 'e.g. /dev/ttyUSB0 or a /dev/serial/by-id/ link' }),
+    baudRate: Type.Integer({ default: 9600, minimum: 50, maximum: 4_000_000 }),
+    dataBits: Type.Union([Type.Literal(7), Type.Literal(8)], { default: 8 }),
+    parity: StringEnum(['none', 'even', 'odd'] as const, { default: 'none' }),
+    stopBits: Type.Union([Type.Literal(1), Type.Literal(2)], { default: 1 }),
+    rtscts: Type.Boolean({ default: false, description: 'RTS/CTS hardware flow control' }),
+  },
+  { additionalProperties: false, description: 'A serial port (USB-serial adapter)' },
+);
+
+const TcpTransport = Type.Object(
+  {
+    type: Type.Literal('tcp'),
+    host: Type.String({ minLength: 1 }),
+    port: Type.Integer({ default: 9100, minimum: 1, maximum: 65535 }),
+    connectTimeoutMs: Type.Integer({ default: 3000, minimum: 100 }),
+  },
+  { additionalProperties: false, description: 'Raw TCP, e.g. port 9100 of a network printer' },
+);
+
+export const TransportSchema = TaggedUnion([SimulatedTransport, SerialTransport, TcpTransport]);
+export type TransportConfig = Static<typeof TransportSchema>;
 
 export const DeviceSchema = Type.Object(
   {
     id: Identifier,
     kind: StringEnum(DEVICE_KINDS),
     name: Type.Optional(Type.String({ maxLength: 200, description: 'Label shown to clerks and operators' })),
-    transport: SimulatedTransport,
+    transport: TransportSchema,
   },
   { additionalProperties: false },
 );

@@ -1,6 +1,7 @@
 // Owns every configured device: builds its driver, supervises it, reports state changes as events.
 import type { Logger } from 'pino';
 import type { DeviceConfig } from '../../config/schema.js';
+import type { DeviceDriver, DeviceIdentity, SelfTestResult } from '../../drivers/device.js';
 import { isSimulator, type SimulatorFault } from '../../drivers/simulated-device.js';
 import type { DriverFactory } from './driver-factory.js';
 import { SupervisedDevice, type DeviceStatus, type SupervisionPolicy } from './supervised-device.js';
@@ -21,19 +22,19 @@ export class DeviceManager {
 
   start(): void {
     for (const config of this.configs) {
-      const device = new SupervisedDevice(
-        config,
-        this.createDriver(config),
-        this.policy,
-        this.log,
-        (status, previous) => {
-          this.log.info(
-            { device: status.id, state: status.state, previous, reason: status.reason },
-            'device state',
-          );
-          this.onChange(status, previous);
-        },
-      );
+      let driver: DeviceDriver;
+      try {
+        driver = this.createDriver(config);
+      } catch (err) {
+        driver = new UnusableDriver(err instanceof Error ? err.message : String(err));
+      }
+      const device = new SupervisedDevice(config, driver, this.policy, this.log, (status, previous) => {
+        this.log.info(
+          { device: status.id, state: status.state, previous, reason: status.reason },
+          'device state',
+        );
+        this.onChange(status, previous);
+      });
       this.devices.set(config.id, device);
       device.start();
     }
@@ -57,5 +58,22 @@ export class DeviceManager {
     if (!driver || !isSimulator(driver)) return false;
     driver.setFault(fault);
     return true;
+  }
+}
+
+/** Stands in for a driver that could not be built, so the device shows in error with the reason. */
+class UnusableDriver implements DeviceDriver {
+  constructor(private readonly reason: string) {}
+  open(): Promise<DeviceIdentity> {
+    return Promise.reject(new Error(this.reason));
+  }
+  probe(): Promise<void> {
+    return Promise.reject(new Error(this.reason));
+  }
+  selfTest(): Promise<SelfTestResult> {
+    return Promise.reject(new Error(this.reason));
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
   }
 }
