@@ -53,26 +53,34 @@ export function buildHttpServer(services: Services, metrics: Metrics): HttpServe
   // JSON only: a text/plain body must be refused (415), not handed to an operation as a string.
   app.removeContentTypeParser('text/plain');
 
-  app.addHook('onRequest', async (request, reply) => {
-    checkHost(request);
-    if (applyCors(request, reply, services.config.http.allowedOrigins)) return reply;
-    const config = request.routeOptions.config as RouteConfig;
-    if (config.scope === undefined) return;
-    request.principal = authenticate(request, services.tokens, config.queryToken === true);
-    if (!hasScope(request.principal, config.scope)) {
-      throw new Problem('forbidden', `this needs scope "${config.scope}"`, undefined, {
-        requiredScope: config.scope,
-      });
+  // Callback-style hooks: they run on every request, and skip the promise an async hook costs.
+  app.addHook('onRequest', (request, reply, done) => {
+    try {
+      checkHost(request);
+      if (applyCors(request, reply, services.config.http.allowedOrigins)) return; // preflight answered
+      const config = request.routeOptions.config as RouteConfig;
+      if (config.scope !== undefined) {
+        request.principal = authenticate(request, services.tokens, config.queryToken === true);
+        if (!hasScope(request.principal, config.scope)) {
+          throw new Problem('forbidden', `this needs scope "${config.scope}"`, undefined, {
+            requiredScope: config.scope,
+          });
+        }
+      }
+      done();
+    } catch (err) {
+      done(err as Error);
     }
   });
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
     metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
     if (log.isLevelEnabled('debug')) {
       log.debug({ method: request.method, url: redactUrl(request.url), status: reply.statusCode }, 'request');
     }
+    done();
   });
 
   app.setErrorHandler((err, request, reply) => {
