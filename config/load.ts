@@ -162,7 +162,7 @@ function nodeOffset(doc: Document, segments: string[]): number | undefined {
 
 // ---- environment overrides ---------------------------------------------------------------------------
 
-interface EnvKey {
+export interface EnvKey {
   path: string[];
   /** JSON Schema type of the target: scalars are converted, objects and arrays of objects parse as JSON. */
   type: string;
@@ -201,7 +201,7 @@ function applyEnvOverrides(data: Record<string, unknown>, env: NodeJS.ProcessEnv
     }
     let parsed: unknown;
     try {
-      parsed = convert(value, key.type);
+      parsed = convertValue(value, key.type);
     } catch {
       problems.push({ path: key.path.join('.'), message: 'is not valid JSON', source: `env ${name}` });
       continue;
@@ -213,7 +213,8 @@ function applyEnvOverrides(data: Record<string, unknown>, env: NodeJS.ProcessEnv
   return applied;
 }
 
-function convert(value: string, type: string): unknown {
+/** Converts text (an env value, a `config set` argument) to the JSON type a key expects. */
+export function convertValue(value: string, type: string): unknown {
   switch (type) {
     case 'integer':
     case 'number':

@@ -1,0 +1,62 @@
+// The CLI's way to the running daemon: the local HTTP API with the admin token from the state dir, so the
+// CLI goes through the same operations catalog (scopes, validation, audit) as the counter software.
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Config } from '../../config/schema.js';
+import { BOOTSTRAP_TOKEN_FILE } from '../main.js';
+import { CliError, EXIT_UNAVAILABLE } from './support.js';
+
+export class DaemonClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: string,
+  ) {}
+
+  static fromConfig(config: Config): DaemonClient {
+    const host = ['0.0.0.0', '::', ''].includes(config.http.host) ? '127.0.0.1' : config.http.host;
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${config.http.port}`;
+    const tokenFile = join(resolve(config.storage.dir), BOOTSTRAP_TOKEN_FILE);
+    let token: string;
+    try {
+      token = readFileSync(tokenFile, 'utf8').trim();
+    } catch {
+      throw new CliError(
+        `cannot read the admin token ${tokenFile} (the daemon writes it on first start; run as root or boxagent)`,
+        EXIT_UNAVAILABLE,
+      );
+    }
+    return new DaemonClient(url, token);
+  }
+
+  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(this.baseUrl + path, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(30_000),
+      });
+    } catch {
+      throw new CliError(
+        `the daemon is not running (nothing answers on ${this.baseUrl}); start it with: systemctl start boxagent`,
+        EXIT_UNAVAILABLE,
+      );
+    }
+    const text = await res.text();
+    if (!res.ok) {
+      let detail = text;
+      try {
+        const p = JSON.parse(text) as { title?: string; detail?: string };
+        detail = p.detail ?? p.title ?? text;
+      } catch {
+        // not a problem document; show the text
+      }
+      throw new CliError(`the daemon refused: ${detail} (HTTP ${res.status})`);
+    }
+    return JSON.parse(text) as T;
+  }
+}

@@ -1,0 +1,142 @@
+// What is attached to the box, read from sysfs (no device is opened): serial ports, USB printers with their
+// IEEE 1284 Device ID, HID devices and video devices, each matched against known device profiles.
+import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { basename, join } from 'node:path';
+
+export interface FoundDevice {
+  class: 'serial' | 'usb-printer' | 'hid' | 'video';
+  /** The device node, e.g. /dev/ttyUSB0. */
+  node: string;
+  vendorId?: string;
+  productId?: string;
+  description?: string;
+  /** IEEE 1284 Device ID string of a USB printer. */
+  ieee1284?: string;
+  /** What the box probably uses it for, from the known profiles. */
+  match?: { kind: string; profile: string };
+  /** A config snippet the installer can paste (or give to `config init --device`). */
+  suggestion?: string;
+}
+
+/** Known USB IDs and 1284 strings. Facts about common parts, not an exhaustive list. */
+const USB_SERIAL_BRIDGES: Record<string, string> = {
+  '1a86:7523': 'WCH CH340 USB-serial (common in seal machines and ID card readers)',
+  '067b:2303': 'Prolific PL2303 USB-serial',
+  '0403:6001': 'FTDI FT232 USB-serial',
+  '10c4:ea60': 'Silicon Labs CP210x USB-serial',
+};
+
+function read(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function list(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** Walks up from a sysfs device directory to the USB device that holds idVendor/idProduct. */
+function usbIds(sysDevice: string): { vendorId?: string; productId?: string; product?: string } {
+  // sysfs class entries are symlinks into /sys/devices; walk the real path, not the link's text.
+  let dir: string;
+  try {
+    dir = realpathSync(sysDevice);
+  } catch {
+    return {};
+  }
+  for (let i = 0; i < 6 && dir.length > 1; i++) {
+    const vendorId = read(join(dir, 'idVendor'));
+    if (vendorId)
+      return { vendorId, productId: read(join(dir, 'idProduct')), product: read(join(dir, 'product')) };
+    dir = join(dir, '..');
+  }
+  return {};
+}
+
+export function scanDevices(root = '/'): FoundDevice[] {
+  const sys = join(root, 'sys');
+  const found: FoundDevice[] = [];
+
+  for (const name of list(join(sys, 'class/tty')).filter((n) => /^tty(USB|ACM|S)\d+$/.test(n))) {
+    const dev = join(sys, 'class/tty', name, 'device');
+    if (!existsSync(dev)) continue;
+    // Legacy on-board ttyS ports exist whether or not anything is connected; list only those with a driver.
+    if (name.startsWith('ttyS') && !existsSync(join(dev, 'driver'))) continue;
+    const ids = usbIds(dev);
+    const key = ids.vendorId && ids.productId ? `${ids.vendorId}:${ids.productId}` : '';
+    const node = `/dev/${name}`;
+    found.push({
+      class: 'serial',
+      node,
+      ...(ids.vendorId ? { vendorId: ids.vendorId, productId: ids.productId } : {}),
+      description: USB_SERIAL_BRIDGES[key] ?? ids.product ?? 'serial port',
+      suggestion: `--device ID:KIND:serial:${stableSerialPath(node, root)}`,
+    });
+  }
+
+  for (const name of list(join(sys, 'class/usbmisc')).filter((n) => /^lp\d+$/.test(n))) {
+    const dev = join(sys, 'class/usbmisc', name, 'device');
+    const ieee1284 = read(join(dev, 'ieee1284_id'));
+    const ids = usbIds(dev);
+    const model = /(?:MDL|MODEL):([^;]+)/.exec(ieee1284 ?? '')?.[1];
+    const isDotMatrix = /LQ-?6[0-9]{2}K/i.test(model ?? '');
+    found.push({
+      class: 'usb-printer',
+      node: `/dev/usb/${name}`,
+      ...(ids.vendorId ? { vendorId: ids.vendorId, productId: ids.productId } : {}),
+      description: model ?? ids.product ?? 'USB printer',
+      ...(ieee1284 ? { ieee1284 } : {}),
+      ...(isDotMatrix ? { match: { kind: 'printer', profile: 'epson-lq-24pin' } } : {}),
+    });
+  }
+
+  for (const name of list(join(sys, 'class/hidraw'))) {
+    const uevent = read(join(sys, 'class/hidraw', name, 'device/uevent')) ?? '';
+    const hidName = /^HID_NAME=(.*)$/m.exec(uevent)?.[1];
+    const hidId = /^HID_ID=[0-9A-F]+:([0-9A-F]+):([0-9A-F]+)$/im.exec(uevent);
+    found.push({
+      class: 'hid',
+      node: `/dev/${name}`,
+      ...(hidId
+        ? { vendorId: hidId[1]!.slice(-4).toLowerCase(), productId: hidId[2]!.slice(-4).toLowerCase() }
+        : {}),
+      description: hidName ?? 'HID device',
+    });
+  }
+
+  for (const name of list(join(sys, 'class/video4linux')).filter((n) => /^video\d+$/.test(n))) {
+    const dir = join(sys, 'class/video4linux', name);
+    const ids = usbIds(join(dir, 'device'));
+    // A UVC camera exposes a metadata node beside each capture node; index 0 is the capture one.
+    const index = read(join(dir, 'index'));
+    if (index !== undefined && index !== '0') continue;
+    found.push({
+      class: 'video',
+      node: `/dev/${name}`,
+      ...(ids.vendorId ? { vendorId: ids.vendorId, productId: ids.productId } : {}),
+      description: read(join(dir, 'name')) ?? 'video device',
+      match: { kind: 'camera', profile: 'uvc' },
+    });
+  }
+  return found;
+}
+
+/** The stable /dev/serial/by-id name for a tty, which survives re-plugging into another USB port. */
+export function stableSerialPath(node: string, root = '/'): string {
+  const byId = join(root, 'dev/serial/by-id');
+  for (const link of list(byId)) {
+    try {
+      if (basename(readlinkSync(join(byId, link))) === basename(node)) return join('/dev/serial/by-id', link);
+    } catch {
+      // not a link
+    }
+  }
+  return node;
+}

@@ -1,0 +1,246 @@
+// `boxagent doctor`: every check an installer would otherwise do by hand, each with a verdict and a fix.
+import {
+  constants,
+  accessSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { connect } from 'node:net';
+import { join, resolve } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
+import type { Command } from 'commander';
+import { ConfigError, loadConfig } from '../../config/load.js';
+import type { Config } from '../../config/schema.js';
+import { BOOTSTRAP_TOKEN_FILE } from '../main.js';
+import { CliError, CONFIG_FLAGS, CONFIG_HELP, print, printJson, type ConfigOption } from './support.js';
+
+export type Verdict = 'ok' | 'warn' | 'fail';
+
+export interface CheckResult {
+  check: string;
+  verdict: Verdict;
+  detail: string;
+  fix?: string;
+}
+
+const SERVICE_GROUPS = ['dialout', 'lp', 'plugdev', 'video'];
+const UDEV_RULES = '/etc/udev/rules.d/70-boxagent.rules';
+
+function result(check: string, verdict: Verdict, detail: string, fix?: string): CheckResult {
+  return fix ? { check, verdict, detail, fix } : { check, verdict, detail };
+}
+
+function checkStateDir(config: Config): CheckResult {
+  const dir = resolve(config.storage.dir);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const probe = join(dir, `.doctor-${process.pid}`);
+    writeFileSync(probe, 'x');
+    rmSync(probe);
+    return result('state dir', 'ok', `${dir} is writable`);
+  } catch (err) {
+    return result(
+      'state dir',
+      'fail',
+      `${dir}: ${(err as Error).message}`,
+      `chown boxagent: ${dir} && chmod 700 ${dir}`,
+    );
+  }
+}
+
+function checkKeyFiles(config: Config): CheckResult {
+  const file = join(resolve(config.storage.dir), BOOTSTRAP_TOKEN_FILE);
+  if (!existsSync(file)) return result('key files', 'ok', 'no admin token file yet (written at first start)');
+  const mode = statSync(file).mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    return result(
+      'key files',
+      'fail',
+      `${file} is readable by others (mode ${mode.toString(8)})`,
+      `chmod 600 ${file}`,
+    );
+  }
+  return result('key files', 'ok', `${file} is private (0${mode.toString(8)})`);
+}
+
+function checkDeviceNodes(config: Config): CheckResult[] {
+  return config.devices.flatMap((d) => {
+    if (d.transport.type !== 'serial') return [];
+    const path = d.transport.path;
+    if (!existsSync(path)) {
+      return [
+        result(
+          `device ${d.id}`,
+          'fail',
+          `${path} does not exist`,
+          'plug the device in, or run `boxagent devices scan` for its path',
+        ),
+      ];
+    }
+    try {
+      accessSync(path, constants.R_OK | constants.W_OK);
+      return [result(`device ${d.id}`, 'ok', `${path} present and accessible`)];
+    } catch {
+      return [
+        result(
+          `device ${d.id}`,
+          'fail',
+          `${path} is not readable and writable by this user`,
+          'add the service user to group dialout (see the udev rules)',
+        ),
+      ];
+    }
+  });
+}
+
+function checkGroups(): CheckResult {
+  let groups: string;
+  try {
+    groups = readFileSync('/etc/group', 'utf8');
+  } catch {
+    return result('service user groups', 'warn', 'cannot read /etc/group');
+  }
+  const missing = SERVICE_GROUPS.filter((g) => {
+    const line = groups.split('\n').find((l) => l.startsWith(`${g}:`));
+    return !line || !(line.split(':')[3] ?? '').split(',').includes('boxagent');
+  });
+  if (missing.length === 0)
+    return result('service user groups', 'ok', `boxagent is in ${SERVICE_GROUPS.join(', ')}`);
+  return result(
+    'service user groups',
+    'fail',
+    `boxagent is not in: ${missing.join(', ')}`,
+    'boxagent service install (or systemd-sysusers)',
+  );
+}
+
+function checkUdev(): CheckResult {
+  return existsSync(UDEV_RULES)
+    ? result('udev rules', 'ok', `${UDEV_RULES} installed`)
+    : result('udev rules', 'fail', `${UDEV_RULES} missing`, 'boxagent service install');
+}
+
+function checkClock(): CheckResult {
+  // The RTC of a box that sat unpowered often restarts at its epoch; tokens and logs then go wrong.
+  const built = statSync(new URL(import.meta.url)).mtime;
+  const now = new Date();
+  if (now.getTime() < built.getTime() - 86_400_000) {
+    return result(
+      'clock',
+      'fail',
+      `the clock says ${now.toISOString()}, before this software was installed (${built.toISOString()})`,
+      'timedatectl set-ntp true, or set the time',
+    );
+  }
+  return result('clock', 'ok', now.toISOString());
+}
+
+function probeTcp(host: string, port: number, tls: boolean, timeoutMs = 3000): Promise<string | null> {
+  return new Promise((done) => {
+    const socket = tls ? tlsConnect({ host, port, servername: host }) : connect({ host, port });
+    const finish = (err: string | null) => {
+      socket.destroy();
+      done(err);
+    };
+    socket.setTimeout(timeoutMs, () => finish(`no answer within ${timeoutMs} ms`));
+    socket.once(tls ? 'secureConnect' : 'connect', () => finish(null));
+    socket.once('error', (e: Error) => finish(e.message));
+  });
+}
+
+async function checkHttp(config: Config): Promise<CheckResult> {
+  const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${config.http.port}/openapi.json`;
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    const doc = (await res.json()) as { info?: { title?: string } };
+    if (doc.info?.title === 'boxagent local API')
+      return result('http port', 'ok', `the daemon answers on ${host}:${config.http.port}`);
+    return result(
+      'http port',
+      'fail',
+      `something else answers on ${host}:${config.http.port}`,
+      'free the port or set http.port',
+    );
+  } catch {
+    const err = await probeTcp(host, config.http.port, false, 1000);
+    if (err === null)
+      return result(
+        'http port',
+        'fail',
+        `${host}:${config.http.port} is taken by another program`,
+        'free the port or set http.port',
+      );
+    return result('http port', 'ok', `${host}:${config.http.port} is free (the daemon is not running)`);
+  }
+}
+
+async function checkBroker(config: Config): Promise<CheckResult> {
+  if (!config.mqtt.url) return result('fleet broker', 'ok', 'no fleet link configured (mqtt.url unset)');
+  const url = new URL(config.mqtt.url);
+  const tls = url.protocol === 'mqtts:' || url.protocol === 'wss:';
+  const port = Number(url.port) || (tls ? 8883 : 1883);
+  const err = await probeTcp(url.hostname, port, tls);
+  if (err === null)
+    return result('fleet broker', 'ok', `${url.hostname}:${port} reachable${tls ? ' with TLS' : ''}`);
+  return result(
+    'fleet broker',
+    'fail',
+    `${url.hostname}:${port}: ${err}`,
+    'check the network, mqtt.url and mqtt.ca',
+  );
+}
+
+export async function runChecks(opts: ConfigOption): Promise<CheckResult[]> {
+  let config: Config;
+  try {
+    config = loadConfig({ file: opts.config }).config;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return [
+      result(
+        'config',
+        'fail',
+        err.message.split('\n').join('; '),
+        'boxagent config validate, then config set or config init',
+      ),
+    ];
+  }
+  return [
+    result('config', 'ok', 'valid'),
+    checkStateDir(config),
+    checkKeyFiles(config),
+    ...checkDeviceNodes(config),
+    checkGroups(),
+    checkUdev(),
+    checkClock(),
+    await checkHttp(config),
+    await checkBroker(config),
+  ];
+}
+
+const MARK: Record<Verdict, string> = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL' };
+
+export function registerDoctor(program: Command): void {
+  program
+    .command('doctor')
+    .description('check the install: config, state dir, keys, devices, groups, udev, clock, port, broker')
+    .option(CONFIG_FLAGS, CONFIG_HELP)
+    .option('--json', 'print JSON')
+    .action(async (opts: ConfigOption & { json?: boolean }) => {
+      const results = await runChecks(opts);
+      if (opts.json) printJson(results);
+      else {
+        for (const r of results) {
+          print(`${MARK[r.verdict]}  ${r.check}: ${r.detail}`);
+          if (r.fix) print(`      fix: ${r.fix}`);
+        }
+      }
+      const failed = results.filter((r) => r.verdict === 'fail').length;
+      if (failed > 0) throw new CliError(`${failed} check(s) failed`);
+    });
+}

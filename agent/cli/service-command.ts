@@ -1,0 +1,73 @@
+// `boxagent service install`: puts the systemd unit, sysusers, tmpfiles and udev files in place, then runs
+// the commands that activate them, printing each one.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { CliError, print } from './support.js';
+
+/** Where each shipped file goes on a Debian-like system (paths relative to the root). */
+const FILES: readonly [string, string][] = [
+  ['systemd/boxagent.service', 'etc/systemd/system/boxagent.service'],
+  ['systemd/sysusers.d/boxagent.conf', 'usr/lib/sysusers.d/boxagent.conf'],
+  ['systemd/tmpfiles.d/boxagent.conf', 'usr/lib/tmpfiles.d/boxagent.conf'],
+  ['systemd/udev/70-boxagent.rules', 'etc/udev/rules.d/70-boxagent.rules'],
+];
+
+const ACTIVATE: readonly string[][] = [
+  ['systemd-sysusers'],
+  ['systemd-tmpfiles', '--create'],
+  ['udevadm', 'control', '--reload'],
+  ['udevadm', 'trigger'],
+  ['systemctl', 'daemon-reload'],
+  ['systemctl', 'enable', '--now', 'boxagent'],
+];
+
+/** The package root: the folder holding `systemd/`, from the source tree or from dist/. */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'systemd/boxagent.service'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new CliError('cannot find the systemd/ files of this boxagent package');
+    dir = parent;
+  }
+  return dir;
+}
+
+function install(opts: { root: string; activate: boolean }): void {
+  const root = resolve(opts.root);
+  const from = packageRoot();
+  for (const [src, dest] of FILES) {
+    const target = join(root, dest);
+    mkdirSync(dirname(target), { recursive: true });
+    copyFileSync(join(from, src), target);
+    print(`installed ${target}`);
+  }
+  if (!opts.activate) {
+    print('not activated (--no-activate); to activate, run:');
+    for (const cmd of ACTIVATE) print(`  ${cmd.join(' ')}`);
+    return;
+  }
+  for (const cmd of ACTIVATE) {
+    print(`$ ${cmd.join(' ')}`);
+    const r = spawnSync(cmd[0] as string, cmd.slice(1), { stdio: 'inherit' });
+    if (r.error || r.status !== 0) {
+      throw new CliError(
+        `"${cmd.join(' ')}" failed${r.error ? `: ${r.error.message}` : ` with exit ${r.status}`}`,
+      );
+    }
+  }
+}
+
+export function registerService(program: Command): void {
+  const service = program.command('service').description('the systemd service');
+  service
+    .command('install')
+    .description('install unit, sysusers, tmpfiles and udev rules, then enable and start the service')
+    .option('--root <dir>', 'install under this root (an image being built); implies --no-activate', '/')
+    .option('--no-activate', 'only copy the files; print the commands to run')
+    .action((opts: { root: string; activate: boolean }) =>
+      install({ root: opts.root, activate: opts.activate && resolve(opts.root) === '/' }),
+    );
+}

@@ -1,0 +1,49 @@
+// What every CLI command shares: exit codes, one-line errors, config and store access, JSON output.
+import { resolve } from 'node:path';
+import { loadConfig, type LoadedConfig } from '../../config/load.js';
+import { Store } from '../store/store.js';
+
+/** Exit codes (documented in the README): 0 ok, 1 failed, 64 usage, 69 daemon unavailable, 78 config. */
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 64;
+export const EXIT_UNAVAILABLE = 69;
+export const EXIT_CONFIG = 78;
+
+/** A failure the user can act on: printed as one line, no stack. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = EXIT_FAILURE,
+  ) {
+    super(message);
+  }
+}
+
+export interface ConfigOption {
+  config?: string;
+}
+
+export const CONFIG_FLAGS = '-c, --config <file>';
+export const CONFIG_HELP = 'config file (default $BOXAGENT_CONFIG or /etc/boxagent/config.yaml)';
+
+export function load(opts: ConfigOption): LoadedConfig {
+  return loadConfig({ file: opts.config });
+}
+
+/** Opens the store for an offline maintenance command and always closes it. */
+export function withStore<T>(loaded: LoadedConfig, fn: (store: Store) => T): T {
+  const store = Store.open(resolve(loaded.config.storage.dir));
+  try {
+    return fn(store);
+  } finally {
+    store.close();
+  }
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+export function print(line = ''): void {
+  process.stdout.write(line + '\n');
+}

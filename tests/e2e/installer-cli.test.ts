@@ -1,0 +1,355 @@
+// The installer's commands as processes: config init/show/get/set, devices scan/list/test, doctor, audit
+// verify, service install. Every one non-interactively; the wizard once through a real pseudo-terminal.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CLI, DEFAULT_CONFIG, removeDir, runCli, startDaemon, tempDir, testEnv } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const dirs: string[] = [];
+function scratch(): string {
+  const d = tempDir();
+  dirs.push(d);
+  return d;
+}
+afterAll(() => dirs.forEach(removeDir));
+
+/** The CLI's environment without the test daemon's port and log overrides, so files speak for themselves. */
+function plainEnv(dir: string, extra: Record<string, string> = {}): Record<string, string> {
+  const env = testEnv(dir, extra);
+  delete env.BOXAGENT_HTTP_PORT;
+  delete env.BOXAGENT_LOG_LEVEL;
+  return env;
+}
+
+function oneLineError(r: { status: number | null; stderr: string }, status: number): string {
+  expect(r.status).toBe(status);
+  const lines = r.stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  return lines[0] as string;
+}
+
+describe('config init', () => {
+  it('writes a valid config from flags alone', () => {
+    const dir = scratch();
+    const file = join(dir, 'config.yaml');
+    const r = runCli(
+      [
+        'config',
+        'init',
+        '--non-interactive',
+        '-c',
+        file,
+        '--box-id',
+        'box-7',
+        '--site',
+        '石门村便民服务站',
+        '--mqtt-url',
+        'mqtts://fleet.invalid:8883',
+        '--mqtt-username',
+        'box-7',
+        '--device',
+        'printer-1:printer:serial:/dev/ttyUSB0@9600',
+        '--device',
+        'seal-1:seal:simulated',
+      ],
+      testEnv(dir),
+    );
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const v = runCli(['config', 'validate', file, '--json'], testEnv(dir));
+    expect(v.status).toBe(0);
+    const config = JSON.parse(v.stdout) as {
+      box: { id: string; site: string };
+      mqtt: { url: string; passwordFile: string };
+      devices: { id: string; transport: { type: string; baudRate?: number } }[];
+    };
+    expect(config.box).toEqual({ id: 'box-7', site: '石门村便民服务站' });
+    expect(config.mqtt.passwordFile).toBe('/etc/boxagent/mqtt-password');
+    expect(config.devices.map((d) => [d.id, d.transport.type])).toEqual([
+      ['printer-1', 'serial'],
+      ['seal-1', 'simulated'],
+    ]);
+    expect(config.devices[0]?.transport.baudRate).toBe(9600);
+  });
+
+  it('refuses to overwrite without --force, and keeps a backup with it', () => {
+    const dir = scratch();
+    const file = join(dir, 'config.yaml');
+    const args = ['config', 'init', '--non-interactive', '-c', file, '--box-id', 'a', '--simulated'];
+    expect(runCli(args, testEnv(dir)).status).toBe(0);
+    const before = readFileSync(file, 'utf8');
+    const again = runCli([...args.slice(0, 6), 'b'], testEnv(dir));
+    expect(oneLineError(again, 64)).toMatch(/exists; add --force/);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+    expect(runCli([...args.slice(0, 6), 'b', '--force'], testEnv(dir)).status).toBe(0);
+    expect(readFileSync(`${file}.bak`, 'utf8')).toBe(before);
+    expect(readFileSync(file, 'utf8')).toContain('id: b');
+  });
+
+  it('rejects bad flags with one line and writes nothing', () => {
+    const dir = scratch();
+    const file = join(dir, 'config.yaml');
+    for (const [args, message] of [
+      [['--device', 'p:toaster:simulated', '--box-id', 'x'], /kind must be one of/],
+      [['--device', 'p:printer:serial', '--box-id', 'x'], /serial needs a path/],
+      [[], /--box-id is required/],
+    ] as const) {
+      const r = runCli(['config', 'init', '--non-interactive', '-c', file, ...args], testEnv(dir));
+      expect(oneLineError(r, 64)).toMatch(message);
+    }
+    const badId = runCli(
+      ['config', 'init', '--non-interactive', '-c', file, '--box-id', 'no spaces'],
+      testEnv(dir),
+    );
+    expect(oneLineError(badId, 78)).toMatch(/box\.id/);
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('asks for what is missing when run at a terminal (a real pty via socat)', async () => {
+    const dir = scratch();
+    const file = join(dir, 'config.yaml');
+    // socat runs the CLI on a fresh pseudo-terminal and relays our stdin/stdout to it.
+    const child = spawn(
+      'socat',
+      ['-', `EXEC:${process.execPath} ${CLI} config init -c ${file},pty,setsid,ctty,stderr`],
+      { env: testEnv(dir), stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+    let screen = '';
+    child.stdout.on('data', (c: Buffer) => (screen += c.toString('utf8')));
+    const answers: [RegExp, string][] = [
+      [/Box id.*: $/, 'box-42'],
+      [/Site.*: $/, '城关镇政务服务中心'],
+      [/Local HTTP port \[8620\]: $/, '8630'],
+      [/Fleet broker URL.*: $/, ''],
+      [/dot-matrix printer:.*: $/, 'serial:/dev/ttyUSB3'],
+      [/face camera:.*: $/, 'simulated'],
+      [/steel-seal machine:.*: $/, ''],
+      [/photo\/certificate printer:.*: $/, 'tcp:127.0.0.1:9100'],
+    ];
+    for (const [prompt, answer] of answers) {
+      await waitFor(`prompt ${prompt}`, () => prompt.test(screen.trimEnd() + ' '));
+      screen = '';
+      child.stdin.write(answer + '\n');
+    }
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    expect(code).toBe(0);
+    const config = JSON.parse(runCli(['config', 'validate', file, '--json'], plainEnv(dir)).stdout) as {
+      box: { id: string; site: string };
+      http: { port: number };
+      devices: { id: string; kind: string; transport: { type: string } }[];
+    };
+    expect(config.box).toEqual({ id: 'box-42', site: '城关镇政务服务中心' });
+    expect(config.http.port).toBe(8630);
+    expect(config.devices.map((d) => `${d.id}:${d.transport.type}`)).toEqual([
+      'printer-1:serial',
+      'camera-1:simulated',
+      'photo-printer-1:tcp',
+    ]);
+  });
+});
+
+describe('config show, get, set', () => {
+  function setup(): { dir: string; file: string; env: Record<string, string> } {
+    const dir = scratch();
+    const file = join(dir, 'config.yaml');
+    writeFileSync(
+      file,
+      '# the box at the village hall\nbox:\n  id: box-1 # set by the installer\nhttp:\n  port: 8620\n',
+    );
+    return { dir, file, env: plainEnv(dir, { BOXAGENT_CONFIG: file }) };
+  }
+
+  it('gets values with defaults and env overrides applied', () => {
+    const { env } = setup();
+    const clean = env;
+    expect(runCli(['config', 'get', 'http.port'], clean).stdout.trim()).toBe('8620');
+    expect(
+      runCli(['config', 'get', 'http.port'], { ...clean, BOXAGENT_HTTP_PORT: '9000' }).stdout.trim(),
+    ).toBe('9000');
+    expect(runCli(['config', 'get', 'storage.dir'], env).stdout.trim()).toBe(env.BOXAGENT_STORAGE_DIR);
+    expect(JSON.parse(runCli(['config', 'show', '--json'], clean).stdout)).toMatchObject({
+      box: { id: 'box-1' },
+      log: { level: 'info' },
+    });
+    expect(oneLineError(runCli(['config', 'get', 'http.colour'], env), 78)).toMatch(
+      /http\.colour: unknown key/,
+    );
+  });
+
+  it('sets a value, keeping comments and a backup', () => {
+    const { file, env } = setup();
+    const before = readFileSync(file, 'utf8');
+    const r = runCli(['config', 'set', 'http.port', '8621'], env);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const after = readFileSync(file, 'utf8');
+    expect(after).toContain('port: 8621');
+    expect(after).toContain('# set by the installer');
+    expect(readFileSync(`${file}.bak`, 'utf8')).toBe(before);
+    expect(
+      runCli(['config', 'set', 'http.allowedOrigins', 'http://localhost:3000,http://127.0.0.1:3000'], env)
+        .status,
+    ).toBe(0);
+    const origins = runCli(['config', 'get', 'http.allowedOrigins', '--json'], env).stdout;
+    expect(JSON.parse(origins)).toEqual(['http://localhost:3000', 'http://127.0.0.1:3000']);
+  });
+
+  it('refuses a bad value or an unknown key and leaves the file untouched', () => {
+    const { file, env } = setup();
+    const before = readFileSync(file, 'utf8');
+    expect(oneLineError(runCli(['config', 'set', 'http.port', 'eighty'], env), 78)).toMatch(
+      /http\.port: must be integer/,
+    );
+    expect(oneLineError(runCli(['config', 'set', 'http.port', '70000'], env), 78)).toMatch(
+      /http\.port: must be <= 65535/,
+    );
+    expect(oneLineError(runCli(['config', 'set', 'box.colour', 'red'], env), 78)).toMatch(
+      /box\.colour: unknown key/,
+    );
+    expect(readFileSync(file, 'utf8')).toBe(before);
+    expect(existsSync(`${file}.bak`)).toBe(false);
+  });
+});
+
+describe('devices', () => {
+  it('scan lists serial ports, USB printers (IEEE 1284 ID), HID and video devices from sysfs', () => {
+    // No USB hardware here: a small sysfs tree stands in for the kernel's (the only mock in this file).
+    const root = scratch();
+    const usb = join(root, 'sys/devices/usb1/1-1');
+    mkdirSync(join(usb, '1-1:1.0/ttyUSB0'), { recursive: true });
+    writeFileSync(join(usb, 'idVendor'), '1a86\n');
+    writeFileSync(join(usb, 'idProduct'), '7523\n');
+    mkdirSync(join(root, 'sys/class/tty/ttyUSB0'), { recursive: true });
+    symlinkSync(join(usb, '1-1:1.0/ttyUSB0'), join(root, 'sys/class/tty/ttyUSB0/device'));
+    const lp = join(root, 'sys/devices/usb1/1-2');
+    mkdirSync(join(lp, '1-2:1.0'), { recursive: true });
+    writeFileSync(join(lp, 'idVendor'), '04b8\n');
+    writeFileSync(join(lp, 'idProduct'), '0005\n');
+    writeFileSync(join(lp, '1-2:1.0/ieee1284_id'), 'MFG:EPSON;CMD:ESCPL2,BDC;MDL:LQ-630K;CLS:PRINTER;\n');
+    mkdirSync(join(root, 'sys/class/usbmisc/lp0'), { recursive: true });
+    symlinkSync(join(lp, '1-2:1.0'), join(root, 'sys/class/usbmisc/lp0/device'));
+    mkdirSync(join(root, 'dev/serial/by-id'), { recursive: true });
+    symlinkSync('../../ttyUSB0', join(root, 'dev/serial/by-id/usb-1a86_USB_Serial-if00-port0'));
+
+    const r = runCli(['devices', 'scan', '--json', '--sysfs-root', root], testEnv(root));
+    expect(r.status).toBe(0);
+    const found = JSON.parse(r.stdout) as {
+      class: string;
+      node: string;
+      vendorId?: string;
+      match?: { kind: string };
+      suggestion?: string;
+      ieee1284?: string;
+    }[];
+    const serial = found.find((d) => d.node === '/dev/ttyUSB0');
+    expect(serial).toMatchObject({ class: 'serial', vendorId: '1a86', productId: '7523' });
+    expect(serial?.suggestion).toBe(
+      '--device ID:KIND:serial:/dev/serial/by-id/usb-1a86_USB_Serial-if00-port0',
+    );
+    const printer = found.find((d) => d.node === '/dev/usb/lp0');
+    expect(printer).toMatchObject({
+      class: 'usb-printer',
+      description: 'LQ-630K',
+      match: { kind: 'printer' },
+    });
+  });
+
+  it('list and test go through the running daemon; without it they say so', async () => {
+    const dir = scratch();
+    const env = testEnv(dir, { BOXAGENT_CONFIG: DEFAULT_CONFIG, BOXAGENT_HTTP_PORT: '0' });
+    const down = runCli(['devices', 'list'], { ...env, BOXAGENT_HTTP_PORT: '1' });
+    expect(oneLineError(down, 69)).toMatch(/cannot read the admin token|daemon is not running/);
+
+    const daemon = await startDaemon({ storageDir: dir });
+    try {
+      const port = new URL(daemon.url).port;
+      const live = { ...env, BOXAGENT_HTTP_PORT: port };
+      await waitFor('devices ready', () =>
+        runCli(['devices', 'list', '--json'], live).stdout.includes('"ready"'),
+      );
+      const list = JSON.parse(runCli(['devices', 'list', '--json'], live).stdout) as {
+        id: string;
+        state: string;
+      }[];
+      expect(list.map((d) => d.id)).toContain('printer-1');
+      const test = runCli(['devices', 'test', 'seal-1'], live);
+      expect(test.status).toBe(0);
+      expect(test.stdout).toMatch(/^seal-1: ok/);
+      expect(oneLineError(runCli(['devices', 'test', 'nope'], live), 1)).toMatch(/no device "nope"/);
+    } finally {
+      await daemon.stop();
+    }
+    const stopped = runCli(['devices', 'list'], { ...env, BOXAGENT_HTTP_PORT: '9' });
+    expect(oneLineError(stopped, 69)).toMatch(/daemon is not running/);
+  });
+});
+
+describe('doctor', () => {
+  it('fails on a broken config with the reason and a fix', () => {
+    const dir = scratch();
+    const file = join(dir, 'config.yaml');
+    writeFileSync(file, 'box:\n  id: x\n  colour: red\n');
+    const r = runCli(['doctor', '--json'], testEnv(dir, { BOXAGENT_CONFIG: file }));
+    expect(r.status).toBe(1);
+    const checks = JSON.parse(r.stdout) as { check: string; verdict: string; detail: string; fix?: string }[];
+    expect(checks[0]).toMatchObject({ check: 'config', verdict: 'fail' });
+    expect(checks[0]?.detail).toContain('box.colour: unknown key');
+    expect(checks[0]?.fix).toBeTruthy();
+  });
+
+  it('passes the checks a healthy setup controls, and names a missing device node and a loose key file', () => {
+    const dir = scratch();
+    const file = join(dir, 'config.yaml');
+    writeFileSync(
+      file,
+      'box:\n  id: x\ndevices:\n  - {id: p1, kind: printer, transport: {type: serial, path: /dev/ttyUSB77}}\n',
+    );
+    writeFileSync(join(dir, 'admin.token'), 'bxa_x\n', { mode: 0o644 });
+    const r = runCli(['doctor', '--json'], testEnv(dir, { BOXAGENT_CONFIG: file, BOXAGENT_HTTP_PORT: '1' }));
+    const checks = Object.fromEntries(
+      (JSON.parse(r.stdout) as { check: string; verdict: string; detail: string }[]).map((c) => [c.check, c]),
+    );
+    for (const ok of ['config', 'state dir', 'clock', 'fleet broker'])
+      expect(checks[ok]?.verdict, ok).toBe('ok');
+    expect(checks['device p1']).toMatchObject({ verdict: 'fail', detail: '/dev/ttyUSB77 does not exist' });
+    expect(checks['key files']?.verdict).toBe('fail');
+    expect(r.status).toBe(1);
+  });
+});
+
+describe('audit verify', () => {
+  it('passes on an intact log and names the entry that was edited', () => {
+    const dir = scratch();
+    const env = testEnv(dir, { BOXAGENT_CONFIG: DEFAULT_CONFIG });
+    for (const name of ['a', 'b', 'c'])
+      expect(runCli(['token', 'create', '--name', name, '--scopes', 'read'], env).status).toBe(0);
+    const ok = runCli(['audit', 'verify'], env);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/intact: 3 entries/);
+    const db = new Database(join(dir, 'state.db'));
+    db.prepare("UPDATE audit SET actor = 'someone-else' WHERE seq = 2").run();
+    db.close();
+    expect(oneLineError(runCli(['audit', 'verify'], env), 1)).toMatch(/broken at entry 2/);
+  });
+});
+
+describe('service install', () => {
+  it('puts unit, sysusers, tmpfiles and udev files under a root and prints the activation commands', () => {
+    const root = scratch();
+    const r = runCli(['service', 'install', '--root', root], testEnv(root));
+    expect(r.status).toBe(0);
+    for (const f of [
+      'etc/systemd/system/boxagent.service',
+      'usr/lib/sysusers.d/boxagent.conf',
+      'usr/lib/tmpfiles.d/boxagent.conf',
+      'etc/udev/rules.d/70-boxagent.rules',
+    ]) {
+      expect(statSync(join(root, f)).size, f).toBeGreaterThan(0);
+    }
+    expect(r.stdout).toContain('systemctl enable --now boxagent');
+    expect(readFileSync(join(root, 'etc/systemd/system/boxagent.service'), 'utf8')).toContain('Type=notify');
+  });
+});
