@@ -1,11 +1,12 @@
 // The ID card reader driver on one end of a real socat pty pair at 115200 8N1, the reader simulator on the
 // other: cards read once per presentation, and the no-card, bad-checksum, short-frame and timeout paths.
 import { afterEach, describe, expect, it } from 'vitest';
+import { DeviceAbsentError } from '../../drivers/device.js';
 import { IdCardReader, IdCardReaderError, type CardRead } from '../../drivers/idcard/reader.js';
 import { IdCardReaderSimulator, SAMPLE_CARDS } from '../../drivers/idcard/simulator.js';
 import { openSerial, type SerialOptions } from '../../drivers/transport/serial.js';
 import { removeDir, tempDir } from '../helpers/daemon.js';
-import { openPtyPair } from '../helpers/pty-pair.js';
+import { openPtyPair, type PtyPair } from '../helpers/pty-pair.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const serial = (path: string): SerialOptions => ({
@@ -32,7 +33,7 @@ interface Rig {
 // Generous timeouts: a loaded 2-core CI box must not turn a slow reply into a spurious timeout.
 async function rig(
   opts: { decoderLibrary?: string; open?: boolean; commandTimeoutMs?: number } = {},
-): Promise<Rig> {
+): Promise<Rig & { pair: PtyPair }> {
   const dir = tempDir();
   const pair = await openPtyPair(dir, 'idcard');
   cleanups.push(
@@ -55,7 +56,7 @@ async function rig(
   reader.onCard((c) => cards.push(c));
   reader.onPollError((e) => errors.push(e));
   if (opts.open !== false) await reader.open();
-  return { reader, sim, cards, errors };
+  return { reader, sim, cards, errors, pair };
 }
 
 describe('ID card reader over a pty', () => {
@@ -186,5 +187,21 @@ describe('ID card reader over a pty', () => {
     await waitFor('a card read', () => cards.length === 1);
     expect(cards[0]!.photo.jpeg).toBeNull();
     expect(cards[0]!.photo.jpegUnavailable).toMatch(/\/opt\/vendor\/libwlt\.so is not implemented/);
+  });
+
+  it('notices an unplugged adapter: polls stop, the probe fails, reopening says absent', async () => {
+    const { reader, pair } = await rig();
+    await pair.close();
+    // The pty reports the vanished peer on the next I/O; polling provides that I/O.
+    await waitFor('the probe to fail', async () => {
+      try {
+        await reader.probe();
+        return false;
+      } catch (err) {
+        return err instanceof IdCardReaderError && err.kind === 'link';
+      }
+    });
+    await reader.close();
+    await expect(reader.open()).rejects.toBeInstanceOf(DeviceAbsentError);
   });
 });
