@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import type { IdCardOptions } from '../../config/schema.js';
 import { maskIdNumber } from '../../drivers/idcard/card-text.js';
-import { IdCardReader, type CardRead } from '../../drivers/idcard/reader.js';
+import { IdCardReader, photoUnavailableReason, type CardRead } from '../../drivers/idcard/reader.js';
 import type { DeviceManager } from '../devices/device-manager.js';
 import { idCardOptions } from '../devices/driver-factory.js';
 import type { EventLog } from '../events/event-log.js';
@@ -48,6 +48,9 @@ export class IdCardService {
           this.log.warn({ device: id, kind: err.kind, err: err.message }, 'id card reader poll failed');
         }),
       );
+      if (entry.options.decoderLibrary) {
+        this.log.warn({ device: id }, photoUnavailableReason(entry.options.decoderLibrary));
+      }
       this.readers.set(id, entry);
     }
   }

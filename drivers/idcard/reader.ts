@@ -81,6 +81,8 @@ export class IdCardReader implements DeviceDriver {
   private queue: Promise<unknown> = Promise.resolve();
   private pollTimer: NodeJS.Timeout | undefined;
   private polling = false;
+  /** Counts opens, so a poll of an earlier session that ends late cannot start a second poll loop. */
+  private session = 0;
   /** The card now on the reader has been read; cleared when the reader reports no card. */
   private presentationRead = false;
   private readonly cardListeners = new Set<CardListener>();
@@ -119,7 +121,7 @@ export class IdCardReader implements DeviceDriver {
       throw err;
     }
     this.polling = true;
-    this.schedulePoll(0);
+    this.schedulePoll(0, ++this.session);
     return { model: this.opts.model ?? 'Resident ID card reader (SAM)' };
   }
 
@@ -154,19 +156,19 @@ export class IdCardReader implements DeviceDriver {
     if (reply.sw3 !== STATUS.ok) throw statusError('SAM status', reply);
   }
 
-  private schedulePoll(delayMs: number): void {
-    if (!this.polling) return;
+  private schedulePoll(delayMs: number, session: number): void {
+    if (!this.polling || session !== this.session) return;
     this.pollTimer = setTimeout(() => {
       this.pollOnce()
         .catch((err: unknown) => {
-          if (!this.polling) return;
+          if (!this.polling || session !== this.session) return;
           const e =
             err instanceof IdCardReaderError
               ? err
               : new IdCardReaderError('link', err instanceof Error ? err.message : String(err));
           for (const l of this.errorListeners) l(e);
         })
-        .finally(() => this.schedulePoll(this.opts.pollIntervalMs));
+        .finally(() => this.schedulePoll(this.opts.pollIntervalMs, session));
     }, delayMs);
   }
 

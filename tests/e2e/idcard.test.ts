@@ -230,6 +230,9 @@ describe('a simulated ID card reader with revealIdNumber', () => {
     expect(card.idNumber).toBe(FULL_ID);
     expect(card.photo.jpeg).toBeNull();
     expect(card.photo.jpegUnavailable).toMatch(/libwlt\.so is not implemented/);
+    expect(daemon.logs.find((l) => l.device === 'idcard-1' && l.level === 40)?.msg).toMatch(
+      /WLT decoding through \/opt\/vendor\/libwlt\.so is not implemented/,
+    );
     const stream = await openSse(`${daemon.url}/v1/events`, {
       authorization: `Bearer ${daemon.adminToken}`,
       'last-event-id': '0',
