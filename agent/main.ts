@@ -8,6 +8,7 @@ import { DeviceManager } from './devices/device-manager.js';
 import { createDriver } from './devices/driver-factory.js';
 import { EventLog } from './events/event-log.js';
 import { buildHttpServer, type HttpServer } from './http/server.js';
+import { IdCardService } from './idcard/card-service.js';
 import { createNotifier, type Notifier } from './lifecycle/sd-notify.js';
 import { Metrics } from './metrics.js';
 import type { Services } from './services.js';
@@ -26,6 +27,7 @@ export interface AgentOptions {
 export class Agent {
   private store?: Store;
   private devices?: DeviceManager;
+  private idcards?: IdCardService;
   private http?: HttpServer;
   private notifier?: Notifier;
   private stopping = false;
@@ -58,6 +60,7 @@ export class Agent {
           reason: status.reason,
         }),
     ));
+    const idcards = (this.idcards = new IdCardService(devices, events, log.child({ component: 'idcard' })));
     const services: Services = {
       config,
       log,
@@ -65,6 +68,7 @@ export class Agent {
       events,
       devices,
       tokens,
+      idcards,
       version: VERSION,
       startedAt: new Date(),
       notReadyReason: () => (this.stopping ? 'shutting down' : this.ready ? null : 'starting'),
@@ -72,6 +76,7 @@ export class Agent {
     const bootstrapToken = ensureBootstrapToken(tokens, storageDir);
 
     devices.start();
+    idcards.start();
     this.http = buildHttpServer(services, new Metrics(devices, store));
     await this.http.app.listen({ host: config.http.host, port: config.http.port });
     const address = this.http.app.server.address();
@@ -98,6 +103,7 @@ export class Agent {
     this.notifier?.stopping();
     this.http?.closeStreams();
     await this.http?.app.close();
+    this.idcards?.stop();
     await this.devices?.stop();
     this.store?.close();
     this.notifier?.close();

@@ -15,8 +15,7 @@ export const SCOPES = ['read', 'print', 'face', 'enroll', 'seal', 'admin'] as co
 export type Scope = (typeof SCOPES)[number];
 export const ScopeSchema = StringEnum(SCOPES, { description: 'Token scope' });
 
-// The ID card reader (idcard) joins this list with its driver.
-export const DEVICE_KINDS = ['printer', 'camera', 'seal', 'photo-printer'] as const;
+export const DEVICE_KINDS = ['printer', 'camera', 'seal', 'photo-printer', 'idcard'] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
 const Identifier = Type.String({
@@ -70,12 +69,56 @@ const TcpTransport = Type.Object(
 export const TransportSchema = TaggedUnion([SimulatedTransport, SerialTransport, TcpTransport]);
 export type TransportConfig = Static<typeof TransportSchema>;
 
+/** Options of a resident ID card reader (`kind: idcard`); every key has a default. */
+export const IdCardOptionsSchema = Type.Object(
+  {
+    pollIntervalMs: Type.Integer({
+      default: 1000,
+      minimum: 100,
+      maximum: 60_000,
+      description: 'Pause between two polls for a card',
+    }),
+    commandTimeoutMs: Type.Integer({
+      default: 1000,
+      minimum: 50,
+      maximum: 30_000,
+      description: 'Reply timeout of SAM status, find card and select',
+    }),
+    readTimeoutMs: Type.Integer({
+      default: 3000,
+      minimum: 100,
+      maximum: 30_000,
+      description: 'Reply timeout of the text + photo read',
+    }),
+    freshnessMs: Type.Integer({
+      default: 60_000,
+      minimum: 1000,
+      description: 'How long after a read GET /v1/idcard/:device/card still returns the card',
+    }),
+    revealIdNumber: Type.Boolean({
+      default: false,
+      description:
+        'Put the full ID number in idcard.read events and logs (default: masked, 430***********1234)',
+    }),
+    decoderLibrary: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'Vendor WLT photo decoder library. Not implemented in this build: the photo stays WLT and the card says why',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type IdCardOptions = Static<typeof IdCardOptionsSchema>;
+
 export const DeviceSchema = Type.Object(
   {
     id: Identifier,
     kind: StringEnum(DEVICE_KINDS),
     name: Type.Optional(Type.String({ maxLength: 200, description: 'Label shown to clerks and operators' })),
     transport: TransportSchema,
+    idcard: Type.Optional(IdCardOptionsSchema),
   },
   { additionalProperties: false },
 );

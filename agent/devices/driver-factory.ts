@@ -1,11 +1,22 @@
 // Maps a device's config (kind + transport) to its driver. Each kind has one entry; a kind's entry decides
 // which transports it supports. A device whose driver cannot be built is reported in error, not fatal.
-import type { DeviceConfig, DeviceKind } from '../../config/schema.js';
+import { Value } from '@sinclair/typebox/value';
+import {
+  IdCardOptionsSchema,
+  type DeviceConfig,
+  type DeviceKind,
+  type IdCardOptions,
+} from '../../config/schema.js';
 import type { DeviceDriver } from '../../drivers/device.js';
 import { SimulatedDotMatrixPrinter } from '../../drivers/printer/simulator.js';
 import { SimulatedCamera } from '../../drivers/camera/simulator.js';
 import { SimulatedSealMachine } from '../../drivers/seal/simulator.js';
 import { SimulatedPhotoPrinter } from '../../drivers/photo-printer/simulator.js';
+import { IdCardReader } from '../../drivers/idcard/reader.js';
+import { IdCardReaderSimulator, SAMPLE_CARDS } from '../../drivers/idcard/simulator.js';
+import type { ByteLink } from '../../drivers/transport/byte-link.js';
+import { memoryLinkPair } from '../../drivers/transport/memory-pair.js';
+import { openSerial } from '../../drivers/transport/serial.js';
 
 export type DriverFactory = (device: DeviceConfig) => DeviceDriver;
 
@@ -21,11 +32,46 @@ function simulatedOnly(make: () => DeviceDriver): DriverFactory {
   };
 }
 
+/** A device's `idcard` options with the schema's defaults filled in (the key itself is optional). */
+export function idCardOptions(device: DeviceConfig): IdCardOptions {
+  return Value.Default(IdCardOptionsSchema, structuredClone(device.idcard ?? {})) as IdCardOptions;
+}
+
+/** Serial → the reader on the port; simulated → the same reader on an in-process reader simulator holding a card. */
+const idCardReader: DriverFactory = (device) => {
+  const t = device.transport;
+  let openLink: () => Promise<ByteLink>;
+  if (t.type === 'serial') {
+    const { path, baudRate, dataBits, parity, stopBits, rtscts } = t;
+    openLink = () => openSerial({ path, baudRate, dataBits, parity, stopBits, rtscts });
+  } else if (t.type === 'simulated') {
+    openLink = () => {
+      const [driverEnd, simulatorEnd] = memoryLinkPair();
+      const simulator = new IdCardReaderSimulator(simulatorEnd);
+      simulator.start();
+      simulator.present(SAMPLE_CARDS.zhang);
+      return Promise.resolve(driverEnd);
+    };
+  } else {
+    throw new UnsupportedDeviceError(`an idcard over ${t.type} is not supported yet`);
+  }
+  const opts = idCardOptions(device);
+  return new IdCardReader({
+    openLink,
+    pollIntervalMs: opts.pollIntervalMs,
+    commandTimeoutMs: opts.commandTimeoutMs,
+    readTimeoutMs: opts.readTimeoutMs,
+    decoderLibrary: opts.decoderLibrary,
+    model: t.type === 'simulated' ? 'Simulated resident ID card reader (SAM)' : undefined,
+  });
+};
+
 const FACTORIES: Record<DeviceKind, DriverFactory> = {
   printer: simulatedOnly(() => new SimulatedDotMatrixPrinter()),
   camera: simulatedOnly(() => new SimulatedCamera()),
   seal: simulatedOnly(() => new SimulatedSealMachine()),
   'photo-printer': simulatedOnly(() => new SimulatedPhotoPrinter()),
+  idcard: idCardReader,
 };
 
 export const createDriver: DriverFactory = (device) => FACTORIES[device.kind](device);

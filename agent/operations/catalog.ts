@@ -3,6 +3,7 @@ import type { AnyOperation } from './operation.js';
 import { health, info } from './agent-ops.js';
 import { getDevice, listDevices, simulateDevice, testDevice } from './device-ops.js';
 import { listAudit } from './audit-ops.js';
+import { getIdCard } from './idcard-ops.js';
 
 export const CATALOG: readonly AnyOperation[] = [
   health,
@@ -12,6 +13,7 @@ export const CATALOG: readonly AnyOperation[] = [
   testDevice,
   simulateDevice,
   listAudit,
+  getIdCard,
 ];
 
 export function findOperation(name: string): AnyOperation | undefined {

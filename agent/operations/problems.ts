@@ -10,6 +10,7 @@ export const PROBLEMS = {
   forbidden: { status: 403, title: 'The token lacks the scope this operation needs' },
   'origin-not-allowed': { status: 403, title: 'This browser origin is not allowed' },
   'not-found': { status: 404, title: 'No such resource' },
+  'no-card': { status: 404, title: 'No ID card was read recently' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'idempotency-key-reused': { status: 409, title: 'The Idempotency-Key was used for a different request' },
   'device-busy': { status: 409, title: 'The device is busy' },

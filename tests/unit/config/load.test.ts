@@ -54,10 +54,10 @@ describe('config/default.yaml', () => {
     expect(config.http.host).toBe('127.0.0.1');
     expect(config.http.port).toBe(8620);
     expect(config.mqtt.url).toBeUndefined();
-    expect(config.devices).toHaveLength(4);
+    expect(config.devices).toHaveLength(5);
     expect(config.devices.every((d) => d.transport.type === 'simulated')).toBe(true);
     expect(config.devices.map((d) => d.kind).sort()).toEqual([...DEVICE_KINDS].sort());
-    expect(new Set(config.devices.map((d) => d.id)).size).toBe(4);
+    expect(new Set(config.devices.map((d) => d.id)).size).toBe(5);
   });
 });
 
@@ -255,5 +255,36 @@ describe('loadConfig', () => {
     const file = join(dir, 'missing.yaml');
     const err = configError(() => loadConfig({ file, env: {} }));
     expect(err.message).toBe(`config error: ${file}: file not found`);
+  });
+});
+
+describe('config/examples/idcard-reader.yaml', () => {
+  it('is valid: a serial reader at 115200 with its idcard options', () => {
+    const file = fileURLToPath(new URL('../../../config/examples/idcard-reader.yaml', import.meta.url));
+    const { config } = loadConfig({ file, env: {} });
+    const reader = config.devices[0];
+    expect(reader).toMatchObject({
+      kind: 'idcard',
+      transport: { type: 'serial', baudRate: 115200, dataBits: 8, parity: 'none', stopBits: 1 },
+      idcard: { pollIntervalMs: 1000, revealIdNumber: false, freshnessMs: 60000 },
+    });
+  });
+
+  it('names a wrong idcard option with its key path', () => {
+    const yaml = [
+      'box:',
+      '  id: box-1',
+      'devices:',
+      '  - id: r',
+      '    kind: idcard',
+      '    transport: { type: simulated }',
+      '    idcard: { pollIntervalMs: 5, masked: true }',
+      '',
+    ].join('\n');
+    const err = configError(() => parseConfig(yaml, 'cfg.yaml'));
+    expect(err.problems.map((p) => `${p.path}: ${p.message}`).sort()).toEqual([
+      'devices.0.idcard.masked: unknown key',
+      'devices.0.idcard.pollIntervalMs: must be >= 100',
+    ]);
   });
 });

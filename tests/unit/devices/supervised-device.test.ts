@@ -16,6 +16,7 @@ import { SimulatedCamera } from '../../../drivers/camera/simulator.js';
 import { SimulatedPhotoPrinter } from '../../../drivers/photo-printer/simulator.js';
 import { SimulatedDotMatrixPrinter } from '../../../drivers/printer/simulator.js';
 import { SimulatedSealMachine } from '../../../drivers/seal/simulator.js';
+import { IdCardReader } from '../../../drivers/idcard/reader.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 const POLICY: SupervisionPolicy = {
@@ -376,5 +377,6 @@ describe('driver factory', () => {
     expect(make('camera')).toBeInstanceOf(SimulatedCamera);
     expect(make('seal')).toBeInstanceOf(SimulatedSealMachine);
     expect(make('photo-printer')).toBeInstanceOf(SimulatedPhotoPrinter);
+    expect(make('idcard')).toBeInstanceOf(IdCardReader);
   });
 });

@@ -1,0 +1,110 @@
+// Listens to every ID card reader: keeps each reader's last card in memory (never in the store: it is a
+// resident's personal data, needed only while they stand at the counter), publishes `idcard.read` and logs
+// the read, with the ID number masked in both unless the device's `idcard.revealIdNumber` is set.
+import type { Logger } from 'pino';
+import type { IdCardOptions } from '../../config/schema.js';
+import { maskIdNumber } from '../../drivers/idcard/card-text.js';
+import { IdCardReader, photoUnavailableReason, type CardRead } from '../../drivers/idcard/reader.js';
+import type { DeviceManager } from '../devices/device-manager.js';
+import { idCardOptions } from '../devices/driver-factory.js';
+import type { EventLog } from '../events/event-log.js';
+
+interface ReaderEntry {
+  options: IdCardOptions;
+  last: CardRead | undefined;
+  /** The last poll error logged, so a reader failing every second logs once, not every second. */
+  lastError: string | undefined;
+  unsubscribe: (() => void)[];
+}
+
+export type LastCard = { found: true; card: CardRead } | { found: false; reason: 'not-a-reader' | 'no-card' };
+
+export class IdCardService {
+  private readonly readers = new Map<string, ReaderEntry>();
+
+  constructor(
+    private readonly devices: DeviceManager,
+    private readonly events: EventLog,
+    private readonly log: Logger,
+  ) {}
+
+  /** Subscribes to the readers; call after the device manager has started. */
+  start(): void {
+    for (const status of this.devices.list()) {
+      const device = this.devices.get(status.id);
+      if (!device || !(device.driver instanceof IdCardReader)) continue;
+      const id = status.id;
+      const entry: ReaderEntry = {
+        options: idCardOptions(device.config),
+        last: undefined,
+        lastError: undefined,
+        unsubscribe: [],
+      };
+      entry.unsubscribe.push(
+        device.driver.onCard((card) => this.onCard(id, entry, card)),
+        device.driver.onPollError((err) => {
+          if (err.message === entry.lastError) return;
+          entry.lastError = err.message;
+          this.log.warn({ device: id, kind: err.kind, err: err.message }, 'id card reader poll failed');
+        }),
+      );
+      if (entry.options.decoderLibrary) {
+        this.log.warn({ device: id }, photoUnavailableReason(entry.options.decoderLibrary));
+      }
+      this.readers.set(id, entry);
+    }
+  }
+
+  stop(): void {
+    for (const entry of this.readers.values()) entry.unsubscribe.splice(0).forEach((u) => u());
+    this.readers.clear();
+  }
+
+  isReader(deviceId: string): boolean {
+    return this.readers.has(deviceId);
+  }
+
+  /** The reader's last card, if it was read within the device's freshness window. */
+  lastCard(deviceId: string, now = Date.now()): LastCard {
+    const entry = this.readers.get(deviceId);
+    if (!entry) return { found: false, reason: 'not-a-reader' };
+    const card = entry.last;
+    if (!card || now - Date.parse(card.readAt) > entry.options.freshnessMs)
+      return { found: false, reason: 'no-card' };
+    return { found: true, card };
+  }
+
+  /** Freshness window of a reader, for messages. */
+  freshnessMs(deviceId: string): number | undefined {
+    return this.readers.get(deviceId)?.options.freshnessMs;
+  }
+
+  private onCard(device: string, entry: ReaderEntry, card: CardRead): void {
+    entry.last = card;
+    entry.lastError = undefined;
+    const reveal = entry.options.revealIdNumber;
+    const idNumber = reveal ? card.idNumber : maskIdNumber(card.idNumber);
+    this.log.info(
+      { device, idNumber, idNumberValid: card.idNumberCheck.valid },
+      card.idNumberCheck.valid ? 'id card read' : 'id card read; its ID number fails the GB 11643 check',
+    );
+    // The photo stays on the box (biometric data): events say only that there is one.
+    this.events.publish('idcard.read', {
+      device,
+      name: card.name,
+      sex: card.sex,
+      nation: card.nation,
+      birthDate: card.birthDate,
+      address: card.address,
+      idNumber,
+      idNumberMasked: !reveal,
+      idNumberCheck: { valid: card.idNumberCheck.valid, reason: card.idNumberCheck.reason },
+      authority: card.authority,
+      validFrom: card.validFrom,
+      validTo: card.validTo,
+      nameHasPrivateUseChars: card.nameHasPrivateUseChars,
+      photo: { format: card.photo.format, bytes: card.photo.bytes },
+      readAt: card.readAt,
+    });
+  }
+}

@@ -1,0 +1,64 @@
+import { Type } from '@sinclair/typebox';
+import { defineOperation } from './operation.js';
+import { Problem } from './problems.js';
+
+const Coded = Type.Object({ code: Type.String(), name: Type.Union([Type.String(), Type.Null()]) });
+
+export const IdCardSchema = Type.Object({
+  device: Type.String(),
+  name: Type.String({ description: 'As decoded; rare characters may be Private Use Area code points' }),
+  nameHasPrivateUseChars: Type.Boolean(),
+  sex: Coded,
+  nation: Coded,
+  birthDate: Type.String({ description: 'YYYY-MM-DD' }),
+  address: Type.String(),
+  idNumber: Type.String({ description: 'In full: callers of this operation hold a token' }),
+  idNumberCheck: Type.Object({
+    valid: Type.Boolean({ description: 'The GB 11643 mod 11-2 check character matches' }),
+    expected: Type.Union([Type.String(), Type.Null()]),
+    reason: Type.Union([Type.String(), Type.Null()]),
+  }),
+  authority: Type.String(),
+  validFrom: Type.String(),
+  validTo: Type.String({ description: 'YYYY-MM-DD or 长期' }),
+  photo: Type.Object({
+    format: Type.Literal('wlt'),
+    data: Type.String({ description: 'The WLT-compressed photo, base64' }),
+    bytes: Type.Integer(),
+    jpeg: Type.Null({ description: 'Never decoded by this build' }),
+    jpegUnavailable: Type.String(),
+  }),
+  readAt: Type.String({ format: 'date-time' }),
+});
+
+export const getIdCard = defineOperation({
+  name: 'idcard.card',
+  summary: 'The last card the ID card reader read, if within its freshness window (idcard.freshnessMs).',
+  scope: 'read',
+  input: Type.Object(
+    { device: Type.String({ minLength: 1, maxLength: 64 }) },
+    { additionalProperties: false },
+  ),
+  output: IdCardSchema,
+  http: { method: 'GET', path: '/v1/idcard/:device/card' },
+  handler(input, { services }) {
+    const device = services.devices.get(input.device);
+    if (!device) throw new Problem('not-found', `no device "${input.device}"`, '/device');
+    const last = services.idcards.lastCard(input.device);
+    if (!last.found && last.reason === 'not-a-reader') {
+      throw new Problem(
+        'not-found',
+        `device "${input.device}" is a ${device.config.kind}, not an ID card reader`,
+        '/device',
+      );
+    }
+    if (!last.found) {
+      const window = services.idcards.freshnessMs(input.device) ?? 0;
+      throw new Problem(
+        'no-card',
+        `no card was read on "${input.device}" in the last ${Math.round(window / 1000)} s`,
+      );
+    }
+    return { device: input.device, ...last.card };
+  },
+});

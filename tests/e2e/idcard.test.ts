@@ -1,0 +1,247 @@
+// The built daemon with an ID card reader on a real socat pty (the reader simulator on the far end): a card
+// laid on the reader comes out of GET /v1/idcard/:device/card in full, and as an `idcard.read` event and a
+// log line with the ID number masked. A second daemon shows the simulated transport and `revealIdNumber`.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IdCardReaderSimulator, SAMPLE_CARDS } from '../../drivers/idcard/simulator.js';
+import { openSerial } from '../../drivers/transport/serial.js';
+import { removeDir, startDaemon, tempDir, writeConfig, type Daemon } from '../helpers/daemon.js';
+import { openPtyPair, type PtyPair } from '../helpers/pty-pair.js';
+import { openSse, type SseEvent, type SseStream } from '../helpers/sse.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const PROBLEM = 'application/problem+json';
+const FULL_ID = SAMPLE_CARDS.zhang.text.idNumber; // 430102198503151236
+const MASKED_ID = '430***********1236';
+
+interface IdCardEvent {
+  type: string;
+  device: string;
+  name: string;
+  idNumber: string;
+  idNumberMasked: boolean;
+  idNumberCheck: { valid: boolean; reason: string | null };
+  photo: { format: string; bytes: number };
+}
+
+const cardEvents = (s: SseStream): IdCardEvent[] =>
+  s.events.filter((e: SseEvent) => e.event === 'idcard.read').map((e) => JSON.parse(e.data) as IdCardEvent);
+
+describe('an ID card reader on a serial port', () => {
+  let dir: string;
+  let pair: PtyPair;
+  let sim: IdCardReaderSimulator;
+  let daemon: Daemon;
+  let events: SseStream;
+
+  beforeAll(async () => {
+    dir = tempDir();
+    pair = await openPtyPair(dir, 'idcard');
+    sim = new IdCardReaderSimulator(
+      await openSerial({
+        path: pair.peer,
+        baudRate: 115200,
+        dataBits: 8,
+        parity: 'none',
+        stopBits: 1,
+        rtscts: false,
+      }),
+    );
+    sim.start();
+    const config = writeConfig(
+      dir,
+      [
+        'box:',
+        '  id: idcard-box',
+        'devices:',
+        '  - id: reader-1',
+        '    kind: idcard',
+        '    transport: { type: serial, path: "' + pair.device + '", baudRate: 115200 }',
+        '    idcard: { pollIntervalMs: 200, commandTimeoutMs: 3000, readTimeoutMs: 5000 }',
+        '  - id: printer-1',
+        '    kind: printer',
+        '    transport: { type: simulated }',
+        '',
+      ].join('\n'),
+    );
+    daemon = await startDaemon({ config, storageDir: tempDir() });
+    events = await openSse(`${daemon.url}/v1/events`, { authorization: `Bearer ${daemon.adminToken}` });
+    await waitFor('the reader ready', async () => {
+      const d = (await (await daemon.fetch('/v1/devices/reader-1')).json()) as { state: string };
+      return d.state === 'ready';
+    });
+  });
+
+  afterAll(async () => {
+    events?.close();
+    await daemon?.stop('SIGKILL');
+    await sim?.stop();
+    await pair?.close();
+    if (daemon) removeDir(daemon.storageDir);
+    removeDir(dir);
+  });
+
+  it('answers 404 no-card while no card has been read', async () => {
+    const res = await daemon.fetch('/v1/idcard/reader-1/card');
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toContain(PROBLEM);
+    const body = (await res.json()) as { type: string; detail: string };
+    expect(body.type).toBe('urn:boxagent:problem:no-card');
+    expect(body.detail).toMatch(/no card was read on "reader-1" in the last 60 s/);
+  });
+
+  it('answers 404 not-found for a device that is not an ID card reader, or none', async () => {
+    const printer = (await (await daemon.fetch('/v1/idcard/printer-1/card')).json()) as {
+      type: string;
+      detail: string;
+      field: string;
+    };
+    expect(printer).toMatchObject({ type: 'urn:boxagent:problem:not-found', field: '/device' });
+    expect(printer.detail).toMatch(/is a printer, not an ID card reader/);
+    expect((await daemon.fetch('/v1/idcard/nope/card')).status).toBe(404);
+  });
+
+  it('reads a laid card: in full over the API, masked in the event and the logs', async () => {
+    sim.present(SAMPLE_CARDS.zhang);
+    await waitFor('the idcard.read event', () => cardEvents(events).length === 1, 20_000);
+    const event = cardEvents(events)[0]!;
+    expect(event).toMatchObject({
+      device: 'reader-1',
+      name: '张三',
+      idNumber: MASKED_ID,
+      idNumberMasked: true,
+      idNumberCheck: { valid: true, reason: null },
+      photo: { format: 'wlt', bytes: 1024 },
+    });
+    expect(JSON.stringify(events.events)).not.toContain(FULL_ID);
+
+    const res = await daemon.fetch('/v1/idcard/reader-1/card');
+    expect(res.status).toBe(200);
+    const card = (await res.json()) as Record<string, unknown> & { photo: { data: string } };
+    expect(card).toMatchObject({
+      device: 'reader-1',
+      name: '张三',
+      sex: { code: '1', name: '男' },
+      nation: { code: '01', name: '汉' },
+      birthDate: '1985-03-15',
+      idNumber: FULL_ID,
+      idNumberCheck: { valid: true },
+      validTo: '2035-01-01',
+      photo: { format: 'wlt', bytes: 1024, jpeg: null },
+    });
+    expect(Buffer.from(card.photo.data, 'base64').length).toBe(1024);
+
+    await waitFor('the read logged', () => daemon.logs.some((l) => l.msg === 'id card read'));
+    expect(daemon.logs.find((l) => l.msg === 'id card read')).toMatchObject({
+      device: 'reader-1',
+      idNumber: MASKED_ID,
+    });
+    expect(JSON.stringify(daemon.logs)).not.toContain(FULL_ID);
+  });
+
+  it('reads the card once while it lies there, and reports a failing ID number checksum on the next one', async () => {
+    const reads = sim.count('readTextAndPhoto');
+    const polls = sim.count('findCard');
+    await waitFor('more polls', () => sim.count('findCard') >= polls + 3);
+    expect(sim.count('readTextAndPhoto')).toBe(reads);
+    expect(cardEvents(events)).toHaveLength(1);
+
+    sim.remove();
+    const afterRemoval = sim.count('findCard');
+    await waitFor('the removal seen', () => sim.count('findCard') >= afterRemoval + 2);
+    sim.present(SAMPLE_CARDS.badIdChecksum);
+    await waitFor('the second event', () => cardEvents(events).length === 2, 20_000);
+    expect(cardEvents(events)[1]).toMatchObject({
+      name: '赵四',
+      idNumber: '430***********1237',
+      idNumberCheck: { valid: false },
+    });
+    const card = (await (await daemon.fetch('/v1/idcard/reader-1/card')).json()) as Record<string, unknown>;
+    expect(card).toMatchObject({
+      idNumber: '430102198503151237',
+      idNumberCheck: {
+        valid: false,
+        expected: '6',
+        reason: 'check character is 7, the first 17 digits give 6',
+      },
+    });
+    expect(daemon.logs.some((l) => l.msg === 'id card read; its ID number fails the GB 11643 check')).toBe(
+      true,
+    );
+  });
+
+  it('logs a reader that stops answering once, not on every poll', async () => {
+    sim.inject('silent');
+    try {
+      await waitFor(
+        'the timeout logged',
+        () => daemon.logs.some((l) => l.msg === 'id card reader poll failed'),
+        20_000,
+      );
+      // Two more polls that time out the same way.
+      const polls = sim.count('findCard');
+      await waitFor('two more silent polls', () => sim.count('findCard') >= polls + 2, 20_000);
+    } finally {
+      sim.clearFaults();
+    }
+    const failed = daemon.logs.filter((l) => l.msg === 'id card reader poll failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ device: 'reader-1', kind: 'timeout' });
+    expect(failed[0]!.err).toMatch(/findCard: no reply within 3000 ms/);
+  });
+});
+
+describe('a simulated ID card reader with revealIdNumber', () => {
+  let dir: string;
+  let daemon: Daemon;
+
+  beforeAll(async () => {
+    dir = tempDir();
+    const config = writeConfig(
+      dir,
+      [
+        'box:',
+        '  id: idcard-box-2',
+        'devices:',
+        '  - id: idcard-1',
+        '    kind: idcard',
+        '    transport: { type: simulated }',
+        '    idcard: { revealIdNumber: true, decoderLibrary: /opt/vendor/libwlt.so }',
+        '',
+      ].join('\n'),
+    );
+    daemon = await startDaemon({ config, storageDir: tempDir() });
+  });
+
+  afterAll(async () => {
+    await daemon?.stop('SIGKILL');
+    if (daemon) removeDir(daemon.storageDir);
+    removeDir(dir);
+  });
+
+  it('reads the sample card and puts the full ID number in the event, saying the decoder is not called', async () => {
+    await waitFor(
+      'the sample card read',
+      async () => (await daemon.fetch('/v1/idcard/idcard-1/card')).status === 200,
+    );
+    const card = (await (await daemon.fetch('/v1/idcard/idcard-1/card')).json()) as {
+      idNumber: string;
+      photo: { jpeg: null; jpegUnavailable: string };
+    };
+    expect(card.idNumber).toBe(FULL_ID);
+    expect(card.photo.jpeg).toBeNull();
+    expect(card.photo.jpegUnavailable).toMatch(/libwlt\.so is not implemented/);
+    expect(daemon.logs.find((l) => l.device === 'idcard-1' && l.level === 40)?.msg).toMatch(
+      /WLT decoding through \/opt\/vendor\/libwlt\.so is not implemented/,
+    );
+    const stream = await openSse(`${daemon.url}/v1/events`, {
+      authorization: `Bearer ${daemon.adminToken}`,
+      'last-event-id': '0',
+    });
+    try {
+      await waitFor('the replayed event', () => cardEvents(stream).length === 1);
+      expect(cardEvents(stream)[0]).toMatchObject({ idNumber: FULL_ID, idNumberMasked: false });
+    } finally {
+      stream.close();
+    }
+  });
+});
