@@ -34,6 +34,7 @@ const KIND_LABELS: Record<DeviceKind, string> = {
   camera: 'face camera',
   seal: 'steel-seal machine',
   'photo-printer': 'photo/certificate printer',
+  idcard: 'ID card reader',
 };
 
 /**
@@ -184,7 +185,7 @@ export function registerInit(config: Command): void {
       (v: string, prev: string[]) => [...prev, v],
       [] as string[],
     )
-    .option('--simulated', 'add the four simulated devices (a training or demo box)')
+    .option('--simulated', 'add a simulated device of every kind (a training or demo box)')
     .option('--non-interactive', 'never ask; fail when a required value is missing')
     .option('--force', 'replace an existing file (kept as .bak)')
     .action(init);

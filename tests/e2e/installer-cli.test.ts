@@ -128,6 +128,7 @@ describe('config init', () => {
       [/face camera:.*: $/, 'simulated'],
       [/steel-seal machine:.*: $/, ''],
       [/photo\/certificate printer:.*: $/, 'tcp:127.0.0.1:9100'],
+      [/ID card reader:.*: $/, 'serial:/dev/ttyUSB4@115200'],
     ];
     for (const [prompt, answer] of answers) {
       await waitFor(`prompt ${prompt}`, () => prompt.test(screen.trimEnd() + ' '));
@@ -147,6 +148,7 @@ describe('config init', () => {
       'printer-1:serial',
       'camera-1:simulated',
       'photo-printer-1:tcp',
+      'idcard-1:serial',
     ]);
   });
 });
