@@ -53,12 +53,18 @@ const TOUCH_EVERY_MS = 60_000;
 
 /** Token records kept in memory at most; a flood of made-up ids cannot grow the cache past this. */
 const CACHE_MAX = 1000;
+/**
+ * How long the token table's fingerprint is trusted before it is read again. A revocation made by another
+ * process (the CLI) takes effect within this time; this process's own changes take effect at once.
+ */
+const FINGERPRINT_TTL_MS = 100;
 
 export class TokenService {
   private readonly touchedAt = new Map<string, number>();
   /** Token records by id (null: no such id), valid while the token table's fingerprint stays the same. */
   private readonly cache = new Map<string, TokenRecord | null>();
   private cacheFingerprint = '';
+  private fingerprintReadAt = 0;
 
   constructor(
     private readonly store: Store,
@@ -124,11 +130,16 @@ export class TokenService {
 
   /** The record for `id`, from memory unless another process (the CLI) has written to the database since. */
   private lookup(id: string): TokenRecord | undefined {
-    const fingerprint = this.store.tokens.fingerprint();
-    if (fingerprint !== this.cacheFingerprint || this.cache.size >= CACHE_MAX) {
-      this.cache.clear();
-      this.cacheFingerprint = fingerprint;
+    const now = Date.now();
+    if (now - this.fingerprintReadAt >= FINGERPRINT_TTL_MS || now < this.fingerprintReadAt) {
+      this.fingerprintReadAt = now;
+      const fingerprint = this.store.tokens.fingerprint();
+      if (fingerprint !== this.cacheFingerprint) {
+        this.cache.clear();
+        this.cacheFingerprint = fingerprint;
+      }
     }
+    if (this.cache.size >= CACHE_MAX) this.cache.clear();
     let record = this.cache.get(id);
     if (record === undefined) {
       record = this.store.tokens.get(id) ?? null;

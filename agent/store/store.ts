@@ -23,6 +23,8 @@ export class Store {
   readonly idempotency: IdempotencyRepository;
 
   private readonly pingStatement: Database.Statement;
+  private pingedAt = 0;
+  private pingOk = false;
 
   private constructor(private readonly db: Database.Database) {
     this.pingStatement = db.prepare('SELECT 1 AS ok');
@@ -58,9 +60,21 @@ export class Store {
     return this.db.transaction(fn)();
   }
 
-  /** True when the database answers a trivial query (health checks). */
+  /**
+   * True when the database answers a trivial query. Health checks call this on every request; the answer is
+   * kept for a second so a busy health endpoint costs the database nothing.
+   */
   ping(): boolean {
-    return (this.pingStatement.get() as { ok: number } | undefined)?.ok === 1;
+    const now = Date.now();
+    if (now - this.pingedAt >= 1000 || now < this.pingedAt) {
+      this.pingedAt = now;
+      try {
+        this.pingOk = (this.pingStatement.get() as { ok: number } | undefined)?.ok === 1;
+      } catch {
+        this.pingOk = false;
+      }
+    }
+    return this.pingOk;
   }
 
   schemaVersion(): number {
