@@ -1,0 +1,128 @@
+// Page layout → ESC/P byte stream for a 24-pin printer. The paper only moves forward, so every mark is cut
+// into rows (text runs, 24-dot bit image bands) and sent top to bottom, left to right, with absolute
+// horizontal positions and exact n/180" feeds.
+import * as cmd from './escp.js';
+import type { PageLayout, TextMark } from './layout.js';
+import type { PrinterProfile } from './profile.js';
+
+interface Row {
+  y: number;
+  x: number;
+  bytes: Buffer[];
+}
+
+export function encodePage(layout: PageLayout, profile: PrinterProfile): Buffer {
+  const page = [...setup(layout.heightDots, profile), ...rows(layout), cmd.CR_FF];
+  const one = Buffer.concat(page);
+  return layout.copies > 1 ? Buffer.concat(Array.from({ length: layout.copies }, () => one)) : one;
+}
+
+/** Reset, letter quality, page length, Chinese character spacing. */
+function setup(heightDots: number, profile: PrinterProfile): Buffer[] {
+  const out: Buffer[] = [cmd.RESET, cmd.letterQuality];
+  if (profile.escp2) {
+    // ESC ( U: unit 20/3600" = 1/180"; ESC ( C: page length in that unit.
+    out.push(
+      Buffer.from([cmd.ESC, 0x28, 0x55, 1, 0, 20]),
+      Buffer.from([cmd.ESC, 0x28, 0x43, 2, 0, heightDots & 0xff, heightDots >> 8]),
+    );
+  } else {
+    // ESC C counts lines at the current spacing (at most 127): pick the spacing that comes closest.
+    let best = { n: 255, lines: 1, err: Infinity };
+    for (let n = 17; n <= 255; n++) {
+      const lines = Math.min(127, Math.max(1, Math.round(heightDots / n)));
+      const err = Math.abs(lines * n - heightDots);
+      if (err < best.err) best = { n, lines, err };
+    }
+    out.push(cmd.lineSpacing(best.n), Buffer.from([cmd.ESC, 0x43, best.lines]));
+  }
+  out.push(
+    cmd.lineSpacing(profile.cellHeight + profile.cjkSpaceRight),
+    cmd.chineseSpacing(0, profile.cjkSpaceRight),
+  );
+  return out;
+}
+
+function rows(layout: PageLayout): Buffer[] {
+  const all: Row[] = [];
+  for (const m of layout.marks) {
+    if (m.kind === 'text') all.push({ y: m.y, x: m.x, bytes: textBytes(m) });
+    else {
+      for (let top = 0; top < m.bitmap.height; top += 24) {
+        const span = inkSpan(m.bitmap, top);
+        if (!span) continue;
+        const data = m.bitmap.band24(top, span[0], span[1]);
+        all.push({
+          y: m.y + top,
+          x: m.x + span[0],
+          bytes: [cmd.bitImageHeader(cmd.BIT_IMAGE_24_180, span[1] - span[0]), data],
+        });
+      }
+    }
+  }
+  all.sort((a, b) => a.y - b.y || a.x - b.x);
+  const out: Buffer[] = [];
+  let y = 0;
+  for (let i = 0; i < all.length;) {
+    const rowY = (all[i] as Row).y;
+    for (let d = rowY - y; d > 0; d -= cmd.MAX_FEED) out.push(cmd.feed(Math.min(d, cmd.MAX_FEED)));
+    y = rowY;
+    for (; i < all.length && (all[i] as Row).y === rowY; i++) {
+      const r = all[i] as Row;
+      out.push(...moveTo(r.x), ...r.bytes);
+    }
+    out.push(CR);
+  }
+  return out;
+}
+
+const CR = Buffer.from([cmd.CR]);
+
+/** ESC $ reaches 1/60"; the rest (0–2 dots) is a relative ESC \ move in 1/180". */
+function moveTo(x: number): Buffer[] {
+  const coarse = Math.floor(x / 3);
+  const fine = x - coarse * 3;
+  return fine === 0 ? [cmd.absoluteX(coarse)] : [cmd.absoluteX(coarse), cmd.relativeX(fine)];
+}
+
+/** First and last+1 columns with a dot in the band, or undefined for a blank band. */
+function inkSpan(
+  bmp: { width: number; get(x: number, y: number): boolean },
+  top: number,
+): [number, number] | undefined {
+  let first = -1;
+  let last = -1;
+  for (let x = 0; x < bmp.width; x++) {
+    for (let pin = 0; pin < 24; pin++) {
+      if (bmp.get(x, top + pin)) {
+        if (first < 0) first = x;
+        last = x;
+        break;
+      }
+    }
+  }
+  return first < 0 ? undefined : [first, last + 1];
+}
+
+function textBytes(m: TextMark): Buffer[] {
+  const out: Buffer[] = [];
+  if (m.bold) out.push(cmd.boldOn);
+  if (m.doubleWidth) out.push(cmd.doubleWidth(true));
+  let cjk = false;
+  for (const cell of m.cells) {
+    if (cell.rom?.cjk) {
+      if (!cjk) out.push(cmd.chineseOn);
+      cjk = true;
+      out.push(cell.rom.bytes);
+      continue;
+    }
+    if (cjk) out.push(cmd.chineseOff);
+    cjk = false;
+    if (cell.rom) out.push(cell.rom.bytes);
+    else if (cell.glyph) out.push(cmd.bitImageHeader(cmd.BIT_IMAGE_24_180, cell.width), cell.glyph.band24(0));
+  }
+  if (cjk) out.push(cmd.chineseOff);
+  if (m.doubleWidth) out.push(cmd.doubleWidth(false));
+  if (m.bold) out.push(cmd.boldOff);
+  return out;
+}
