@@ -40,7 +40,16 @@ export function TaggedUnion<T extends TObject[]>(
 }
 
 const SimulatedTransport = Type.Object(
-  { type: Type.Literal('simulated') },
+  {
+    type: Type.Literal('simulated'),
+    // Printer simulator only: its pace and where it keeps printed pages (PNG) and its job log.
+    bytesPerSecond: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Printer simulator: data rate it accepts' }),
+    ),
+    outputDir: Type.Optional(
+      Type.String({ minLength: 1, description: 'Printer simulator: page PNGs and jobs.jsonl' }),
+    ),
+  },
   { additionalProperties: false, description: 'An in-process simulator of the device (no hardware needed)' },
 );
 
@@ -70,12 +79,55 @@ const TcpTransport = Type.Object(
 export const TransportSchema = TaggedUnion([SimulatedTransport, SerialTransport, TcpTransport]);
 export type TransportConfig = Static<typeof TransportSchema>;
 
+/** Settings of a dot-matrix printer (devices of kind `printer`), set at install. */
+export const PrinterOptionsSchema = Type.Object(
+  {
+    calibration: Type.Object(
+      {
+        xMm: Type.Number({
+          default: 0,
+          minimum: -50,
+          maximum: 50,
+          description: 'Added to every x sent to this printer',
+        }),
+        yMm: Type.Number({
+          default: 0,
+          minimum: -50,
+          maximum: 50,
+          description: 'Added to every y sent to this printer',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    romCharset: StringEnum(['gbk', 'gb2312'] as const, {
+      default: 'gbk',
+      description: 'Two-byte characters in the printer ROM; others print as bit images',
+    }),
+    escp2: Type.Boolean({ default: false, description: 'The printer understands ESC/P2 commands' }),
+    fallbackFonts: Type.Array(
+      Type.Object(
+        { file: Type.String({ minLength: 1 }), family: Type.String({ minLength: 1 }) },
+        { additionalProperties: false },
+      ),
+      { default: [], description: 'Fonts for characters neither the ROM nor Noto Sans Hans has' },
+    ),
+    stallMs: Type.Integer({
+      default: 5000,
+      minimum: 100,
+      description: 'Serial/TCP: a write not drained for this long reports the printer stalled',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type PrinterOptions = Static<typeof PrinterOptionsSchema>;
+
 export const DeviceSchema = Type.Object(
   {
     id: Identifier,
     kind: StringEnum(DEVICE_KINDS),
     name: Type.Optional(Type.String({ maxLength: 200, description: 'Label shown to clerks and operators' })),
     transport: TransportSchema,
+    printer: Type.Optional(PrinterOptionsSchema),
   },
   { additionalProperties: false },
 );

@@ -2,7 +2,7 @@
 // which transports it supports. A device whose driver cannot be built is reported in error, not fatal.
 import type { DeviceConfig, DeviceKind } from '../../config/schema.js';
 import type { DeviceDriver } from '../../drivers/device.js';
-import { SimulatedDotMatrixPrinter } from '../../drivers/printer/simulator.js';
+import { printerDriver } from './printer-driver-factory.js';
 import { SimulatedCamera } from '../../drivers/camera/simulator.js';
 import { SimulatedSealMachine } from '../../drivers/seal/simulator.js';
 import { SimulatedPhotoPrinter } from '../../drivers/photo-printer/simulator.js';
@@ -22,7 +22,7 @@ function simulatedOnly(make: () => DeviceDriver): DriverFactory {
 }
 
 const FACTORIES: Record<DeviceKind, DriverFactory> = {
-  printer: simulatedOnly(() => new SimulatedDotMatrixPrinter()),
+  printer: printerDriver,
   camera: simulatedOnly(() => new SimulatedCamera()),
   seal: simulatedOnly(() => new SimulatedSealMachine()),
   'photo-printer': simulatedOnly(() => new SimulatedPhotoPrinter()),

@@ -60,6 +60,7 @@ export class EscpDecoder {
   constructor(
     private readonly opts: DecoderOptions,
     private readonly onPage: (page: DecodedPage) => void = () => undefined,
+    private readonly onReset: () => void = () => undefined,
   ) {
     this.heightDots = opts.defaultHeightDots ?? 11 * 180;
     this.cjkRight = opts.profile.cjkSpaceRight;
@@ -177,6 +178,7 @@ export class EscpDecoder {
     switch (op) {
       case 0x40: // @
         this.reset();
+        this.onReset();
         return 2;
       case 0x33: // 3 n
         if (!need(1)) return NEED_MORE;

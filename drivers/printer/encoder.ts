@@ -12,9 +12,12 @@ interface Row {
 }
 
 export function encodePage(layout: PageLayout, profile: PrinterProfile): Buffer {
-  const page = [...setup(layout.heightDots, profile), ...rows(layout), cmd.CR_FF];
-  const one = Buffer.concat(page);
-  return layout.copies > 1 ? Buffer.concat(Array.from({ length: layout.copies }, () => one)) : one;
+  // One ESC @ per job (a printer or simulator may take it as the start of a job); copies repeat the page.
+  const page = Buffer.concat([...rows(layout), cmd.CR_FF]);
+  return Buffer.concat([
+    ...setup(layout.heightDots, profile),
+    ...Array.from({ length: layout.copies }, () => page),
+  ]);
 }
 
 /** Reset, letter quality, page length, Chinese character spacing. */
