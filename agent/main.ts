@@ -10,6 +10,7 @@ import { EventLog } from './events/event-log.js';
 import { buildHttpServer, type HttpServer } from './http/server.js';
 import { createNotifier, type Notifier } from './lifecycle/sd-notify.js';
 import { Metrics } from './metrics.js';
+import { PrintService } from './printing/print-service.js';
 import type { Services } from './services.js';
 import { Store } from './store/store.js';
 import { VERSION } from './version.js';
@@ -26,6 +27,7 @@ export interface AgentOptions {
 export class Agent {
   private store?: Store;
   private devices?: DeviceManager;
+  private printing?: PrintService;
   private http?: HttpServer;
   private notifier?: Notifier;
   private stopping = false;
@@ -58,6 +60,13 @@ export class Agent {
           reason: status.reason,
         }),
     ));
+    const printing = (this.printing = new PrintService({
+      store,
+      events,
+      devices,
+      log: log.child({ component: 'printing' }),
+      storageDir,
+    }));
     const services: Services = {
       config,
       log,
@@ -65,6 +74,7 @@ export class Agent {
       events,
       devices,
       tokens,
+      printing,
       version: VERSION,
       startedAt: new Date(),
       notReadyReason: () => (this.stopping ? 'shutting down' : this.ready ? null : 'starting'),
@@ -72,6 +82,7 @@ export class Agent {
     const bootstrapToken = ensureBootstrapToken(tokens, storageDir);
 
     devices.start();
+    printing.start();
     this.http = buildHttpServer(services, new Metrics(devices, store));
     await this.http.app.listen({ host: config.http.host, port: config.http.port });
     const address = this.http.app.server.address();
@@ -98,6 +109,7 @@ export class Agent {
     this.notifier?.stopping();
     this.http?.closeStreams();
     await this.http?.app.close();
+    await this.printing?.stop();
     await this.devices?.stop();
     this.store?.close();
     this.notifier?.close();

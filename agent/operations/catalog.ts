@@ -3,6 +3,7 @@ import type { AnyOperation } from './operation.js';
 import { health, info } from './agent-ops.js';
 import { getDevice, listDevices, simulateDevice, testDevice } from './device-ops.js';
 import { listAudit } from './audit-ops.js';
+import { cancelPrint, getPrint, listPrints, previewPrint, resolvePrint, submitPrint } from './print-ops.js';
 
 export const CATALOG: readonly AnyOperation[] = [
   health,
@@ -12,6 +13,12 @@ export const CATALOG: readonly AnyOperation[] = [
   testDevice,
   simulateDevice,
   listAudit,
+  submitPrint,
+  previewPrint,
+  listPrints,
+  getPrint,
+  cancelPrint,
+  resolvePrint,
 ];
 
 export function findOperation(name: string): AnyOperation | undefined {

@@ -6,8 +6,15 @@ import { Problem } from './problems.js';
 
 // Inputs from a URL (path and query) are text: those validators coerce "5" to 5. Bodies are JSON and are not
 // coerced, so a wrong type in a body is an error.
-const strict = new Ajv({ allErrors: false, strict: false, useDefaults: true });
-const coercing = new Ajv({ allErrors: false, strict: false, useDefaults: true, coerceTypes: 'array' });
+// discriminator: a TaggedUnion (e.g. print document items) is checked against the branch its `type` names.
+const strict = new Ajv({ allErrors: false, strict: false, useDefaults: true, discriminator: true });
+const coercing = new Ajv({
+  allErrors: false,
+  strict: false,
+  useDefaults: true,
+  coerceTypes: 'array',
+  discriminator: true,
+});
 addFormats.default(strict);
 addFormats.default(coercing);
 
