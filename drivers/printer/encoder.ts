@@ -52,14 +52,14 @@ function rows(layout: PageLayout): Buffer[] {
     if (m.kind === 'text') all.push({ y: m.y, x: m.x, bytes: textBytes(m) });
     else {
       for (let top = 0; top < m.bitmap.height; top += 24) {
-        const span = inkSpan(m.bitmap, top);
-        if (!span) continue;
-        const data = m.bitmap.band24(top, span[0], span[1]);
-        all.push({
-          y: m.y + top,
-          x: m.x + span[0],
-          bytes: [cmd.bitImageHeader(cmd.BIT_IMAGE_24_180, span[1] - span[0]), data],
-        });
+        // Each stretch of ink is its own ESC * 39: blank columns cost 3 bytes each, a new command ~13.
+        for (const [x0, x1] of inkRuns(m.bitmap, top)) {
+          all.push({
+            y: m.y + top,
+            x: m.x + x0,
+            bytes: [cmd.bitImageHeader(cmd.BIT_IMAGE_24_180, x1 - x0), m.bitmap.band24(top, x0, x1)],
+          });
+        }
       }
     }
   }
@@ -88,23 +88,30 @@ function moveTo(x: number): Buffer[] {
   return fine === 0 ? [cmd.absoluteX(coarse)] : [cmd.absoluteX(coarse), cmd.relativeX(fine)];
 }
 
-/** First and last+1 columns with a dot in the band, or undefined for a blank band. */
-function inkSpan(
+/** Blank columns worth skipping with a move instead of sending them as zeros. */
+const MIN_GAP = 8;
+
+/** Column ranges [start, end) of the band `top..top+23` that hold ink, split at gaps of MIN_GAP or more. */
+function inkRuns(
   bmp: { width: number; get(x: number, y: number): boolean },
   top: number,
-): [number, number] | undefined {
-  let first = -1;
-  let last = -1;
+): [number, number][] {
+  const runs: [number, number][] = [];
+  let start = -1;
+  let lastInk = -1;
   for (let x = 0; x < bmp.width; x++) {
-    for (let pin = 0; pin < 24; pin++) {
-      if (bmp.get(x, top + pin)) {
-        if (first < 0) first = x;
-        last = x;
-        break;
-      }
+    let ink = false;
+    for (let pin = 0; pin < 24 && !ink; pin++) ink = bmp.get(x, top + pin);
+    if (!ink) continue;
+    if (start >= 0 && x - lastInk - 1 >= MIN_GAP) {
+      runs.push([start, lastInk + 1]);
+      start = -1;
     }
+    if (start < 0) start = x;
+    lastInk = x;
   }
-  return first < 0 ? undefined : [first, last + 1];
+  if (start >= 0) runs.push([start, lastInk + 1]);
+  return runs;
 }
 
 function textBytes(m: TextMark): Buffer[] {

@@ -78,7 +78,18 @@ export async function renderText(text: string, fonts: GlyphFont[], sizePx: numbe
 }
 
 /** One character drawn into a fixed cell (`w`×`h` dots), centred horizontally, scaled down if it is wider. */
-export async function renderCell(ch: string, fonts: GlyphFont[], w: number, h: number): Promise<Bitmap> {
+export function renderCell(ch: string, fonts: GlyphFont[], w: number, h: number): Promise<Bitmap> {
+  const key = `cell\0${fonts[0]?.file ?? ''}\0${w}x${h}\0${ch}`;
+  let hit = cache.get(key);
+  if (!hit) {
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    hit = drawCell(ch, fonts, w, h);
+    cache.set(key, hit);
+  }
+  return hit;
+}
+
+async function drawCell(ch: string, fonts: GlyphFont[], w: number, h: number): Promise<Bitmap> {
   const glyph = await renderText(ch, fonts, h);
   const out = new Bitmap(w, h);
   if (glyph.width <= w && glyph.height <= h) {

@@ -19,7 +19,9 @@ export async function pageInk(
   size = { widthDots: page.widthDots, heightDots: page.heightDots },
 ): Promise<Bitmap> {
   const ink = new Bitmap(size.widthDots, size.heightDots);
-  ink.blit(page.dots, 0, 0);
+  if (page.dots.width === ink.width) {
+    ink.pixels.set(page.dots.pixels.subarray(0, Math.min(page.dots.pixels.length, ink.pixels.length)));
+  } else ink.blit(page.dots, 0, 0);
   for (const cell of page.cells) {
     const k = cell.doubleWidth ? 2 : 1;
     const glyphWidth = cell.cjk ? cell.height : cell.width / k;
@@ -46,19 +48,25 @@ export async function renderPreviewPng(
 ): Promise<Buffer> {
   const ink = await pageInk(page, fonts, paper);
   const { widthDots: w, heightDots: h } = paper;
+  if (!background) {
+    const grey = Buffer.alloc(w * h, 255);
+    for (let i = 0; i < w * h; i++) if (ink.pixels[i]) grey[i] = 0;
+    return sharp(grey, { raw: { width: w, height: h, channels: 1 } })
+      .png({ compressionLevel: 6 })
+      .withMetadata({ density: 180 })
+      .toBuffer();
+  }
   const rgba = Buffer.alloc(w * h * 4);
   for (let i = 0; i < w * h; i++) if (ink.pixels[i]) rgba[i * 4 + 3] = 255; // black, opaque where a dot is
   const overlay = { input: rgba, raw: { width: w, height: h, channels: 4 as const } };
-  const base = background
-    ? sharp(background, { limitInputPixels: IMAGE_PIXEL_LIMIT })
-        .resize(w, h, { fit: 'fill' })
-        .flatten({ background: '#ffffff' })
-    : sharp({ create: { width: w, height: h, channels: 3, background: '#ffffff' } });
+  const base = sharp(background, { limitInputPixels: IMAGE_PIXEL_LIMIT })
+    .resize(w, h, { fit: 'fill' })
+    .flatten({ background: '#ffffff' });
   // Composite in a second pipeline: sharp applies resize after composite otherwise.
   const baseRaw = await base.removeAlpha().raw().toBuffer({ resolveWithObject: true });
   return sharp(baseRaw.data, { raw: { width: w, height: h, channels: baseRaw.info.channels } })
     .composite([overlay])
-    .png({ compressionLevel: 6, palette: !background })
+    .png({ compressionLevel: 6 })
     .withMetadata({ density: 180 })
     .toBuffer();
 }
