@@ -156,6 +156,27 @@ const QrItem = Type.Object(
   { additionalProperties: false },
 );
 
+const TableItem = Type.Object(
+  {
+    type: Type.Literal('table'),
+    xMm: Mm('Left edge'),
+    yMm: Mm('Top edge'),
+    columnsMm: Type.Array(Size('Column width'), { minItems: 1, maxItems: 50 }),
+    rowHeightMm: Size('Height of every row'),
+    rows: Type.Array(Type.Array(Type.String({ maxLength: 2000 }), { maxItems: 50 }), { maxItems: 200 }),
+    sizePt: SizePt,
+    boldFirstRow: Type.Boolean({ default: false }),
+    borders: Type.Boolean({ default: true, description: 'Rules around and between the cells' }),
+    thicknessMm: Type.Number({ minimum: 0.1, maximum: 5, default: 0.3 }),
+    paddingMm: Type.Number({ minimum: 0, maximum: 20, default: 1 }),
+    overflow: StringEnum(['error', 'shrink'] as const, {
+      default: 'error',
+      description: 'A cell whose text does not fit (it wraps within the cell first)',
+    }),
+  },
+  { additionalProperties: false },
+);
+
 export const ItemSchema = TaggedUnion([
   TextItem,
   TextBoxItem,
@@ -164,11 +185,13 @@ export const ItemSchema = TaggedUnion([
   ImageItem,
   BarcodeItem,
   QrItem,
+  TableItem,
 ]);
 export type DocumentItem = Static<typeof ItemSchema>;
 export type TextItem = Static<typeof TextItem>;
 export type TextBoxItem = Static<typeof TextBoxItem>;
 export type ImageItem = Static<typeof ImageItem>;
+export type TableItem = Static<typeof TableItem>;
 
 export const LayoutDocumentSchema = Type.Object(
   {

@@ -79,7 +79,7 @@ export async function renderText(text: string, fonts: GlyphFont[], sizePx: numbe
 
 /** One character drawn into a fixed cell (`w`×`h` dots), centred horizontally, scaled down if it is wider. */
 export function renderCell(ch: string, fonts: GlyphFont[], w: number, h: number): Promise<Bitmap> {
-  const key = `cell\0${fonts[0]?.file ?? ''}\0${w}x${h}\0${ch}`;
+  const key = `cell\0${fonts.map((f) => f.file).join('|')}\0${w}x${h}\0${ch}`;
   let hit = cache.get(key);
   if (!hit) {
     if (cache.size >= CACHE_LIMIT) cache.clear();

@@ -2,7 +2,14 @@
 // lacks drawn as glyph bitmaps) and one-bit bitmaps. Every check that names a bad item happens here, before
 // a byte is produced, so a bad document is refused whole.
 import { Bitmap, drawLine } from './bitmap.js';
-import type { DocumentItem, ImageItem, LayoutDocument, TextBoxItem, TextItem } from './document.js';
+import type {
+  DocumentItem,
+  ImageItem,
+  LayoutDocument,
+  TableItem,
+  TextBoxItem,
+  TextItem,
+} from './document.js';
 import { resolvePage } from './document.js';
 import type { GlyphFont } from './fonts.js';
 import { routeChar } from './gb18030.js';
@@ -173,6 +180,8 @@ async function layoutItem(item: DocumentItem, opts: LayoutOptions): Promise<{ ma
       );
       return bitmapAt(bmp, mmToDots(item.xMm), mmToDots(item.yMm));
     }
+    case 'table':
+      return layoutTable(item, opts);
     case 'qr': {
       const side = mmToDots(item.sizeMm);
       return bitmapAt(
@@ -182,6 +191,66 @@ async function layoutItem(item: DocumentItem, opts: LayoutOptions): Promise<{ ma
       );
     }
   }
+}
+
+/** A table is cells (text boxes, wrapped within the cell) and rules; a cell that fails names its row and column. */
+async function layoutTable(t: TableItem, opts: LayoutOptions): Promise<{ marks: Mark[]; box: Box }> {
+  const pad = t.paddingMm ?? 1;
+  const widthMm = t.columnsMm.reduce((a, b) => a + b, 0);
+  const heightMm = t.rows.length * t.rowHeightMm;
+  const marks: Mark[] = [];
+  for (const [r, row] of t.rows.entries()) {
+    if (row.length > t.columnsMm.length) {
+      throw new LayoutError(
+        `/rows/${r}`,
+        `row ${r} has ${row.length} cells but the table has ${t.columnsMm.length} columns`,
+      );
+    }
+    let x = t.xMm;
+    for (const [c, text] of row.entries()) {
+      const w = t.columnsMm[c] ?? 0;
+      if (text !== '') {
+        try {
+          const cell = await layoutTextBox(
+            {
+              type: 'textbox',
+              xMm: x + pad,
+              yMm: t.yMm + r * t.rowHeightMm + pad,
+              widthMm: Math.max(0.1, w - 2 * pad),
+              heightMm: Math.max(0.1, t.rowHeightMm - 2 * pad),
+              text,
+              sizePt: t.sizePt ?? 10.5,
+              bold: (t.boldFirstRow ?? false) && r === 0,
+              overflow: t.overflow ?? 'error',
+            },
+            opts,
+          );
+          marks.push(...cell.marks);
+        } catch (err) {
+          if (err instanceof LayoutError)
+            throw new LayoutError(`/rows/${r}/${c}`, `cell (${r}, ${c}): ${err.message}`);
+          throw err;
+        }
+      }
+      x += w;
+    }
+  }
+  const x0 = mmToDots(t.xMm);
+  const y0 = mmToDots(t.yMm);
+  const w = mmToDots(widthMm);
+  const h = mmToDots(heightMm);
+  if (t.borders ?? true) {
+    const th = Math.max(1, mmToDots(t.thicknessMm ?? 0.3));
+    const grid = new Bitmap(w + th, h + th);
+    for (let r = 0; r <= t.rows.length; r++) grid.fillRect(0, mmToDots(r * t.rowHeightMm), w + th, th);
+    let cx = 0;
+    for (let c = 0; c <= t.columnsMm.length; c++) {
+      grid.fillRect(mmToDots(cx), 0, th, h + th);
+      cx += t.columnsMm[c] ?? 0;
+    }
+    marks.push({ kind: 'bitmap', x: x0, y: y0, bitmap: grid });
+  }
+  return { marks, box: { x: x0, y: y0, w, h } };
 }
 
 function bitmapAt(bitmap: Bitmap, x: number, y: number): { marks: Mark[]; box: Box } {

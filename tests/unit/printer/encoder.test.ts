@@ -3,7 +3,9 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETUP, encodeDocument, decodeForPaper, previewPng } from '../../../drivers/printer/forms.js';
 import type { LayoutDocument } from '../../../drivers/printer/document.js';
-import { LayoutError } from '../../../drivers/printer/layout.js';
+import { layoutDocument, LayoutError } from '../../../drivers/printer/layout.js';
+import { loadFonts, notoFonts } from '../../../drivers/printer/fonts.js';
+import { LQ_630K } from '../../../drivers/printer/profile.js';
 import { mmToDots } from '../../../drivers/printer/units.js';
 import { checkEscp } from '../../helpers/escp-checker.js';
 
@@ -163,7 +165,82 @@ describe('ESC/P encoder', () => {
   });
 });
 
+describe('tables', () => {
+  it('sets each cell inside its column and row, with rules around them', async () => {
+    const { bytes } = await encodeDocument(
+      doc([
+        {
+          type: 'table',
+          xMm: 20,
+          yMm: 40,
+          columnsMm: [30, 60],
+          rowHeightMm: 8,
+          rows: [
+            ['项目', '内容'],
+            ['姓名', '王䶮'],
+            ['Address', '河北省保定市某某县某某镇某某村幸福路88号'],
+          ],
+          sizePt: 10.5,
+          boldFirstRow: true,
+          borders: true,
+          thicknessMm: 0.3,
+          paddingMm: 1,
+          overflow: 'shrink',
+        },
+      ]),
+      DEFAULT_SETUP,
+    );
+    const read = checkEscp(bytes);
+    const xing = read.chars.find((c) => c.ch === '姓')!;
+    expect(Math.abs(xing.x - exact(21))).toBeLessThanOrEqual(1);
+    expect(Math.abs(xing.y - exact(49))).toBeLessThanOrEqual(1);
+    const nei = read.chars.find((c) => c.ch === '内')!;
+    expect(Math.abs(nei.x - exact(51))).toBeLessThanOrEqual(1);
+    // The rules: a band at the table's top-left spanning its full width.
+    expect(
+      read.images.some((i) => i.y === mmToDots(40) && i.x === mmToDots(20) && i.columns >= mmToDots(90)),
+    ).toBe(true);
+  });
+
+  it('names the cell whose text does not fit', async () => {
+    const err = await layoutError(
+      doc([
+        text(10, 10, 'x'),
+        {
+          type: 'table',
+          xMm: 20,
+          yMm: 40,
+          columnsMm: [30, 20],
+          rowHeightMm: 6,
+          rows: [['姓名', '一个非常非常非常长的名字写不下']],
+          sizePt: 10.5,
+          boldFirstRow: false,
+          borders: true,
+          thicknessMm: 0.3,
+          paddingMm: 1,
+          overflow: 'error',
+        },
+      ]),
+    );
+    expect(err.field).toBe('/items/1/rows/0/1');
+  });
+});
+
 describe('document checks', () => {
+  it('refuses a character no ROM and no configured font can print, naming the item', async () => {
+    const err = await layoutDocument(doc([text(10, 10, '李𠀀明')]), {
+      profile: LQ_630K,
+      fonts: { regular: loadFonts([notoFonts().regular]), bold: loadFonts([notoFonts().bold]) },
+      calibration: { xMm: 0, yMm: 0 },
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(LayoutError);
+    expect((err as LayoutError).field).toBe('/items/0');
+    expect((err as LayoutError).message).toMatch(/U\+20000/);
+  });
+
   it('refuses a field outside the page, naming the item', async () => {
     const err = await layoutError(
       doc([text(10, 10, 'ok'), text(200, 30, '张三丰')], { widthMm: 210, heightMm: 297 }),
