@@ -76,7 +76,31 @@ const TcpTransport = Type.Object(
   { additionalProperties: false, description: 'Raw TCP, e.g. port 9100 of a network printer' },
 );
 
-export const TransportSchema = TaggedUnion([SimulatedTransport, SerialTransport, TcpTransport]);
+const UsbLpTransport = Type.Object(
+  {
+    type: Type.Literal('usblp'),
+    path: Type.String({ minLength: 1, description: 'A Linux usblp node, e.g. /dev/usb/lp0' }),
+    sysfsRoot: Type.String({ default: '/sys', description: 'Where to read the IEEE 1284 Device ID from' }),
+  },
+  { additionalProperties: false, description: 'A USB printer through the kernel usblp driver' },
+);
+
+const UsbTransport = Type.Object(
+  {
+    type: Type.Literal('usb'),
+    vendorId: Type.Integer({ minimum: 0, maximum: 0xffff, description: 'e.g. 0x04b8 (Epson)' }),
+    productId: Type.Integer({ minimum: 0, maximum: 0xffff }),
+  },
+  { additionalProperties: false, description: 'A USB printer-class device through libusb (usblp detached)' },
+);
+
+export const TransportSchema = TaggedUnion([
+  SimulatedTransport,
+  SerialTransport,
+  TcpTransport,
+  UsbLpTransport,
+  UsbTransport,
+]);
 export type TransportConfig = Static<typeof TransportSchema>;
 
 /** Settings of a dot-matrix printer (devices of kind `printer`), set at install. */

@@ -7,6 +7,8 @@ import { LQ_630K } from '../../drivers/printer/profile.js';
 import { SimulatedDotMatrixPrinter } from '../../drivers/printer/simulator.js';
 import { openSerial } from '../../drivers/transport/serial.js';
 import { openTcp } from '../../drivers/transport/tcp.js';
+import { openUsbLp, readUsbLpDeviceId } from '../../drivers/transport/usblp.js';
+import { openUsbPrinter } from '../../drivers/transport/usb-printer.js';
 
 /** The printer's setup from its config (defaults where the config says nothing). */
 export function printerSetup(device: DeviceConfig): PrinterSetup {
@@ -35,6 +37,23 @@ export function printerDriver(device: DeviceConfig): PrinterDriver {
       return new EscpLinkPrinter({
         open: () => openTcp(t),
         describe: `tcp ${t.host}:${t.port}`,
+        setup,
+        stallMs,
+      });
+    case 'usblp': {
+      const opts = { path: t.path, sysfsRoot: t.sysfsRoot ?? '/sys' };
+      return new EscpLinkPrinter({
+        open: () => openUsbLp(opts),
+        identify: () => readUsbLpDeviceId(opts),
+        describe: `usblp ${t.path}`,
+        setup,
+        stallMs,
+      });
+    }
+    case 'usb':
+      return new EscpLinkPrinter({
+        open: () => openUsbPrinter({ vendorId: t.vendorId, productId: t.productId }),
+        describe: `usb ${t.vendorId.toString(16).padStart(4, '0')}:${t.productId.toString(16).padStart(4, '0')}`,
         setup,
         stallMs,
       });

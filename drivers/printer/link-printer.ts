@@ -3,6 +3,8 @@
 // for `stallMs` = stalled (paper out, cover open or offline: the printer holds the data until it can print).
 import type { DeviceIdentity, SelfTestResult } from '../device.js';
 import type { ByteLink } from '../transport/byte-link.js';
+import type { Ieee1284Id } from '../transport/ieee1284.js';
+import { isUsbPrinterLink } from '../transport/usb-printer.js';
 import type { PrinterSetup } from './forms.js';
 import {
   CHUNK_BYTES,
@@ -16,6 +18,8 @@ export interface LinkPrinterOptions {
   open: () => Promise<ByteLink>;
   /** Shown in the identity: e.g. "serial /dev/ttyUSB0". */
   describe: string;
+  /** The printer's IEEE 1284 Device ID where the transport has one out of band (usblp: sysfs). */
+  identify?: () => Ieee1284Id | undefined;
   setup: PrinterSetup;
   stallMs?: number;
 }
@@ -38,6 +42,11 @@ export class EscpLinkPrinter implements PrinterDriver {
     link.onClose((err) => {
       if (this.link === link) this.lostReason = err?.message ?? 'link closed';
     });
+    const id = isUsbPrinterLink(link) ? link.deviceId : this.opts.identify?.();
+    if (id) {
+      const model = [id.manufacturer, id.model].filter(Boolean).join(' ') || this.setup.profile.model;
+      return { model: `${model} (${this.opts.describe})`, ...(id.serial ? { serial: id.serial } : {}) };
+    }
     return { model: `${this.setup.profile.model} (${this.opts.describe})` };
   }
 
@@ -54,17 +63,25 @@ export class EscpLinkPrinter implements PrinterDriver {
     };
   }
 
-  status(): Promise<PrinterStatus> {
-    if (!this.link?.isOpen)
-      return Promise.resolve({ state: 'offline', detail: this.lostReason ?? 'link is not open' });
+  async status(): Promise<PrinterStatus> {
+    const link = this.link;
+    if (!link?.isOpen) return { state: 'offline', detail: this.lostReason ?? 'link is not open' };
+    // USB printer class: the printer says it itself (GET_PORT_STATUS).
+    if (isUsbPrinterLink(link)) {
+      const s = await link.portStatus();
+      if (s.paperEmpty) return { state: 'paper-out', detail: 'printer reports paper empty' };
+      if (!s.selected) return { state: 'offline', detail: 'printer reports not selected (offline)' };
+      if (s.error) return { state: 'stalled', detail: 'printer reports an error' };
+      return { state: 'ready', detail: 'printer reports selected, paper present' };
+    }
     const stallMs = this.opts.stallMs ?? 5000;
     if (this.writingSince !== undefined && Date.now() - this.writingSince > stallMs) {
-      return Promise.resolve({
+      return {
         state: 'stalled',
         detail: `the printer has taken no data for ${Math.round((Date.now() - this.writingSince) / 1000)} s (paper out, cover open or offline?)`,
-      });
+      };
     }
-    return Promise.resolve({ state: 'ready', detail: 'link open' });
+    return { state: 'ready', detail: 'link open' };
   }
 
   async print(bytes: Buffer, onProgress?: (sentBytes: number) => void): Promise<void> {

@@ -1,6 +1,7 @@
 // The printer simulator on a real transport: the far end of a socat pty pair (serial) or a TCP port (9100
 // style). It reads at the printer's pace and, out of paper, stops reading: the sender then sees its writes
 // stall, as with a real printer holding the line with flow control.
+import { createReadStream } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { SerialPort } from 'serialport';
 import type { PrinterSetup } from './forms.js';
@@ -71,6 +72,23 @@ export class PrinterSimulatorEndpoint {
     ep.attach(port);
     ep.closers.push(
       () => new Promise<void>((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve())),
+    );
+    return ep;
+  }
+
+  /** Reads a FIFO standing in for a /dev/usb/lpN node (the driver writes to it, the simulator reads). */
+  static file(path: string, opts: EndpointOptions): PrinterSimulatorEndpoint {
+    const ep = new PrinterSimulatorEndpoint(opts);
+    const stream = createReadStream(path, { highWaterMark: 4096 });
+    stream.on('error', () => undefined);
+    ep.attach(stream);
+    ep.closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          if (stream.closed) return resolve();
+          stream.once('close', () => resolve());
+          stream.destroy();
+        }),
     );
     return ep;
   }
