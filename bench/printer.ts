@@ -103,7 +103,7 @@ export async function benchPrinter(): Promise<BenchRow[]> {
     {
       metric: 'printer: encode A4 form, first run',
       value: `${coldEncode.toFixed(0)} ms`,
-      notes: '40 Chinese fields + grid + photo; includes font loading',
+      notes: '40 Chinese fields + photo; includes font loading',
     },
     {
       metric: 'printer: encode A4 form (median)',

@@ -5,10 +5,14 @@ import { EscpLinkPrinter } from '../../drivers/printer/link-printer.js';
 import type { PrinterDriver } from '../../drivers/printer/printer-driver.js';
 import { LQ_630K } from '../../drivers/printer/profile.js';
 import { SimulatedDotMatrixPrinter } from '../../drivers/printer/simulator.js';
-import { openSerial } from '../../drivers/transport/serial.js';
 import { openTcp } from '../../drivers/transport/tcp.js';
 import { openUsbLp, readUsbLpDeviceId } from '../../drivers/transport/usblp.js';
 import { openUsbPrinter } from '../../drivers/transport/usb-printer.js';
+
+// serialport takes ~300 ms to load: only a box with a serial printer pays for it, when it opens the port.
+const openSerial = async (
+  ...args: Parameters<typeof import('../../drivers/transport/serial.js').openSerial>
+) => (await import('../../drivers/transport/serial.js')).openSerial(...args);
 
 /** The printer's setup from its config (defaults where the config says nothing). */
 export function printerSetup(device: DeviceConfig): PrinterSetup {

@@ -122,6 +122,12 @@ const ImageItem = Type.Object(
       default: 128,
       description: 'Grey below this prints a dot',
     }),
+    density: Type.Optional(
+      Type.Union([Type.Literal(180), Type.Literal(360)], {
+        description:
+          'Horizontal dots per inch (default 180): 360 prints ESC * 40 in two passes, twice the bytes',
+      }),
+    ),
     dither: Type.Boolean({
       default: true,
       description: 'Error-diffusion dithering (photos); off for line art',

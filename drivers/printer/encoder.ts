@@ -2,6 +2,7 @@
 // into rows (text runs, 24-dot bit image bands) and sent top to bottom, left to right, with absolute
 // horizontal positions and exact n/180" feeds.
 import * as cmd from './escp.js';
+import type { Bitmap } from './bitmap.js';
 import type { PageLayout, TextMark } from './layout.js';
 import type { PrinterProfile } from './profile.js';
 
@@ -52,6 +53,10 @@ function rows(layout: PageLayout): Buffer[] {
     if (m.kind === 'text') all.push({ y: m.y, x: m.x, bytes: textBytes(m) });
     else {
       for (let top = 0; top < m.bitmap.height; top += 24) {
+        if (m.density === 360) {
+          all.push(...fineBand(m.bitmap, m.x, m.y, top));
+          continue;
+        }
         // Each stretch of ink is its own ESC * 39: blank columns cost 3 bytes each, a new command ~13.
         for (const [x0, x1] of inkRuns(m.bitmap, top)) {
           all.push({
@@ -86,6 +91,21 @@ function moveTo(x: number): Buffer[] {
   const coarse = Math.floor(x / 3);
   const fine = x - coarse * 3;
   return fine === 0 ? [cmd.absoluteX(coarse)] : [cmd.absoluteX(coarse), cmd.relativeX(fine)];
+}
+
+/**
+ * One band at 360 dpi (ESC * 40): a pass may not put dots in adjacent columns, so the even columns go in one
+ * pass and the odd ones in a second pass over the same place.
+ */
+function fineBand(bmp: Bitmap, x: number, y: number, top: number): Row[] {
+  const rows: Row[] = [];
+  for (const parity of [0, 1]) {
+    const data = bmp.band24(top);
+    for (let c = 0; c < bmp.width; c++) if (c % 2 !== parity) data.fill(0, c * 3, c * 3 + 3);
+    if (!data.some((b) => b !== 0)) continue;
+    rows.push({ y: y + top, x, bytes: [cmd.bitImageHeader(cmd.BIT_IMAGE_24_360, bmp.width), data] });
+  }
+  return rows;
 }
 
 /** Blank columns worth skipping with a move instead of sending them as zeros. */

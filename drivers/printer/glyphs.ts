@@ -1,6 +1,6 @@
 // Draws text into a Bitmap with sharp (pango) and the chosen fonts: for characters the ROM lacks, for text
 // at sizes the ROM does not have, and for the preview of ROM characters. Results are cached per string.
-import sharp from 'sharp';
+import { loadSharp } from './lazy-modules.js';
 import { Bitmap } from './bitmap.js';
 import { fontFor, type GlyphFont } from './fonts.js';
 import { DPI } from './units.js';
@@ -29,6 +29,7 @@ function renderRun(text: string, font: GlyphFont, sizePx: number): Promise<Bitma
     if (cache.size >= CACHE_LIMIT) cache.clear();
     hit = (async () => {
       const pt = (sizePx * 72) / DPI;
+      const sharp = await loadSharp();
       const { data, info } = await sharp({
         text: {
           text: escapeMarkup(text),

@@ -41,7 +41,9 @@ export interface BitmapMark {
   kind: 'bitmap';
   x: number;
   y: number;
+  /** At `density` 360 the bitmap has two columns per 1/180" dot. */
   bitmap: Bitmap;
+  density?: 180 | 360;
 }
 
 export type Mark = TextMark | BitmapMark;
@@ -116,7 +118,7 @@ export async function layoutDocument(doc: LayoutDocument, opts: LayoutOptions): 
     for (const m of placed.marks) {
       m.x += dx;
       m.y += dy;
-      const right = m.x + (m.kind === 'bitmap' ? m.bitmap.width : textWidth(m));
+      const right = m.x + (m.kind === 'bitmap' ? markWidth(m) : textWidth(m));
       if (m.x < 0 || m.y < 0 || right > opts.profile.maxLineDots) {
         throw new LayoutError(
           where,
@@ -130,6 +132,10 @@ export async function layoutDocument(doc: LayoutDocument, opts: LayoutOptions): 
 }
 
 const mmOf = (dots: number): string => ((dots * 25.4) / 180).toFixed(1);
+
+function markWidth(m: BitmapMark): number {
+  return m.density === 360 ? Math.ceil(m.bitmap.width / 2) : m.bitmap.width;
+}
 
 function textWidth(m: TextMark): number {
   const last = m.cells.at(-1);
@@ -260,16 +266,21 @@ function bitmapAt(bitmap: Bitmap, x: number, y: number): { marks: Mark[]; box: B
 async function layoutImage(item: ImageItem): Promise<{ marks: Mark[]; box: Box }> {
   const data = Buffer.from(item.data, 'base64');
   if (data.length === 0) throw new LayoutError('/data', 'the image data is not base64');
+  const fine = item.density === 360;
+  const w = mmToDots(item.widthMm);
   const bmp = await imageToBitmap(
     data,
-    mmToDots(item.widthMm),
+    fine ? w * 2 : w,
     item.heightMm === undefined ? undefined : mmToDots(item.heightMm),
     {
       threshold: item.threshold ?? 128,
       dither: item.dither ?? true,
     },
   );
-  return bitmapAt(bmp, mmToDots(item.xMm), mmToDots(item.yMm));
+  if (!fine) return bitmapAt(bmp, mmToDots(item.xMm), mmToDots(item.yMm));
+  const x = mmToDots(item.xMm);
+  const y = mmToDots(item.yMm);
+  return { marks: [{ kind: 'bitmap', x, y, bitmap: bmp, density: 360 }], box: { x, y, w, h: bmp.height } };
 }
 
 // ---- text ----

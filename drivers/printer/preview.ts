@@ -1,6 +1,6 @@
 // A decoded page → PNG at 180 dpi: bit image dots as they are, ROM characters drawn with the glyph fonts into
 // their cells, optionally over a scan of the pre-printed form.
-import sharp from 'sharp';
+import { loadSharp } from './lazy-modules.js';
 import { Bitmap } from './bitmap.js';
 import type { DecodedPage } from './decoder.js';
 import type { GlyphFont } from './fonts.js';
@@ -46,6 +46,7 @@ export async function renderPreviewPng(
   paper: { widthDots: number; heightDots: number },
   background?: Buffer,
 ): Promise<Buffer> {
+  const sharp = await loadSharp();
   const ink = await pageInk(page, fonts, paper);
   const { widthDots: w, heightDots: h } = paper;
   if (!background) {

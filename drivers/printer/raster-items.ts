@@ -1,6 +1,6 @@
 // Images, barcodes and QR codes to one-bit bitmaps at the printer's resolution, with sharp and bwip-js.
-import sharp, { type OutputInfo } from 'sharp';
-import bwipjs from 'bwip-js';
+import type { OutputInfo } from 'sharp';
+import { loadBwip, loadSharp } from './lazy-modules.js';
 import { Bitmap } from './bitmap.js';
 
 /** Input pixel limit for pictures (sharp's decompression-bomb guard): about a 6000×4000 photo. */
@@ -19,6 +19,7 @@ export async function imageToBitmap(
 ): Promise<Bitmap> {
   let grey: { data: Buffer; info: OutputInfo };
   try {
+    const sharp = await loadSharp();
     const img = sharp(data, { limitInputPixels: IMAGE_PIXEL_LIMIT, failOn: 'error' });
     const meta = await img.metadata();
     if (meta.format !== 'png' && meta.format !== 'jpeg') {
@@ -73,6 +74,7 @@ function dither(data: Buffer, width: number, height: number): Bitmap {
 export async function barcodeToBitmap(bcid: string, text: string, w: number, h: number): Promise<Bitmap> {
   let png: Buffer;
   try {
+    const bwipjs = await loadBwip();
     png = await bwipjs.toBuffer({ bcid, text, scale: 2, ...(bcid === 'qrcode' ? {} : { height: 10 }) });
   } catch (err) {
     throw new BadImageError(

@@ -12,6 +12,8 @@ export interface CheckedChar {
 export interface CheckedImage {
   x: number;
   y: number;
+  /** ESC * mode: 39 (180 dpi) or 40 (360 dpi). */
+  mode: number;
   columns: number;
   /** Column-major, 3 bytes per column, as sent. */
   data: Buffer;
@@ -63,9 +65,11 @@ export function checkEscp(bytes: Buffer, latinWidth = 18, cjkWidth = 30): Checke
       } else if (op === 'E' || op === 'F') i += 2;
       else if (op === 'C') i += bytes[i + 2] === 0 ? 4 : 3;
       else if (op === '*') {
+        const mode = bytes[i + 2] ?? 0;
         const cols = u16(i + 3);
-        images.push({ x, y, columns: cols, data: bytes.subarray(i + 5, i + 5 + cols * 3) });
-        x += cols;
+        images.push({ x, y, mode, columns: cols, data: bytes.subarray(i + 5, i + 5 + cols * 3) });
+        // Mode 40 is 360 dpi: two of its columns per 1/180".
+        x += mode === 40 ? Math.ceil(cols / 2) : cols;
         i += 5 + cols * 3;
       } else if (op === '(') i += 5 + u16(i + 3);
       else i += 3;

@@ -165,6 +165,48 @@ describe('ESC/P encoder', () => {
   });
 });
 
+describe('360 dpi images', () => {
+  it('prints ESC * 40 in two passes over the same place, never with adjacent dots in a pass', async () => {
+    const png = await sharp({ create: { width: 80, height: 40, channels: 3, background: '#000000' } })
+      .png()
+      .toBuffer();
+    const { bytes } = await encodeDocument(
+      doc([
+        {
+          type: 'image',
+          xMm: 30,
+          yMm: 50,
+          widthMm: 20,
+          heightMm: 10,
+          density: 360,
+          data: png.toString('base64'),
+          threshold: 128,
+          dither: false,
+        },
+      ]),
+      DEFAULT_SETUP,
+    );
+    const read = checkEscp(bytes);
+    expect(read.images.every((i) => i.mode === 40)).toBe(true);
+    expect(read.images.length % 2).toBe(0);
+    for (let k = 0; k < read.images.length; k += 2) {
+      const [a, b] = [read.images[k]!, read.images[k + 1]!];
+      expect([a.x, a.y]).toEqual([b.x, b.y]);
+      expect(a.x).toBe(mmToDots(30));
+      expect(a.columns).toBe(2 * mmToDots(20));
+      for (const pass of [a, b]) {
+        for (let c = 1; c < pass.columns; c++) {
+          for (let j = 0; j < 3; j++)
+            expect((pass.data[c * 3 + j]! & pass.data[(c - 1) * 3 + j]!) === 0).toBe(true);
+        }
+      }
+    }
+    // Together the passes cover the whole black area: every dot of the 180 dpi grid is inked.
+    const page = decodeForPaper(bytes, DEFAULT_SETUP, mmToDots(210))[0]!;
+    for (let x = mmToDots(30); x < mmToDots(50); x++) expect(page.dots.get(x, mmToDots(50) + 5)).toBe(true);
+  });
+});
+
 describe('tables', () => {
   it('sets each cell inside its column and row, with rules around them', async () => {
     const { bytes } = await encodeDocument(
