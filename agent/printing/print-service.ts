@@ -344,7 +344,8 @@ export class PrintService {
           continue;
         }
         this.setPaused(printerId, null);
-        await this.send(next, device, device.driver);
+        // A job put back (nothing reached the printer) waits a poll before the next try.
+        if (!(await this.send(next, device, device.driver))) await this.idle(printerId, pollMs);
       } catch (err) {
         this.deps.log.error({ printer: printerId, err }, 'print queue worker error');
         await this.idle(printerId, pollMs);
@@ -352,7 +353,8 @@ export class PrintService {
     }
   }
 
-  private async send(next: JobRecord, device: SupervisedDevice, driver: PrinterDriver): Promise<void> {
+  /** Sends one job; false when it went back to the queue or could not start. */
+  private async send(next: JobRecord, device: SupervisedDevice, driver: PrinterDriver): Promise<boolean> {
     const printer = device.config.id;
     let bytes: Buffer;
     try {
@@ -362,9 +364,9 @@ export class PrintService {
         state: 'failed',
         error: { message: `spool file unreadable: ${String(err)}` },
       });
-      return;
+      return true;
     }
-    if (!this.transition(next.id, ['queued'], { state: 'sending' })) return; // cancelled meanwhile
+    if (!this.transition(next.id, ['queued'], { state: 'sending' })) return true; // cancelled meanwhile
     // While bytes go out, watch the printer: paper out pauses the queue (and the job waits with the printer).
     const watch = setInterval(() => {
       void driver.status().then(
@@ -379,6 +381,7 @@ export class PrintService {
         result: { outcome: 'sent', bytes: bytes.length },
       });
       rmSync(this.spoolFile(next.id), { force: true });
+      return true;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       const nothingSent =
@@ -387,11 +390,13 @@ export class PrintService {
         (err instanceof PrintInterruptedError && err.sentBytes === 0);
       if (nothingSent) {
         this.transition(next.id, ['sending'], { state: 'queued', error: { message } });
+        return false;
       } else {
         this.transition(next.id, ['sending'], {
           state: 'in_doubt',
           error: { message: `interrupted after bytes may have reached the printer: ${message}` },
         });
+        return true;
       }
     } finally {
       clearInterval(watch);

@@ -54,6 +54,18 @@ describe('ESC/P encoder', () => {
     );
   });
 
+  it('sets the exact page length with ESC ( C only when the printer speaks ESC/P2', async () => {
+    const plain = (await encodeDocument(doc([text(10, 20, 'A')]), DEFAULT_SETUP)).bytes;
+    expect(plain.includes(Buffer.from([0x1b, 0x28]))).toBe(false);
+    const setup = { ...DEFAULT_SETUP, profile: { ...DEFAULT_SETUP.profile, escp2: true } };
+    const p2 = (await encodeDocument(doc([text(10, 20, 'A')]), setup)).bytes;
+    // ESC ( U 1 0 20: unit 1/180"; ESC ( C 2 0 nL nH: 2105/180" = 297 mm.
+    expect(
+      p2.includes(Buffer.from([0x1b, 0x28, 0x55, 1, 0, 20, 0x1b, 0x28, 0x43, 2, 0, 2105 & 0xff, 2105 >> 8])),
+    ).toBe(true);
+    expect(decodeForPaper(p2, setup, mmToDots(210))[0]!.heightDots).toBe(2105);
+  });
+
   it('puts the minimal document text at the asked position within 1/180"', async () => {
     const { bytes } = await encodeDocument(doc([text(20, 30, '张三 ZHANG San')]), DEFAULT_SETUP);
     const read = checkEscp(bytes);
