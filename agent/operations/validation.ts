@@ -50,6 +50,11 @@ function toProblem(e: ErrorObject | undefined): Problem {
     const missing = String((e.params as { missingProperty: string }).missingProperty);
     field = `${field}/${escapePointer(missing)}`;
     detail = `"${missing}" is required`;
+  } else if (e.keyword === 'discriminator') {
+    // A tagged union (e.g. a print document item) with a missing or unknown `type`.
+    const { tag, tagValue } = e.params as { tag: string; tagValue: unknown };
+    field = `${field}/${escapePointer(tag)}`;
+    detail = tagValue === undefined ? `"${tag}" is required` : `unknown ${tag} ${JSON.stringify(tagValue)}`;
   } else if (e.keyword === 'enum' || e.keyword === 'const') {
     const allowed = (e.params as { allowedValues?: unknown[]; allowedValue?: unknown }).allowedValues ?? [
       (e.params as { allowedValue?: unknown }).allowedValue,

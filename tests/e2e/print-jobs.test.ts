@@ -175,7 +175,7 @@ describe('print jobs', () => {
       [
         { ...MINIMAL, document: { ...MINIMAL.document, items: [{ type: 'circle', xMm: 1 }] } },
         400,
-        '/document/items/0',
+        '/document/items/0/type',
       ],
     ];
     for (const [body, status, field] of cases) {
