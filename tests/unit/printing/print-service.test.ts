@@ -102,7 +102,7 @@ describe('print queue', () => {
     await waitFor('all done', () => jobs.every((j) => printing.get(j.id).state === 'done'));
   });
 
-  it('a link lost mid-job leaves the job in doubt until an operator asks for a reprint', async () => {
+  it('a link lost mid-job leaves the job in doubt until an operator asks for a reprint, then prints it', async () => {
     const r = await rig();
     r.sim.setPaperOut(true);
     const job = r.printing.submit('lq', await form('张三', true), meta);
@@ -121,8 +121,19 @@ describe('print queue', () => {
     // Nothing is sent again on its own.
     await new Promise((res) => setTimeout(res, 300));
     expect(r.printing.get(job.id).state).toBe('in_doubt');
+    // The adapter is plugged back in (a new pty at the same path) with paper loaded.
+    const again = await openPtyPair(r.dir);
+    const sim2 = await PrinterSimulatorEndpoint.serial(again.peer, { setup: DEFAULT_SETUP });
+    cleanups.push(
+      () => again.close(),
+      () => sim2.close(),
+    );
+    await waitFor('printer ready again', () => r.devices.get('lq')?.currentState() === 'ready', 15_000);
     const requeued = r.printing.resolve(job.id, 'reprint', 'operator');
     expect(requeued.state).toBe('queued');
+    await waitFor('reprinted', () => r.printing.get(job.id).state === 'done', 20_000);
+    await waitFor('the page', () => sim2.printer.pages.length === 1, 15_000);
+    expect(r.printing.get(job.id).outcome).toBe('sent');
   });
 
   it('a job that could not start (printer gone) stays queued and is not in doubt', async () => {
