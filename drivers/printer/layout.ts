@@ -96,7 +96,7 @@ export async function layoutDocument(doc: LayoutDocument, opts: LayoutOptions): 
     const where = `/items/${i}`;
     let placed: { marks: Mark[]; box: Box };
     try {
-      placed = await layoutItem(item, opts);
+      placed = await layoutItem(item, { ...opts, pageWidthDots: widthDots });
     } catch (err) {
       if (err instanceof UnprintableCharacterError || err instanceof BadImageError) {
         throw new LayoutError(where, `item ${i}: ${err.message}`);
@@ -142,7 +142,10 @@ function textWidth(m: TextMark): number {
   return last ? last.dx + last.width : 0;
 }
 
-async function layoutItem(item: DocumentItem, opts: LayoutOptions): Promise<{ marks: Mark[]; box: Box }> {
+/** What one item's layout needs: the options plus the page width (room for text without maxWidthMm). */
+type ItemOptions = LayoutOptions & { pageWidthDots: number };
+
+async function layoutItem(item: DocumentItem, opts: ItemOptions): Promise<{ marks: Mark[]; box: Box }> {
   switch (item.type) {
     case 'text':
       return layoutText(item, opts);
@@ -404,7 +407,7 @@ async function layoutLines(
   return { marks, box: { x, y, w, h } };
 }
 
-async function layoutText(item: TextItem, opts: LayoutOptions): Promise<{ marks: Mark[]; box: Box }> {
+async function layoutText(item: TextItem, opts: ItemOptions): Promise<{ marks: Mark[]; box: Box }> {
   const x = mmToDots(item.xMm);
   const y = mmToDots(item.yMm);
   const sizePt = item.sizePt ?? 10.5;
@@ -416,13 +419,15 @@ async function layoutText(item: TextItem, opts: LayoutOptions): Promise<{ marks:
   const lines = item.text.split('\n');
   const overflow = item.overflow ?? 'error';
   if (item.maxWidthMm === undefined && overflow === 'error') return layoutLines(lines, x, y, style, opts);
-  const room = item.maxWidthMm === undefined ? Infinity : mmToDots(item.maxWidthMm);
+  // Without maxWidthMm the room ends at the page edge or at the carriage's reach, whichever comes first.
+  const reach = Math.min(opts.pageWidthDots, opts.profile.maxLineDots - mmToDots(opts.calibration.xMm));
+  const room = item.maxWidthMm === undefined ? reach - x : mmToDots(item.maxWidthMm);
   const widest = Math.max(...(await Promise.all(lines.map((l) => measure(l, style, opts)))));
   if (widest <= room) return layoutLines(lines, x, y, style, opts);
   if (overflow === 'error') {
     throw new LayoutError(
       '/text',
-      `the text is ${mmOf(widest)} mm wide but maxWidthMm is ${item.maxWidthMm} (set overflow to "shrink" or "wrap")`,
+      `the text is ${mmOf(widest)} mm wide but has ${mmOf(room)} mm (set overflow to "shrink" or "wrap")`,
     );
   }
   if (overflow === 'wrap') return layoutLines(await wrap(item.text, room, style, opts), x, y, style, opts);

@@ -324,6 +324,17 @@ describe('document checks', () => {
     expect(Math.max(...wrapped.chars.map((c) => c.x + 30))).toBeLessThanOrEqual(mmToDots(10) + mmToDots(30));
   });
 
+  it('wraps text without maxWidthMm where the page or the carriage ends, when asked', async () => {
+    const long = '申请人住址河北省保定市某某县某某镇某某村幸福路八十八号附近';
+    const read = checkEscp(
+      (await encodeDocument(doc([text(150, 10, long, { overflow: 'wrap' })]), DEFAULT_SETUP)).bytes,
+    );
+    expect(read.text().replace(/\n/g, '')).toBe(long);
+    // The LQ-630K's carriage reaches 8" (1440 dots), short of the A4 edge.
+    expect(Math.max(...read.chars.map((c) => c.x + 30))).toBeLessThanOrEqual(1440);
+    expect(read.text().split('\n').length).toBeGreaterThan(1);
+  });
+
   it('wraps a text box and refuses one whose text does not fit its height', async () => {
     const box = {
       type: 'textbox',
