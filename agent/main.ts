@@ -11,6 +11,7 @@ import { buildHttpServer, type HttpServer } from './http/server.js';
 import { IdCardService } from './idcard/card-service.js';
 import { createNotifier, type Notifier } from './lifecycle/sd-notify.js';
 import { Metrics } from './metrics.js';
+import { PrintService } from './printing/print-service.js';
 import type { Services } from './services.js';
 import { Store } from './store/store.js';
 import { VERSION } from './version.js';
@@ -28,6 +29,7 @@ export class Agent {
   private store?: Store;
   private devices?: DeviceManager;
   private idcards?: IdCardService;
+  private printing?: PrintService;
   private http?: HttpServer;
   private notifier?: Notifier;
   private stopping = false;
@@ -61,6 +63,13 @@ export class Agent {
         }),
     ));
     const idcards = (this.idcards = new IdCardService(devices, events, log.child({ component: 'idcard' })));
+    const printing = (this.printing = new PrintService({
+      store,
+      events,
+      devices,
+      log: log.child({ component: 'printing' }),
+      storageDir,
+    }));
     const services: Services = {
       config,
       log,
@@ -69,6 +78,7 @@ export class Agent {
       devices,
       tokens,
       idcards,
+      printing,
       version: VERSION,
       startedAt: new Date(),
       notReadyReason: () => (this.stopping ? 'shutting down' : this.ready ? null : 'starting'),
@@ -77,6 +87,7 @@ export class Agent {
 
     devices.start();
     idcards.start();
+    printing.start();
     this.http = buildHttpServer(services, new Metrics(devices, store));
     await this.http.app.listen({ host: config.http.host, port: config.http.port });
     const address = this.http.app.server.address();
@@ -104,6 +115,7 @@ export class Agent {
     this.http?.closeStreams();
     await this.http?.app.close();
     this.idcards?.stop();
+    await this.printing?.stop();
     await this.devices?.stop();
     this.store?.close();
     this.notifier?.close();

@@ -4,7 +4,8 @@
 //   2. the real daemon (dist/, spawned as a process): authenticated GET /v1/health and GET /v1/devices,
 //   3. the daemon's health throughput as a fraction of the bare fastify one (target >= 0.5),
 //   4. cold start to ready (log line, and READY=1 on a real NOTIFY_SOCKET when socat is installed),
-//   5. the daemon's resident memory at idle and after the load.
+//   5. the daemon's resident memory at idle and after the load,
+//   6. the dot-matrix printer: ESC/P encoding and preview of an A4 form, bytes on the wire (bench/printer.ts).
 // Everything runs one after another (the boxes and CI have two cores) and every child process is stopped,
 // even on error. Timings are informative: nothing here fails on a slow number (see DESIGN.md, Testing).
 import { cpus } from 'node:os';
@@ -13,6 +14,7 @@ import { killLeftovers, removeScratchDir, rssMb, scratchDir, stopChild, track } 
 import { coldStartOnce, socatAvailable, type ColdStart } from './cold-start.js';
 import { startHelloServer } from './hello-server.js';
 import { measureLoad, WARMUP_SECONDS, type LoadResult } from './load.js';
+import { benchPrinter } from './printer.js';
 
 const CONNECTIONS = 10;
 const IDLE_SECONDS = 3;
@@ -201,6 +203,10 @@ async function main(): Promise<void> {
     );
   }
   await section('cold start', benchColdStart);
+  await section('printer', async () => {
+    progress('printer: encode and preview an A4 form');
+    for (const r of await benchPrinter()) row(r.metric, r.value, r.notes);
+  });
   printTable(seconds);
 }
 

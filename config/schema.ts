@@ -39,7 +39,16 @@ export function TaggedUnion<T extends TObject[]>(
 }
 
 const SimulatedTransport = Type.Object(
-  { type: Type.Literal('simulated') },
+  {
+    type: Type.Literal('simulated'),
+    // Printer simulator only: its pace and where it keeps printed pages (PNG) and its job log.
+    bytesPerSecond: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Printer simulator: data rate it accepts' }),
+    ),
+    outputDir: Type.Optional(
+      Type.String({ minLength: 1, description: 'Printer simulator: page PNGs and jobs.jsonl' }),
+    ),
+  },
   { additionalProperties: false, description: 'An in-process simulator of the device (no hardware needed)' },
 );
 
@@ -66,7 +75,31 @@ const TcpTransport = Type.Object(
   { additionalProperties: false, description: 'Raw TCP, e.g. port 9100 of a network printer' },
 );
 
-export const TransportSchema = TaggedUnion([SimulatedTransport, SerialTransport, TcpTransport]);
+const UsbLpTransport = Type.Object(
+  {
+    type: Type.Literal('usblp'),
+    path: Type.String({ minLength: 1, description: 'A Linux usblp node, e.g. /dev/usb/lp0' }),
+    sysfsRoot: Type.String({ default: '/sys', description: 'Where to read the IEEE 1284 Device ID from' }),
+  },
+  { additionalProperties: false, description: 'A USB printer through the kernel usblp driver' },
+);
+
+const UsbTransport = Type.Object(
+  {
+    type: Type.Literal('usb'),
+    vendorId: Type.Integer({ minimum: 0, maximum: 0xffff, description: 'e.g. 0x04b8 (Epson)' }),
+    productId: Type.Integer({ minimum: 0, maximum: 0xffff }),
+  },
+  { additionalProperties: false, description: 'A USB printer-class device through libusb (usblp detached)' },
+);
+
+export const TransportSchema = TaggedUnion([
+  SimulatedTransport,
+  SerialTransport,
+  TcpTransport,
+  UsbLpTransport,
+  UsbTransport,
+]);
 export type TransportConfig = Static<typeof TransportSchema>;
 
 /** Options of a resident ID card reader (`kind: idcard`); every key has a default. */
@@ -111,6 +144,47 @@ export const IdCardOptionsSchema = Type.Object(
   { additionalProperties: false },
 );
 export type IdCardOptions = Static<typeof IdCardOptionsSchema>;
+/** Settings of a dot-matrix printer (devices of kind `printer`), set at install. */
+export const PrinterOptionsSchema = Type.Object(
+  {
+    calibration: Type.Object(
+      {
+        xMm: Type.Number({
+          default: 0,
+          minimum: -50,
+          maximum: 50,
+          description: 'Added to every x sent to this printer',
+        }),
+        yMm: Type.Number({
+          default: 0,
+          minimum: -50,
+          maximum: 50,
+          description: 'Added to every y sent to this printer',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    romCharset: StringEnum(['gbk', 'gb2312'] as const, {
+      default: 'gbk',
+      description: 'Two-byte characters in the printer ROM; others print as bit images',
+    }),
+    escp2: Type.Boolean({ default: false, description: 'The printer understands ESC/P2 commands' }),
+    fallbackFonts: Type.Array(
+      Type.Object(
+        { file: Type.String({ minLength: 1 }), family: Type.String({ minLength: 1 }) },
+        { additionalProperties: false },
+      ),
+      { default: [], description: 'Fonts for characters neither the ROM nor Noto Sans Hans has' },
+    ),
+    stallMs: Type.Integer({
+      default: 5000,
+      minimum: 100,
+      description: 'Serial/TCP: a write not drained for this long reports the printer stalled',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type PrinterOptions = Static<typeof PrinterOptionsSchema>;
 
 export const DeviceSchema = Type.Object(
   {
@@ -119,6 +193,7 @@ export const DeviceSchema = Type.Object(
     name: Type.Optional(Type.String({ maxLength: 200, description: 'Label shown to clerks and operators' })),
     transport: TransportSchema,
     idcard: Type.Optional(IdCardOptionsSchema),
+    printer: Type.Optional(PrinterOptionsSchema),
   },
   { additionalProperties: false },
 );

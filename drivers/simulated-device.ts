@@ -2,8 +2,11 @@
 // fault through `setFault` (exposed over the API only for devices whose transport is `simulated`).
 import { DeviceAbsentError, type DeviceDriver, type DeviceIdentity, type SelfTestResult } from './device.js';
 
-export const SIMULATOR_FAULTS = ['none', 'offline', 'unplugged'] as const;
-/** `offline`: attached but not answering. `unplugged`: gone from the bus. */
+export const SIMULATOR_FAULTS = ['none', 'offline', 'unplugged', 'paper-out'] as const;
+/**
+ * `offline`: attached but not answering. `unplugged`: gone from the bus. `paper-out`: a printer that answers
+ * but takes no more data until paper is loaded (other devices ignore it).
+ */
 export type SimulatorFault = (typeof SIMULATOR_FAULTS)[number];
 
 export interface Simulator {

@@ -8,7 +8,7 @@ import {
   type IdCardOptions,
 } from '../../config/schema.js';
 import type { DeviceDriver } from '../../drivers/device.js';
-import { SimulatedDotMatrixPrinter } from '../../drivers/printer/simulator.js';
+import { printerDriver } from './printer-driver-factory.js';
 import { SimulatedCamera } from '../../drivers/camera/simulator.js';
 import { SimulatedSealMachine } from '../../drivers/seal/simulator.js';
 import { SimulatedPhotoPrinter } from '../../drivers/photo-printer/simulator.js';
@@ -67,7 +67,7 @@ const idCardReader: DriverFactory = (device) => {
 };
 
 const FACTORIES: Record<DeviceKind, DriverFactory> = {
-  printer: simulatedOnly(() => new SimulatedDotMatrixPrinter()),
+  printer: printerDriver,
   camera: simulatedOnly(() => new SimulatedCamera()),
   seal: simulatedOnly(() => new SimulatedSealMachine()),
   'photo-printer': simulatedOnly(() => new SimulatedPhotoPrinter()),

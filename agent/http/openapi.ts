@@ -68,10 +68,14 @@ function operationObject(op: AnyOperation): Record<string, unknown> {
     });
   }
   if (parameters.length > 0) doc.parameters = parameters;
+  const output = plain(op.output);
+  // A BinarySchema output (image, file) is documented under its own media type.
+  const mediaType =
+    typeof output.contentMediaType === 'string' ? output.contentMediaType : 'application/json';
   doc.responses = {
     [String(op.http?.status ?? 200)]: {
       description: 'Success',
-      content: { 'application/json': { schema: plain(op.output) } },
+      content: { [mediaType]: { schema: output } },
     },
     default: { $ref: '#/components/responses/Problem' },
   };

@@ -8,7 +8,7 @@ import { hasScope } from '../auth/token-service.js';
 import type { Metrics } from '../metrics.js';
 import { CATALOG } from '../operations/catalog.js';
 import { Dispatcher } from '../operations/dispatch.js';
-import type { AnyOperation } from '../operations/operation.js';
+import { BinaryOutput, type AnyOperation } from '../operations/operation.js';
 import { Problem } from '../operations/problems.js';
 import type { Services } from '../services.js';
 import { EventStreams } from './event-stream.js';
@@ -152,6 +152,12 @@ function registerOperation(
         { fromUrl, idempotencyKey: typeof key === 'string' ? key : undefined },
       );
       if (result.replayed) void reply.header('Idempotent-Replayed', 'true');
+      if (result.output instanceof BinaryOutput) {
+        return reply
+          .code(http.status ?? 200)
+          .type(result.output.contentType)
+          .send(result.output.body);
+      }
       return reply.code(http.status ?? 200).send(result.output);
     },
   });

@@ -4,6 +4,7 @@ import { health, info } from './agent-ops.js';
 import { getDevice, listDevices, simulateDevice, testDevice } from './device-ops.js';
 import { listAudit } from './audit-ops.js';
 import { getIdCard } from './idcard-ops.js';
+import { cancelPrint, getPrint, listPrints, previewPrint, resolvePrint, submitPrint } from './print-ops.js';
 
 export const CATALOG: readonly AnyOperation[] = [
   health,
@@ -14,6 +15,12 @@ export const CATALOG: readonly AnyOperation[] = [
   simulateDevice,
   listAudit,
   getIdCard,
+  submitPrint,
+  previewPrint,
+  listPrints,
+  getPrint,
+  cancelPrint,
+  resolvePrint,
 ];
 
 export function findOperation(name: string): AnyOperation | undefined {

@@ -65,12 +65,19 @@ export class Dispatcher {
       return { output: saved.response, replayed: true };
     }
 
-    const run = Promise.resolve(op.handler(input, ctx));
+    let savedByHandler = false;
+    const idempotency = {
+      save: (output: unknown) => {
+        repo.save(ctx.principal.tokenId, op.name, key, { requestHash, response: output });
+        savedByHandler = true;
+      },
+    };
+    const run = Promise.resolve(op.handler(input, { ...ctx, idempotency }));
     this.inFlight.set(slot, run);
     try {
       const output = await run;
       // Only successes are remembered: a failed attempt may be retried with the same key.
-      repo.save(ctx.principal.tokenId, op.name, key, { requestHash, response: output });
+      if (!savedByHandler) repo.save(ctx.principal.tokenId, op.name, key, { requestHash, response: output });
       return { output, replayed: false };
     } finally {
       this.inFlight.delete(slot);

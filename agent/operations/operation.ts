@@ -1,6 +1,6 @@
 // An operation is declared once — name, schemas, scope, handler — and every adapter (HTTP now; MQTT RPC and
 // the CLI later) dispatches into it. The OpenAPI document is generated from the same declarations.
-import type { Static, TObject, TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TObject, type TSchema, type TUnsafe } from '@sinclair/typebox';
 import type { Scope } from '../../config/schema.js';
 import type { Principal } from '../auth/token-service.js';
 import type { Services } from '../services.js';
@@ -20,6 +20,25 @@ export interface OperationContext {
   principal: Principal;
   /** Where the call came from, for the audit log: `http`, `mqtt`, `cli`. */
   via: 'http' | 'mqtt' | 'cli';
+  /**
+   * Present when the call carries an Idempotency-Key: a handler that creates a record calls `save(output)`
+   * inside its own store transaction, so the record and the key commit together. Otherwise the Dispatcher
+   * saves the key after the handler returns.
+   */
+  idempotency?: { save(output: unknown): void };
+}
+
+/** Output that is not JSON (an image, a file): adapters send `body` as is with `contentType`. */
+export class BinaryOutput {
+  constructor(
+    readonly contentType: string,
+    readonly body: Buffer,
+  ) {}
+}
+
+/** The output schema of an operation that returns BinaryOutput (documents the content type). */
+export function BinarySchema(contentType: string): TUnsafe<BinaryOutput> {
+  return Type.Unsafe<BinaryOutput>({ type: 'string', format: 'binary', contentMediaType: contentType });
 }
 
 export interface Operation<I extends TObject = TObject, O extends TSchema = TSchema> {

@@ -6,8 +6,15 @@ import { Problem } from './problems.js';
 
 // Inputs from a URL (path and query) are text: those validators coerce "5" to 5. Bodies are JSON and are not
 // coerced, so a wrong type in a body is an error.
-const strict = new Ajv({ allErrors: false, strict: false, useDefaults: true });
-const coercing = new Ajv({ allErrors: false, strict: false, useDefaults: true, coerceTypes: 'array' });
+// discriminator: a TaggedUnion (e.g. print document items) is checked against the branch its `type` names.
+const strict = new Ajv({ allErrors: false, strict: false, useDefaults: true, discriminator: true });
+const coercing = new Ajv({
+  allErrors: false,
+  strict: false,
+  useDefaults: true,
+  coerceTypes: 'array',
+  discriminator: true,
+});
 addFormats.default(strict);
 addFormats.default(coercing);
 
@@ -43,6 +50,11 @@ function toProblem(e: ErrorObject | undefined): Problem {
     const missing = String((e.params as { missingProperty: string }).missingProperty);
     field = `${field}/${escapePointer(missing)}`;
     detail = `"${missing}" is required`;
+  } else if (e.keyword === 'discriminator') {
+    // A tagged union (e.g. a print document item) with a missing or unknown `type`.
+    const { tag, tagValue } = e.params as { tag: string; tagValue: unknown };
+    field = `${field}/${escapePointer(tag)}`;
+    detail = tagValue === undefined ? `"${tag}" is required` : `unknown ${tag} ${JSON.stringify(tagValue)}`;
   } else if (e.keyword === 'enum' || e.keyword === 'const') {
     const allowed = (e.params as { allowedValues?: unknown[]; allowedValue?: unknown }).allowedValues ?? [
       (e.params as { allowedValue?: unknown }).allowedValue,

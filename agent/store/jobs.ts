@@ -81,6 +81,62 @@ export class JobRepository {
     return row && fromRow(row);
   }
 
+  /**
+   * Moves a job to `change.state` only if it is in one of `from` (compare-and-set): a cancel and the queue
+   * picking the same job cannot both win. Returns the updated job, or undefined when it was not in `from`.
+   */
+  transition(
+    id: string,
+    from: readonly JobState[],
+    change: { state: JobState; result?: unknown; error?: unknown },
+  ): JobRecord | undefined {
+    const placeholders = from.map(() => '?').join(', ');
+    const r = this.sql(
+      `UPDATE jobs SET state = ?, result = COALESCE(?, result), error = COALESCE(?, error), updated_at = ? WHERE id = ? AND state IN (${placeholders})`,
+    ).run(
+      change.state,
+      change.result === undefined ? null : JSON.stringify(change.result),
+      change.error === undefined ? null : JSON.stringify(change.error),
+      nowIso(),
+      id,
+      ...from,
+    );
+    return r.changes === 0 ? undefined : this.get(id);
+  }
+
+  /** Jobs of a kind, newest first, optionally of one state and device. */
+  list(filter: { kind: string; state?: JobState; deviceId?: string; limit: number }): JobRecord[] {
+    const rows = this.sql(
+      `SELECT * FROM jobs WHERE kind = ? AND (? IS NULL OR state = ?) AND (? IS NULL OR device_id = ?)
+       ORDER BY created_at DESC, rowid DESC LIMIT ?`,
+    ).all(
+      filter.kind,
+      filter.state ?? null,
+      filter.state ?? null,
+      filter.deviceId ?? null,
+      filter.deviceId ?? null,
+      filter.limit,
+    ) as JobRow[];
+    return rows.map(fromRow);
+  }
+
+  /** The oldest queued job of a kind for a device (FIFO per device). */
+  nextQueued(kind: string, deviceId: string): JobRecord | undefined {
+    const row = this.sql(
+      "SELECT * FROM jobs WHERE kind = ? AND device_id = ? AND state = 'queued' ORDER BY created_at, rowid LIMIT 1",
+    ).get(kind, deviceId) as JobRow | undefined;
+    return row && fromRow(row);
+  }
+
+  /** Every job of a kind in a state, oldest first (start-up recovery). */
+  inState(kind: string, state: JobState): JobRecord[] {
+    const rows = this.sql('SELECT * FROM jobs WHERE kind = ? AND state = ? ORDER BY created_at, rowid').all(
+      kind,
+      state,
+    ) as JobRow[];
+    return rows.map(fromRow);
+  }
+
   countByState(): Record<string, number> {
     const rows = this.sql('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state').all() as {
       state: string;

@@ -1,12 +1,69 @@
+// The in-process dot-matrix printer (`transport: {type: simulated}`): takes the job's bytes at a chosen pace,
+// decodes them onto virtual paper, and honours injected faults (paper out stalls it, offline breaks it).
 import { SimulatedDevice } from '../simulated-device.js';
 import type { DeviceIdentity } from '../device.js';
+import { DEFAULT_SETUP, type PrinterSetup } from './forms.js';
+import {
+  CHUNK_BYTES,
+  PrintInterruptedError,
+  type PrinterDriver,
+  type PrinterStatus,
+} from './printer-driver.js';
+import { VirtualPrinter } from './virtual-printer.js';
+import { mmToDots } from './units.js';
+
+export interface SimulatedPrinterOptions {
+  setup?: PrinterSetup;
+  /** How fast the simulated printer takes data (default: as fast as it comes). */
+  bytesPerSecond?: number;
+  /** Where it writes page PNGs and its job log. */
+  outputDir?: string;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Stands in for a 24-pin dot-matrix printer (Epson LQ-630K class). */
-export class SimulatedDotMatrixPrinter extends SimulatedDevice {
-  protected identity(): DeviceIdentity {
-    return { model: 'EPSON LQ-630K (simulated)', serial: 'SIM-LQ-0001', firmware: 'sim' };
+export class SimulatedDotMatrixPrinter extends SimulatedDevice implements PrinterDriver {
+  readonly setup: PrinterSetup;
+  readonly paper: VirtualPrinter;
+
+  constructor(private readonly opts: SimulatedPrinterOptions = {}) {
+    super();
+    this.setup = opts.setup ?? DEFAULT_SETUP;
+    this.paper = new VirtualPrinter({
+      setup: this.setup,
+      widthDots: mmToDots(241),
+      ...(opts.outputDir ? { outputDir: opts.outputDir } : {}),
+    });
   }
+
+  protected identity(): DeviceIdentity {
+    return { model: `${this.setup.profile.model} (simulated)`, serial: 'SIM-LQ-0001', firmware: 'sim' };
+  }
+
   protected selfTestSummary(): string {
     return 'printer answered its status request: online, paper present';
+  }
+
+  status(): Promise<PrinterStatus> {
+    if (this.fault === 'paper-out')
+      return Promise.resolve({ state: 'paper-out', detail: 'paper end sensor: out of paper' });
+    if (this.fault !== 'none')
+      return Promise.resolve({ state: 'offline', detail: `simulated fault: ${this.fault}` });
+    return Promise.resolve({ state: 'ready', detail: 'online, paper present' });
+  }
+
+  async print(bytes: Buffer, onProgress?: (sentBytes: number) => void): Promise<void> {
+    let sent = 0;
+    while (sent < bytes.length) {
+      // Out of paper: the printer stops taking data and the job waits, as a real one does.
+      while (this.fault === 'paper-out') await sleep(20);
+      if (this.fault !== 'none') throw new PrintInterruptedError(`simulated printer ${this.fault}`, sent);
+      const chunk = bytes.subarray(sent, sent + CHUNK_BYTES);
+      this.paper.accept(chunk);
+      sent += chunk.length;
+      onProgress?.(sent);
+      if (this.opts.bytesPerSecond) await sleep((chunk.length / this.opts.bytesPerSecond) * 1000);
+    }
   }
 }

@@ -1,0 +1,42 @@
+// What the print queue needs from a printer, whatever carries its bytes: send a job, and say whether it is
+// taking paper. Status is per transport (see README "Printer status"): the in-process simulator knows it,
+// serial and raw TCP have no back channel on the LQ-630K, so a write that does not drain means "stalled".
+import type { DeviceDriver } from '../device.js';
+import type { PrinterSetup } from './forms.js';
+
+export interface PrinterStatus {
+  /** `ready`: taking data. `paper-out`: known out of paper. `stalled`: not taking data, cause unknown. */
+  state: 'ready' | 'paper-out' | 'stalled' | 'offline';
+  detail: string;
+}
+
+export interface PrinterDriver extends DeviceDriver {
+  readonly setup: PrinterSetup;
+  status(): Promise<PrinterStatus>;
+  /**
+   * Sends one job. Resolves when every byte is handed to the printer. A stall (paper out) does not reject:
+   * it waits for the printer and shows in `status()`. Rejects with PrintInterruptedError when the link is lost.
+   */
+  print(bytes: Buffer, onProgress?: (sentBytes: number) => void): Promise<void>;
+}
+
+/** The link broke during a job; `sentBytes` counts what may have reached the printer (0: nothing did). */
+export class PrintInterruptedError extends Error {
+  override name = 'PrintInterruptedError';
+  constructor(
+    message: string,
+    readonly sentBytes: number,
+  ) {
+    super(message);
+  }
+}
+
+export function isPrinterDriver(d: DeviceDriver): d is PrinterDriver {
+  return (
+    typeof (d as Partial<PrinterDriver>).print === 'function' &&
+    typeof (d as Partial<PrinterDriver>).status === 'function'
+  );
+}
+
+/** Bytes per write: small enough that a stall is seen quickly, large enough not to cost much. */
+export const CHUNK_BYTES = 1024;
