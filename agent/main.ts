@@ -7,6 +7,7 @@ import { TokenService } from './auth/token-service.js';
 import { DeviceManager } from './devices/device-manager.js';
 import { createDriver } from './devices/driver-factory.js';
 import { EventLog } from './events/event-log.js';
+import { FaceService } from './face/face-service.js';
 import { buildHttpServer, type HttpServer } from './http/server.js';
 import { createNotifier, type Notifier } from './lifecycle/sd-notify.js';
 import { Metrics } from './metrics.js';
@@ -26,6 +27,7 @@ export interface AgentOptions {
 export class Agent {
   private store?: Store;
   private devices?: DeviceManager;
+  private face?: FaceService;
   private http?: HttpServer;
   private notifier?: Notifier;
   private stopping = false;
@@ -58,6 +60,12 @@ export class Agent {
           reason: status.reason,
         }),
     ));
+    const face = (this.face = new FaceService(
+      config.face,
+      store,
+      storageDir,
+      log.child({ component: 'face' }),
+    ));
     const services: Services = {
       config,
       log,
@@ -65,6 +73,7 @@ export class Agent {
       events,
       devices,
       tokens,
+      face,
       version: VERSION,
       startedAt: new Date(),
       notReadyReason: () => (this.stopping ? 'shutting down' : this.ready ? null : 'starting'),
@@ -72,6 +81,8 @@ export class Agent {
     const bootstrapToken = ensureBootstrapToken(tokens, storageDir);
 
     devices.start();
+    // A missing or wrong model leaves only the face service unavailable (503 face-unavailable).
+    await face.start();
     this.http = buildHttpServer(services, new Metrics(devices, store));
     await this.http.app.listen({ host: config.http.host, port: config.http.port });
     const address = this.http.app.server.address();
@@ -99,6 +110,7 @@ export class Agent {
     this.http?.closeStreams();
     await this.http?.app.close();
     await this.devices?.stop();
+    await this.face?.stop();
     this.store?.close();
     this.notifier?.close();
   }

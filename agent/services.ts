@@ -5,6 +5,7 @@ import type { Store } from './store/store.js';
 import type { EventLog } from './events/event-log.js';
 import type { DeviceManager } from './devices/device-manager.js';
 import type { TokenService } from './auth/token-service.js';
+import type { FaceService } from './face/face-service.js';
 
 export interface Services {
   config: Config;
@@ -13,6 +14,7 @@ export interface Services {
   events: EventLog;
   devices: DeviceManager;
   tokens: TokenService;
+  face: FaceService;
   version: string;
   startedAt: Date;
   /** Null when ready, else why not (start-up, shutting down). */

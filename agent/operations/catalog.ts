@@ -3,6 +3,8 @@ import type { AnyOperation } from './operation.js';
 import { health, info } from './agent-ops.js';
 import { getDevice, listDevices, simulateDevice, testDevice } from './device-ops.js';
 import { listAudit } from './audit-ops.js';
+import { detectFaces, identifyFace, verifyFace } from './face-ops.js';
+import { addPersonFace, deletePerson, enrollPerson, getPerson } from './person-ops.js';
 
 export const CATALOG: readonly AnyOperation[] = [
   health,
@@ -12,6 +14,13 @@ export const CATALOG: readonly AnyOperation[] = [
   testDevice,
   simulateDevice,
   listAudit,
+  detectFaces,
+  verifyFace,
+  identifyFace,
+  enrollPerson,
+  addPersonFace,
+  getPerson,
+  deletePerson,
 ];
 
 export function findOperation(name: string): AnyOperation | undefined {

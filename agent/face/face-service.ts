@@ -1,0 +1,513 @@
+// The face service: models, the bounded inference queue, the encrypted gallery, and the 1:1 / 1:N / enrol
+// logic the operations call. When the models are missing or wrong it stays unavailable (every face call
+// answers 503 face-unavailable with the reason) while the rest of the daemon runs.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { FaceConfig } from '../../config/schema.js';
+import { loadManifest, resolveModels, DEFAULT_CACHE_DIR, type Manifest } from '../../models/manifest.js';
+import { Problem } from '../operations/problems.js';
+import type { Store } from '../store/store.js';
+import type { PersonRecord } from '../store/persons.js';
+import { analyseImage, type AnalysedFace, type Analysis } from './analyse.js';
+import { FaceEngine, type Liveness } from './engine.js';
+import { Gallery, type Candidate } from './gallery.js';
+import { ImageError } from './image.js';
+import type { FaceQuality } from './quality.js';
+import { TemplateCipher } from './template-cipher.js';
+import { decodeTemplate, encodeTemplate, TemplateFormatError } from './template-codec.js';
+import { cosine } from './tensors.js';
+import { QueueFullError, WorkQueue } from './work-queue.js';
+
+/** A probe or reference image, as the operations receive it (base64, optionally a data: URL). */
+export interface ImageRef {
+  image: string;
+}
+
+export interface DetectedFace {
+  box: { x: number; y: number; width: number; height: number };
+  score: number;
+  landmarks: [number, number][];
+  quality: FaceQuality;
+  liveness?: Liveness;
+  template?: string;
+}
+
+export interface VerifyResult {
+  score: number;
+  match: boolean;
+  /** `not-live` is a result of its own: the probe is not trusted whatever its score. */
+  decision: 'match' | 'no-match' | 'not-live';
+  threshold: number;
+  liveness: Liveness;
+  quality: FaceQuality;
+  modelId: string;
+  timingMs: number;
+}
+
+export interface IdentifyResult {
+  candidates: (Candidate & { name: string })[];
+  /** The top candidate when it clears the verify threshold; `confirm` unless it is beyond doubt. */
+  best: (Candidate & { name: string; margin: number; confirm: boolean }) | null;
+  threshold: number;
+  identifyThreshold: number;
+  liveness: Liveness;
+  quality: FaceQuality;
+  modelId: string;
+  gallerySize: number;
+  timingMs: number;
+}
+
+export interface PersonView {
+  id: string;
+  name: string;
+  faces: { id: string; modelId: string; createdAt: string }[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** `camera`: a live capture (must pass liveness). `document`: an ID-card or file photo (no liveness). */
+export type FaceSource = 'camera' | 'document';
+
+const RETRY_AFTER_SECONDS = 1;
+
+export class FaceService {
+  private engine?: FaceEngine;
+  private manifest?: Manifest;
+  private cipher?: TemplateCipher;
+  private gallery?: Gallery;
+  private unavailable: string | null = 'starting';
+  private readonly queue: WorkQueue;
+
+  constructor(
+    private readonly config: FaceConfig,
+    private readonly store: Store,
+    private readonly storageDir: string,
+    private readonly log: Logger,
+  ) {
+    this.queue = new WorkQueue(config.concurrency, config.queueSize);
+  }
+
+  /** Loads models, key and gallery. Never throws: a failure leaves the service unavailable with a reason. */
+  async start(): Promise<void> {
+    if (!this.config.enabled) {
+      this.unavailable = 'face recognition is disabled (face.enabled: false)';
+      return;
+    }
+    try {
+      const manifest = (this.manifest = loadManifest());
+      const models = resolveModels(manifest, this.config.modelDir ?? DEFAULT_CACHE_DIR);
+      this.engine = await FaceEngine.load(manifest, models, {
+        threads: this.config.threads,
+        spinning: this.config.spinning,
+      });
+      this.cipher = TemplateCipher.open(this.storageDir);
+      this.gallery = this.loadGallery(manifest.models.embedder.dimensions ?? 512);
+      this.unavailable = null;
+      this.log.info(
+        { model: this.engine.embedderId, gallery: this.gallery.size, threads: this.config.threads },
+        'face service ready',
+      );
+    } catch (err) {
+      this.unavailable = err instanceof Error ? err.message : String(err);
+      this.log.error({ reason: this.unavailable }, 'face service unavailable; the rest of the agent runs');
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.unavailable = 'stopped';
+    await this.engine?.release();
+  }
+
+  status(): { available: boolean; reason: string | null; modelId: string | null; gallerySize: number } {
+    return {
+      available: this.unavailable === null,
+      reason: this.unavailable,
+      modelId: this.engine?.embedderId ?? null,
+      gallerySize: this.gallery?.size ?? 0,
+    };
+  }
+
+  private ready(): { engine: FaceEngine; gallery: Gallery; cipher: TemplateCipher; manifest: Manifest } {
+    if (this.unavailable !== null || !this.engine || !this.gallery || !this.cipher || !this.manifest) {
+      throw new Problem('face-unavailable', this.unavailable ?? 'not started');
+    }
+    return { engine: this.engine, gallery: this.gallery, cipher: this.cipher, manifest: this.manifest };
+  }
+
+  private loadGallery(dim: number): Gallery {
+    const modelId = this.engine!.embedderId;
+    const gallery = new Gallery(dim);
+    let otherModel = 0;
+    let undecryptable = 0;
+    for (const t of this.store.persons.allTemplates()) {
+      if (t.modelId !== modelId) {
+        otherModel++;
+        continue;
+      }
+      try {
+        gallery.add(
+          t.personId,
+          this.cipher!.decrypt(t.ciphertext, { templateId: t.id, personId: t.personId, modelId }),
+        );
+      } catch {
+        undecryptable++;
+      }
+    }
+    if (otherModel > 0) {
+      this.log.warn(
+        { templates: otherModel, model: modelId },
+        'templates of another face model ignored: re-enrol',
+      );
+    }
+    if (undecryptable > 0) {
+      this.log.error(
+        { templates: undecryptable },
+        'templates that do not decrypt with face.key ignored (key lost or replaced): those persons must re-enrol',
+      );
+    }
+    return gallery;
+  }
+
+  /** Decodes and analyses one image inside the bounded queue; image problems name `field`. */
+  private async analyse(
+    ref: ImageRef,
+    field: string,
+    embed: 'none' | 'all' | 'largest',
+    liveness: 'none' | 'all' | 'largest',
+  ): Promise<Analysis> {
+    const { engine } = this.ready();
+    const buf = decodeBase64(ref.image, field);
+    try {
+      return await this.queue.run(() =>
+        analyseImage(engine, buf, {
+          limits: { maxPixels: this.config.maxImagePixels, maxSide: this.config.maxImageSide },
+          embed,
+          liveness,
+        }),
+      );
+    } catch (err) {
+      if (err instanceof QueueFullError) {
+        throw new Problem('face-busy', err.message, undefined, { retryAfter: RETRY_AFTER_SECONDS });
+      }
+      if (err instanceof ImageError) {
+        throw new Problem(
+          err.reason === 'too-large' ? 'image-too-large' : 'image-invalid',
+          err.message,
+          field,
+        );
+      }
+      throw err;
+    }
+  }
+
+  /** The one face of an analysis (or the largest when `largest`), else a problem naming the count. */
+  private single(a: Analysis, field: string, largest: boolean): AnalysedFace {
+    if (a.faces.length === 0) throw new Problem('no-face', 'no face was found in the image', field);
+    if (a.faces.length > 1 && !largest) {
+      throw new Problem(
+        'several-faces',
+        `${a.faces.length} faces were found; send an image with one face or set "largest": true`,
+        field,
+        { faces: a.faces.length },
+      );
+    }
+    return a.faces[0]!;
+  }
+
+  async detect(
+    probe: ImageRef,
+    opts: { templates: boolean; liveness: boolean },
+  ): Promise<{
+    width: number;
+    height: number;
+    faces: DetectedFace[];
+    modelId: string;
+    timingMs: number;
+  }> {
+    const t0 = performance.now();
+    const a = await this.analyse(
+      probe,
+      '/probe/image',
+      opts.templates ? 'all' : 'none',
+      opts.liveness ? 'all' : 'none',
+    );
+    const modelId = this.ready().engine.embedderId;
+    return {
+      width: a.width,
+      height: a.height,
+      faces: a.faces.map((f) => ({
+        box: {
+          x: round1(f.box.x1),
+          y: round1(f.box.y1),
+          width: round1(f.box.x2 - f.box.x1),
+          height: round1(f.box.y2 - f.box.y1),
+        },
+        score: Math.round(f.box.score * 1e4) / 1e4,
+        landmarks: f.landmarks.map(([x, y]) => [round1(x), round1(y)] as [number, number]),
+        quality: f.quality,
+        ...(f.liveness ? { liveness: f.liveness } : {}),
+        ...(f.embedding ? { template: encodeTemplate(modelId, f.embedding) } : {}),
+      })),
+      modelId,
+      timingMs: round1(performance.now() - t0),
+    };
+  }
+
+  async verify(input: {
+    probe: ImageRef;
+    reference: { image?: string; personId?: string; template?: string };
+    largest: boolean;
+  }): Promise<VerifyResult> {
+    const t0 = performance.now();
+    const { engine, manifest } = this.ready();
+    const modelId = engine.embedderId;
+    const references = await this.referenceEmbeddings(input.reference, input.largest);
+    const a = await this.analyse(input.probe, '/probe/image', 'largest', 'largest');
+    const face = this.single(a, '/probe/image', input.largest);
+    const score = Math.max(...references.map((r) => cosine(face.embedding!, r)));
+    const threshold = manifest.thresholds.verify;
+    const liveness = face.liveness!;
+    const decision = !liveness.live ? 'not-live' : score >= threshold ? 'match' : 'no-match';
+    return {
+      score: Math.round(score * 1e4) / 1e4,
+      match: decision === 'match',
+      decision,
+      threshold,
+      liveness,
+      quality: face.quality,
+      modelId,
+      timingMs: round1(performance.now() - t0),
+    };
+  }
+
+  private async referenceEmbeddings(
+    ref: { image?: string; personId?: string; template?: string },
+    largest: boolean,
+  ): Promise<Float32Array[]> {
+    const given = (['image', 'personId', 'template'] as const).filter((k) => ref[k] !== undefined);
+    if (given.length !== 1) {
+      throw new Problem(
+        'invalid-request',
+        'the reference needs exactly one of "image", "personId", "template"',
+        '/reference',
+      );
+    }
+    const { engine, cipher } = this.ready();
+    const modelId = engine.embedderId;
+    if (ref.template !== undefined) {
+      let t: ReturnType<typeof decodeTemplate>;
+      try {
+        t = decodeTemplate(ref.template);
+      } catch (err) {
+        throw new Problem('template-invalid', (err as TemplateFormatError).message, '/reference/template');
+      }
+      if (t.modelId !== modelId) {
+        throw new Problem(
+          'model-mismatch',
+          `the template was made by model "${t.modelId}"; this box uses "${modelId}": enrol or capture again`,
+          '/reference/template',
+          { templateModel: t.modelId, modelId },
+        );
+      }
+      if (t.embedding.length !== (this.gallery?.dim ?? 512)) {
+        throw new Problem(
+          'template-invalid',
+          `the template has ${t.embedding.length} values`,
+          '/reference/template',
+        );
+      }
+      return [t.embedding];
+    }
+    if (ref.personId !== undefined) {
+      const person = this.store.persons.get(ref.personId);
+      if (!person) throw new Problem('not-found', `no person "${ref.personId}"`, '/reference/personId');
+      const templates = this.store.persons.templatesOf(person.id);
+      const mine = templates.filter((t) => t.modelId === modelId);
+      if (mine.length === 0) {
+        throw new Problem(
+          'model-mismatch',
+          `person "${person.id}" has no template of model "${modelId}" (${templates.length} of other models): re-enrol`,
+          '/reference/personId',
+        );
+      }
+      return mine.map((t) =>
+        cipher.decrypt(t.ciphertext, { templateId: t.id, personId: person.id, modelId }),
+      );
+    }
+    const a = await this.analyse({ image: ref.image! }, '/reference/image', 'largest', 'none');
+    return [this.single(a, '/reference/image', largest).embedding!];
+  }
+
+  async identify(input: { probe: ImageRef; topK: number; largest: boolean }): Promise<IdentifyResult> {
+    const t0 = performance.now();
+    const { engine, gallery, manifest } = this.ready();
+    const a = await this.analyse(input.probe, '/probe/image', 'largest', 'largest');
+    const face = this.single(a, '/probe/image', input.largest);
+    const { verify, identify, identifyMargin } = manifest.thresholds;
+    // Two at least, so the margin over the runner-up is known.
+    const found = gallery.search(face.embedding!, Math.max(input.topK, 2));
+    const named = (c: Candidate): Candidate & { name: string } => ({
+      personId: c.personId,
+      score: Math.round(c.score * 1e4) / 1e4,
+      name: this.store.persons.get(c.personId)?.name ?? '',
+    });
+    const candidates = found
+      .filter((c) => c.score >= verify)
+      .slice(0, input.topK)
+      .map(named);
+    const top = found[0];
+    let best: IdentifyResult['best'] = null;
+    if (top && top.score >= verify) {
+      const margin = top.score - (found[1]?.score ?? -1);
+      const sure = face.liveness!.live && top.score >= identify && margin >= identifyMargin;
+      best = { ...named(top), margin: Math.round(margin * 1e4) / 1e4, confirm: !sure };
+    }
+    return {
+      candidates,
+      best,
+      threshold: verify,
+      identifyThreshold: identify,
+      liveness: face.liveness!,
+      quality: face.quality,
+      modelId: engine.embedderId,
+      gallerySize: gallery.size,
+      timingMs: round1(performance.now() - t0),
+    };
+  }
+
+  /** Analyses an enrolment image and applies the quality (and, for camera captures, liveness) gate. */
+  private async enrolmentFace(image: ImageRef, field: string, source: FaceSource): Promise<Float32Array> {
+    const a = await this.analyse(image, field, 'largest', source === 'camera' ? 'largest' : 'none');
+    const face = this.single(a, field, false);
+    const gate = this.config.enrol;
+    const q = face.quality;
+    const reasons: string[] = [];
+    if (q.size < gate.minFaceSize) reasons.push(`face too small (${q.size} px < ${gate.minFaceSize})`);
+    if (q.sharpness < gate.minSharpness)
+      reasons.push(`blurred (sharpness ${q.sharpness} < ${gate.minSharpness})`);
+    if (Math.abs(q.pose.yaw) > gate.maxYaw) reasons.push(`head turned (yaw ${q.pose.yaw}°)`);
+    if (Math.abs(q.pose.pitch) > gate.maxPitch)
+      reasons.push(`head tilted up or down (pitch ${q.pose.pitch}°)`);
+    if (q.brightness < gate.minBrightness) reasons.push(`too dark (${q.brightness})`);
+    if (q.brightness > gate.maxBrightness) reasons.push(`too bright (${q.brightness})`);
+    if (reasons.length > 0) {
+      throw new Problem('face-quality', reasons.join('; '), field, { reasons, quality: q });
+    }
+    if (face.liveness && !face.liveness.live) {
+      throw new Problem(
+        'face-not-live',
+        `liveness score ${face.liveness.score} is below ${this.manifest!.thresholds.liveScore}: capture the person, not a photo`,
+        field,
+        { liveness: face.liveness },
+      );
+    }
+    return face.embedding!;
+  }
+
+  async enroll(
+    input: { id?: string; name: string; images: ImageRef[]; source: FaceSource },
+    actor: string,
+  ): Promise<PersonView> {
+    const { engine } = this.ready();
+    const id = input.id ?? randomUUID();
+    if (this.store.persons.get(id))
+      throw new Problem('person-exists', `person "${id}" is already enrolled`, '/id');
+    if (input.images.length > this.config.enrol.maxFacesPerPerson) {
+      throw new Problem('person-full', `at most ${this.config.enrol.maxFacesPerPerson} images`, '/images');
+    }
+    // Every image passes the gate before anything is stored.
+    const embeddings: Float32Array[] = [];
+    for (const [i, image] of input.images.entries()) {
+      embeddings.push(await this.enrolmentFace(image, `/images/${i}/image`, input.source));
+    }
+    this.store.transaction(() => {
+      this.store.persons.insert({ id, name: input.name });
+      for (const e of embeddings) this.storeTemplate(id, engine.embedderId, e);
+      this.store.audit.append({
+        actor,
+        action: 'person.enroll',
+        target: id,
+        detail: { faces: embeddings.length, source: input.source, model: engine.embedderId },
+      });
+    });
+    for (const e of embeddings) this.gallery!.add(id, e);
+    return this.getPerson(id);
+  }
+
+  async addFace(
+    input: { id: string; image: ImageRef; source: FaceSource },
+    actor: string,
+  ): Promise<PersonView> {
+    const { engine, gallery } = this.ready();
+    const person = this.requirePerson(input.id);
+    if (this.store.persons.templatesOf(person.id).length >= this.config.enrol.maxFacesPerPerson) {
+      throw new Problem(
+        'person-full',
+        `person "${person.id}" has ${this.config.enrol.maxFacesPerPerson} faces`,
+        '/id',
+      );
+    }
+    const embedding = await this.enrolmentFace(input.image, '/image', input.source);
+    this.store.transaction(() => {
+      this.storeTemplate(person.id, engine.embedderId, embedding);
+      this.store.audit.append({
+        actor,
+        action: 'person.add-face',
+        target: person.id,
+        detail: { source: input.source, model: engine.embedderId },
+      });
+    });
+    gallery.add(person.id, embedding);
+    return this.getPerson(person.id);
+  }
+
+  private storeTemplate(personId: string, modelId: string, embedding: Float32Array): void {
+    const templateId = randomUUID();
+    const ciphertext = this.cipher!.encrypt(embedding, { templateId, personId, modelId });
+    this.store.persons.addTemplate({ id: templateId, personId, modelId, ciphertext });
+  }
+
+  private requirePerson(id: string): PersonRecord {
+    const p = this.store.persons.get(id);
+    if (!p) throw new Problem('not-found', `no person "${id}"`, '/id');
+    return p;
+  }
+
+  getPerson(id: string): PersonView {
+    const p = this.requirePerson(id);
+    return {
+      id: p.id,
+      name: p.name,
+      faces: this.store.persons
+        .templatesOf(p.id)
+        .map((t) => ({ id: t.id, modelId: t.modelId, createdAt: t.createdAt })),
+      createdAt: p.createdAt,
+      updatedAt: p.updatedAt,
+    };
+  }
+
+  /** Erasure: the person and every template go; the audit entry keeps who and when, no biometric data. */
+  deletePerson(id: string, actor: string): { id: string; deleted: true; faces: number } {
+    const removed = this.store.transaction(() => {
+      const r = this.store.persons.delete(id);
+      if (!r) throw new Problem('not-found', `no person "${id}"`, '/id');
+      this.store.audit.append({ actor, action: 'person.delete', target: id, detail: { faces: r.templates } });
+      return r;
+    });
+    this.gallery?.removePerson(id);
+    return { id, deleted: true, faces: removed.templates };
+  }
+}
+
+function decodeBase64(text: string, field: string): Buffer {
+  const comma = text.startsWith('data:') ? text.indexOf(',') : -1;
+  const b64 = comma >= 0 ? text.slice(comma + 1) : text;
+  if (!/^[A-Za-z0-9+/_=\s-]*$/.test(b64)) {
+    throw new Problem('image-invalid', 'the image must be base64 (optionally a data: URL)', field);
+  }
+  return Buffer.from(b64, 'base64');
+}
+
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
+}
