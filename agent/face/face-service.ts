@@ -16,6 +16,7 @@ import type { FaceQuality } from './quality.js';
 import { TemplateCipher } from './template-cipher.js';
 import { decodeTemplate, encodeTemplate, TemplateFormatError } from './template-codec.js';
 import { cosine } from './tensors.js';
+import { TopKSearcher } from './topk-model.js';
 import { QueueFullError, WorkQueue } from './work-queue.js';
 
 /** A probe or reference image, as the operations receive it (base64, optionally a data: URL). */
@@ -75,6 +76,7 @@ export class FaceService {
   private manifest?: Manifest;
   private cipher?: TemplateCipher;
   private gallery?: Gallery;
+  private searcher?: TopKSearcher;
   private unavailable: string | null = 'starting';
   private readonly queue: WorkQueue;
 
@@ -101,7 +103,9 @@ export class FaceService {
         spinning: this.config.spinning,
       });
       this.cipher = TemplateCipher.open(this.storageDir);
-      this.gallery = this.loadGallery(manifest.models.embedder.dimensions ?? 512);
+      const dim = manifest.models.embedder.dimensions ?? 512;
+      this.searcher = await TopKSearcher.create(dim, this.config.threads);
+      this.gallery = this.loadGallery(dim);
       this.unavailable = null;
       this.log.info(
         { model: this.engine.embedderId, gallery: this.gallery.size, threads: this.config.threads },
@@ -116,6 +120,7 @@ export class FaceService {
   async stop(): Promise<void> {
     this.unavailable = 'stopped';
     await this.engine?.release();
+    await this.searcher?.release();
   }
 
   status(): { available: boolean; reason: string | null; modelId: string | null; gallerySize: number } {
@@ -136,7 +141,7 @@ export class FaceService {
 
   private loadGallery(dim: number): Gallery {
     const modelId = this.engine!.embedderId;
-    const gallery = new Gallery(dim);
+    const gallery = new Gallery(dim, 1024, this.searcher);
     let otherModel = 0;
     let undecryptable = 0;
     for (const t of this.store.persons.allTemplates()) {
@@ -345,7 +350,7 @@ export class FaceService {
     const face = this.single(a, '/probe/image', input.largest);
     const { verify, identify, identifyMargin } = manifest.thresholds;
     // Two at least, so the margin over the runner-up is known.
-    const found = gallery.search(face.embedding!, Math.max(input.topK, 2));
+    const found = await gallery.search(face.embedding!, Math.max(input.topK, 2));
     const named = (c: Candidate): Candidate & { name: string } => ({
       personId: c.personId,
       score: Math.round(c.score * 1e4) / 1e4,

@@ -1,5 +1,7 @@
 // The 1:N gallery in memory: every template of the current model in one contiguous Float32Array (row-major,
 // one L2-normalised row per template), searched exactly by brute force. Scores are cosine similarities.
+// With a TopKSearcher the scoring runs in onnxruntime (MatMul + TopK, off the event loop); without one, in JS.
+import type { TopKSearcher } from './topk-model.js';
 
 export interface Candidate {
   personId: string;
@@ -10,10 +12,15 @@ export class Gallery {
   private matrix: Float32Array;
   private persons: string[] = [];
   private count = 0;
+  /** Rows per person: the most any one person has bounds how deep the row-level top list must go. */
+  private readonly rowsOf = new Map<string, number>();
+  /** Bumped on every change, so a search that overlapped one can be redone. */
+  private version = 0;
 
   constructor(
     readonly dim: number,
     capacity = 1024,
+    private readonly searcher?: TopKSearcher,
   ) {
     this.matrix = new Float32Array(capacity * dim);
   }
@@ -33,6 +40,8 @@ export class Gallery {
     this.matrix.set(embedding, this.count * this.dim);
     this.persons[this.count] = personId;
     this.count++;
+    this.rowsOf.set(personId, (this.rowsOf.get(personId) ?? 0) + 1);
+    this.version++;
   }
 
   /** Removes every row of the person (the last rows move into the holes); returns how many. */
@@ -50,6 +59,8 @@ export class Gallery {
       this.count = last;
       removed++;
     }
+    this.rowsOf.delete(personId);
+    this.version++;
     return removed;
   }
 
@@ -60,10 +71,33 @@ export class Gallery {
   }
 
   /**
-   * The best `k` persons by their best template's score, highest first. Exact: every row is scored; the
-   * running top list keeps one entry per person.
+   * The best `k` persons by their best template's score, highest first. Exact: every row is scored. In
+   * onnxruntime the best k × (most rows of one person) rows are fetched, which must hold the best row of
+   * each of the top k persons, then reduced to one entry per person.
    */
-  search(query: Float32Array, k: number): Candidate[] {
+  async search(query: Float32Array, k: number): Promise<Candidate[]> {
+    if (!this.searcher || this.count === 0) return this.searchJs(query, k);
+    for (;;) {
+      const version = this.version;
+      let most = 1;
+      for (const n of this.rowsOf.values()) if (n > most) most = n;
+      const depth = k * most;
+      const top = await this.searcher.search(this.matrix, this.count, query, depth);
+      if (version !== this.version) continue; // rows moved under the search: their indices are stale
+      const out: Candidate[] = [];
+      const seen = new Set<string>();
+      for (let i = 0; i < top.rows.length && out.length < k; i++) {
+        const personId = this.persons[top.rows[i]!]!;
+        if (seen.has(personId)) continue;
+        seen.add(personId);
+        out.push({ personId, score: top.scores[i]! });
+      }
+      return out;
+    }
+  }
+
+  /** The same search as a plain JS loop (no onnxruntime), the reference the fast path is tested against. */
+  searchJs(query: Float32Array, k: number): Candidate[] {
     if (query.length !== this.dim) throw new Error(`query has ${query.length} values, not ${this.dim}`);
     const top: Candidate[] = [];
     let floor = -Infinity;
