@@ -4,7 +4,8 @@
 //   2. the real daemon (dist/, spawned as a process): authenticated GET /v1/health and GET /v1/devices,
 //   3. the daemon's health throughput as a fraction of the bare fastify one (target >= 0.5),
 //   4. cold start to ready (log line, and READY=1 on a real NOTIFY_SOCKET when socat is installed),
-//   5. the daemon's resident memory at idle and after the load.
+//   5. the daemon's resident memory at idle and after the load,
+//   6. face recognition (bench/face.ts): per-stage latency, RSS, 1:N over 230 000 templates, accuracy.
 // Everything runs one after another (the boxes and CI have two cores) and every child process is stopped,
 // even on error. Timings are informative: nothing here fails on a slow number (see DESIGN.md, Testing).
 import { cpus } from 'node:os';
@@ -13,6 +14,7 @@ import { killLeftovers, removeScratchDir, rssMb, scratchDir, stopChild, track } 
 import { coldStartOnce, socatAvailable, type ColdStart } from './cold-start.js';
 import { startHelloServer } from './hello-server.js';
 import { measureLoad, WARMUP_SECONDS, type LoadResult } from './load.js';
+import { benchFace } from './face.js';
 
 const CONNECTIONS = 10;
 const IDLE_SECONDS = 3;
@@ -190,6 +192,12 @@ async function main(): Promise<void> {
   process.once('exit', () => killLeftovers(CLI));
 
   const seconds = benchSeconds();
+  // BENCH_ONLY=face runs the face section alone (it needs no load generator and takes a few minutes).
+  if (process.env.BENCH_ONLY === 'face') {
+    await section('face', () => benchFace(row, progress));
+    printTable(seconds);
+    return;
+  }
   const hello = await section('fastify hello-world', () => benchHello(seconds));
   const health = await section('daemon load', () => benchDaemon(seconds));
   if (hello && health) {
@@ -201,6 +209,7 @@ async function main(): Promise<void> {
     );
   }
   await section('cold start', benchColdStart);
+  await section('face', () => benchFace(row, progress));
   printTable(seconds);
 }
 
