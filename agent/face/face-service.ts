@@ -123,12 +123,22 @@ export class FaceService {
     await this.searcher?.release();
   }
 
-  status(): { available: boolean; reason: string | null; modelId: string | null; gallerySize: number } {
+  status(): {
+    available: boolean;
+    reason: string | null;
+    modelId: string | null;
+    gallerySize: number;
+    thresholds: { verify: number; identify: number; identifyMargin: number; liveScore: number } | null;
+  } {
+    const t = this.manifest?.thresholds;
     return {
       available: this.unavailable === null,
       reason: this.unavailable,
       modelId: this.engine?.embedderId ?? null,
       gallerySize: this.gallery?.size ?? 0,
+      thresholds: t
+        ? { verify: t.verify, identify: t.identify, identifyMargin: t.identifyMargin, liveScore: t.liveScore }
+        : null,
     };
   }
 

@@ -3,7 +3,7 @@ import type { AnyOperation } from './operation.js';
 import { health, info } from './agent-ops.js';
 import { getDevice, listDevices, simulateDevice, testDevice } from './device-ops.js';
 import { listAudit } from './audit-ops.js';
-import { detectFaces, identifyFace, verifyFace } from './face-ops.js';
+import { detectFaces, faceStatus, identifyFace, verifyFace } from './face-ops.js';
 import { addPersonFace, deletePerson, enrollPerson, getPerson } from './person-ops.js';
 
 export const CATALOG: readonly AnyOperation[] = [
@@ -14,6 +14,7 @@ export const CATALOG: readonly AnyOperation[] = [
   testDevice,
   simulateDevice,
   listAudit,
+  faceStatus,
   detectFaces,
   verifyFace,
   identifyFace,

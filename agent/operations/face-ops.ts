@@ -113,3 +113,27 @@ export const identifyFace = defineOperation({
   http: { method: 'POST', path: '/v1/face/identify' },
   handler: (input, { services }) => services.face.identify(input),
 });
+
+export const faceStatus = defineOperation({
+  name: 'face.status',
+  summary: 'Whether face recognition is available (and why not), its model, thresholds and gallery size.',
+  scope: 'read',
+  input: Type.Object({}, { additionalProperties: false }),
+  output: Type.Object({
+    available: Type.Boolean(),
+    reason: Type.Union([Type.String(), Type.Null()]),
+    modelId: Type.Union([Type.String(), Type.Null()]),
+    gallerySize: Type.Integer(),
+    thresholds: Type.Union([
+      Type.Object({
+        verify: Type.Number(),
+        identify: Type.Number(),
+        identifyMargin: Type.Number(),
+        liveScore: Type.Number(),
+      }),
+      Type.Null(),
+    ]),
+  }),
+  http: { method: 'GET', path: '/v1/face/status' },
+  handler: (_input, { services }) => services.face.status(),
+});

@@ -308,6 +308,12 @@ describe('without the models', () => {
     const d = await startDaemon({ env: { BOXAGENT_FACE_MODEL_DIR: tempDir('boxagent-no-models-') } });
     try {
       expect((await d.fetch('/v1/health')).status).toBe(200);
+      const status = (await (await d.fetch('/v1/face/status')).json()) as {
+        available: boolean;
+        reason: string;
+      };
+      expect(status.available).toBe(false);
+      expect(status.reason).toContain('models/fetch.mjs');
       const res = await d.fetch('/v1/face/detect', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
