@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig, type LoadedConfig } from '../../config/load.js';
 import { parseScopes, TokenError, TokenService } from '../auth/token-service.js';
 import { createLogger } from '../log.js';
+import { registerFaceCommands } from './face-commands.js';
 import { Agent } from '../main.js';
 import { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
@@ -166,6 +167,8 @@ export function buildProgram(): Command {
       if (!ok) throw new CliError(`no active token with id or name "${idOrName}"`);
       process.stdout.write(`revoked ${idOrName}\n`);
     });
+
+  registerFaceCommands(program, { load, printJson, fail: (message) => new CliError(message) });
 
   return program;
 }

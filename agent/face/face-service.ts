@@ -78,6 +78,7 @@ export class FaceService {
   private gallery?: Gallery;
   private searcher?: TopKSearcher;
   private unavailable: string | null = 'starting';
+  private galleryVersion = { external: -1, fingerprint: '' };
   private readonly queue: WorkQueue;
 
   constructor(
@@ -89,8 +90,11 @@ export class FaceService {
     this.queue = new WorkQueue(config.concurrency, config.queueSize);
   }
 
-  /** Loads models, key and gallery. Never throws: a failure leaves the service unavailable with a reason. */
-  async start(): Promise<void> {
+  /**
+   * Loads models, key and gallery. Never throws: a failure leaves the service unavailable with a reason.
+   * `withGallery: false` (one-off CLI comparisons) skips the key and the gallery.
+   */
+  async start(opts: { withGallery?: boolean } = {}): Promise<void> {
     if (!this.config.enabled) {
       this.unavailable = 'face recognition is disabled (face.enabled: false)';
       return;
@@ -102,10 +106,18 @@ export class FaceService {
         threads: this.config.threads,
         spinning: this.config.spinning,
       });
-      this.cipher = TemplateCipher.open(this.storageDir);
       const dim = manifest.models.embedder.dimensions ?? 512;
-      this.searcher = await TopKSearcher.create(dim, this.config.threads);
-      this.gallery = this.loadGallery(dim);
+      if (opts.withGallery === false) {
+        this.gallery = new Gallery(dim);
+      } else {
+        this.cipher = TemplateCipher.open(this.storageDir);
+        this.searcher = await TopKSearcher.create(dim, this.config.threads);
+        this.galleryVersion = {
+          external: this.store.persons.externalVersion(),
+          fingerprint: this.store.persons.fingerprint(),
+        };
+        this.gallery = this.loadGallery(dim);
+      }
       this.unavailable = null;
       this.log.info(
         { model: this.engine.embedderId, gallery: this.gallery.size, threads: this.config.threads },
@@ -143,10 +155,29 @@ export class FaceService {
   }
 
   private ready(): { engine: FaceEngine; gallery: Gallery; cipher: TemplateCipher; manifest: Manifest } {
-    if (this.unavailable !== null || !this.engine || !this.gallery || !this.cipher || !this.manifest) {
+    if (this.unavailable !== null || !this.engine || !this.gallery || !this.manifest) {
       throw new Problem('face-unavailable', this.unavailable ?? 'not started');
     }
+    if (!this.cipher) throw new Problem('face-unavailable', 'started without the gallery');
     return { engine: this.engine, gallery: this.gallery, cipher: this.cipher, manifest: this.manifest };
+  }
+
+  /**
+   * The gallery, reloaded first when another process (the CLI) enrolled or deleted since it was loaded.
+   * The check is one pragma; the reload only happens after such a change.
+   */
+  private currentGallery(): Gallery {
+    const persons = this.store.persons;
+    const external = persons.externalVersion();
+    if (external !== this.galleryVersion.external) {
+      const fingerprint = persons.fingerprint();
+      if (this.galleryVersion.external !== -1 && fingerprint !== this.galleryVersion.fingerprint) {
+        this.gallery = this.loadGallery(this.gallery!.dim);
+        this.log.info({ gallery: this.gallery.size }, 'gallery reloaded after a change by another process');
+      }
+      this.galleryVersion = { external, fingerprint };
+    }
+    return this.gallery!;
   }
 
   private loadGallery(dim: number): Gallery {
@@ -184,13 +215,21 @@ export class FaceService {
   }
 
   /** Decodes and analyses one image inside the bounded queue; image problems name `field`. */
+  /** The engine and manifest alone (no gallery needed). */
+  private models(): { engine: FaceEngine; manifest: Manifest } {
+    if (this.unavailable !== null || !this.engine || !this.manifest) {
+      throw new Problem('face-unavailable', this.unavailable ?? 'not started');
+    }
+    return { engine: this.engine, manifest: this.manifest };
+  }
+
   private async analyse(
     ref: ImageRef,
     field: string,
     embed: 'none' | 'all' | 'largest',
     liveness: 'none' | 'all' | 'largest',
   ): Promise<Analysis> {
-    const { engine } = this.ready();
+    const { engine } = this.models();
     const buf = decodeBase64(ref.image, field);
     try {
       return await this.queue.run(() =>
@@ -246,7 +285,7 @@ export class FaceService {
       opts.templates ? 'all' : 'none',
       opts.liveness ? 'all' : 'none',
     );
-    const modelId = this.ready().engine.embedderId;
+    const modelId = this.models().engine.embedderId;
     return {
       width: a.width,
       height: a.height,
@@ -274,7 +313,7 @@ export class FaceService {
     largest: boolean;
   }): Promise<VerifyResult> {
     const t0 = performance.now();
-    const { engine, manifest } = this.ready();
+    const { engine, manifest } = this.models();
     const modelId = engine.embedderId;
     const references = await this.referenceEmbeddings(input.reference, input.largest);
     const a = await this.analyse(input.probe, '/probe/image', 'largest', 'largest');
@@ -307,7 +346,7 @@ export class FaceService {
         '/reference',
       );
     }
-    const { engine, cipher } = this.ready();
+    const { engine } = this.models();
     const modelId = engine.embedderId;
     if (ref.template !== undefined) {
       let t: ReturnType<typeof decodeTemplate>;
@@ -345,6 +384,7 @@ export class FaceService {
           '/reference/personId',
         );
       }
+      const { cipher } = this.ready();
       return mine.map((t) =>
         cipher.decrypt(t.ciphertext, { templateId: t.id, personId: person.id, modelId }),
       );
@@ -355,7 +395,8 @@ export class FaceService {
 
   async identify(input: { probe: ImageRef; topK: number; largest: boolean }): Promise<IdentifyResult> {
     const t0 = performance.now();
-    const { engine, gallery, manifest } = this.ready();
+    const { engine, manifest } = this.ready();
+    const gallery = this.currentGallery();
     const a = await this.analyse(input.probe, '/probe/image', 'largest', 'largest');
     const face = this.single(a, '/probe/image', input.largest);
     const { verify, identify, identifyMargin } = manifest.thresholds;
@@ -446,6 +487,7 @@ export class FaceService {
       });
     });
     for (const e of embeddings) this.gallery!.add(id, e);
+    this.noteOwnWrite();
     return this.getPerson(id);
   }
 
@@ -473,6 +515,7 @@ export class FaceService {
       });
     });
     gallery.add(person.id, embedding);
+    this.noteOwnWrite();
     return this.getPerson(person.id);
   }
 
@@ -510,7 +553,14 @@ export class FaceService {
       return r;
     });
     this.gallery?.removePerson(id);
+    this.noteOwnWrite();
     return { id, deleted: true, faces: removed.templates };
+  }
+
+  /** Our own writes are already in the in-memory gallery: remember the fingerprint they leave. */
+  private noteOwnWrite(): void {
+    if (this.galleryVersion.external === -1) return;
+    this.galleryVersion.fingerprint = this.store.persons.fingerprint();
   }
 }
 

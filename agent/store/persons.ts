@@ -52,8 +52,25 @@ const template = (r: TemplateRow): TemplateRecord => ({
 export class PersonRepository {
   private readonly sql: (sql: string) => Database.Statement;
 
-  constructor(db: Database.Database) {
+  constructor(private readonly db: Database.Database) {
     this.sql = statementCache(db);
+  }
+
+  /**
+   * Changes when another process (the CLI) has committed to the database since this connection last looked;
+   * the daemon's in-memory gallery then checks `fingerprint()` and reloads.
+   */
+  externalVersion(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
+  }
+
+  /** Changes with every template added or deleted. */
+  fingerprint(): string {
+    const r = this.sql('SELECT COUNT(*) AS n, COALESCE(MAX(rowid), 0) AS last FROM face_templates').get() as {
+      n: number;
+      last: number;
+    };
+    return `${r.n}:${r.last}`;
   }
 
   insert(p: { id: string; name: string }): PersonRecord {

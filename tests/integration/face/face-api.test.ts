@@ -7,7 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeTemplate } from '../../../agent/face/template-codec.js';
 import { DB_FILE } from '../../../agent/store/store.js';
 import { FACE_DATA } from '../../../bench/face-pairs.js';
-import { removeDir, startDaemon, tempDir, type Daemon } from '../../helpers/daemon.js';
+import {
+  DEFAULT_CONFIG,
+  removeDir,
+  runCli,
+  startDaemon,
+  tempDir,
+  testEnv,
+  type Daemon,
+} from '../../helpers/daemon.js';
 
 const PROBLEM = 'urn:boxagent:problem:';
 const img = (person: string, n: number): Buffer =>
@@ -300,6 +308,42 @@ describe('enrol → identify → delete → identify', () => {
         );
       }
     }
+  });
+});
+
+describe('the CLI', () => {
+  const file = (person: string, n: number): string =>
+    join(FACE_DATA, 'eastasian-dev/images', person, `${person}_${String(n).padStart(4, '0')}.jpg`);
+
+  it('compares two files, and names the file with two faces', () => {
+    const env = testEnv(daemon.storageDir, { BOXAGENT_CONFIG: DEFAULT_CONFIG });
+    const r = runCli(['face', 'verify', file('Hu_Jintao', 4), file('Hu_Jintao', 1), '--json'], env);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ match: true, decision: 'match' });
+    const two = runCli(['face', 'verify', file('Roh_Moo-hyun', 4), file('Hu_Jintao', 1)], env);
+    expect(two.status).toBe(1);
+    expect(two.stderr).toContain(`${file('Roh_Moo-hyun', 4)}: 2 faces were found`);
+  });
+
+  it('enrols and erases while the daemon runs, and the daemon sees both', async () => {
+    const env = testEnv(daemon.storageDir, { BOXAGENT_CONFIG: DEFAULT_CONFIG });
+    const enrol = runCli(
+      ['persons', 'enroll', '--id', 'zhu-1', '--name', '朱镕基', file('Zhu_Rongji', 1)],
+      env,
+    );
+    expect(enrol.stderr).toBe('');
+    expect(enrol.status).toBe(0);
+    const probe = { probe: { image: b64(readFileSync(file('Zhu_Rongji', 2))) }, topK: 3 };
+    const found = (await (await post('/v1/face/identify', probe)).json()) as {
+      candidates: { personId: string }[];
+    };
+    expect(found.candidates[0]?.personId).toBe('zhu-1');
+
+    expect(runCli(['persons', 'delete', 'zhu-1'], env).status).toBe(0);
+    const after = (await (await post('/v1/face/identify', probe)).json()) as {
+      candidates: { personId: string }[];
+    };
+    expect(after.candidates.map((c) => c.personId)).not.toContain('zhu-1');
   });
 });
 
