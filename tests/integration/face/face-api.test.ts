@@ -273,6 +273,16 @@ describe('enrol → identify → delete → identify', () => {
     expect(p).toMatchObject({ type: `${PROBLEM}face-quality`, field: '/images/0/image' });
     expect(p.detail).toContain('too small');
 
+    const blurred = await sharp(img('Hu_Jintao', 1)).blur(4).jpeg().toBuffer();
+    const blur = await post('/v1/persons', {
+      id: 'blur',
+      name: 'x',
+      images: [{ image: b64(blurred) }],
+      source: 'document',
+    });
+    expect(blur.status).toBe(422);
+    expect((await problem(blur)).detail).toContain('blurred');
+
     const spoof = await post('/v1/persons', {
       id: 'spoof',
       name: 'x',
@@ -281,6 +291,7 @@ describe('enrol → identify → delete → identify', () => {
     expect(spoof.status).toBe(422);
     expect((await problem(spoof)).type).toBe(`${PROBLEM}face-not-live`);
     expect((await daemon.fetch('/v1/persons/tiny')).status).toBe(404);
+    expect((await daemon.fetch('/v1/persons/blur')).status).toBe(404);
     expect((await daemon.fetch('/v1/persons/spoof')).status).toBe(404);
   });
 
@@ -344,6 +355,35 @@ describe('the CLI', () => {
       candidates: { personId: string }[];
     };
     expect(after.candidates.map((c) => c.personId)).not.toContain('zhu-1');
+  });
+});
+
+describe('a burst beyond the queue', () => {
+  it('answers 503 face-busy with Retry-After, and every other request normally', async () => {
+    const d = await startDaemon({ env: { BOXAGENT_FACE_CONCURRENCY: '1', BOXAGENT_FACE_QUEUE_SIZE: '0' } });
+    try {
+      // A large frame keeps the single slot busy long enough for the burst to find it taken.
+      const big = await sharp(img('Hu_Jintao', 1)).resize(1600, 1600).jpeg().toBuffer();
+      const body = JSON.stringify({ probe: { image: b64(big) } });
+      const responses = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          d.fetch('/v1/face/detect', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body,
+          }),
+        ),
+      );
+      const busy = responses.filter((r) => r.status === 503);
+      expect(busy.length).toBeGreaterThan(0);
+      expect(responses.every((r) => r.status === 200 || r.status === 503)).toBe(true);
+      expect(busy[0]!.headers.get('retry-after')).toBe('1');
+      expect((await problem(busy[0]!)).type).toBe(`${PROBLEM}face-busy`);
+      expect((await d.fetch('/v1/health')).status).toBe(200);
+    } finally {
+      await d.stop('SIGKILL');
+      removeDir(d.storageDir);
+    }
   });
 });
 
