@@ -83,6 +83,28 @@ export function registerFaceCommands(program: Command, hooks: CliHooks): void {
       },
     );
   persons
+    .command('list')
+    .description('list enrolled persons (no biometric data)')
+    .option('-c, --config <file>', 'config file')
+    .option('--json', 'print JSON')
+    .action((opts: { config?: string; json?: boolean }) => {
+      const store = Store.open(resolve(hooks.load(opts).config.storage.dir));
+      try {
+        const all: { id: string; name: string; faces: number }[] = [];
+        for (let after = ''; ;) {
+          const page = store.persons.list(after, 1000);
+          for (const p of page)
+            all.push({ id: p.id, name: p.name, faces: store.persons.templatesOf(p.id).length });
+          if (page.length < 1000) break;
+          after = page[page.length - 1]!.id;
+        }
+        if (opts.json) hooks.printJson(all);
+        else for (const p of all) process.stdout.write(`${p.id}  ${p.name}  (${p.faces} faces)\n`);
+      } finally {
+        store.close();
+      }
+    });
+  persons
     .command('delete <id>')
     .description('erase a person: every template goes; the audit log keeps who and when')
     .option('-c, --config <file>', 'config file')

@@ -531,8 +531,15 @@ export class FaceService {
     return p;
   }
 
+  listPersons(after: string, limit: number): PersonView[] {
+    return this.store.persons.list(after, limit).map((p) => this.view(p));
+  }
+
   getPerson(id: string): PersonView {
-    const p = this.requirePerson(id);
+    return this.view(this.requirePerson(id));
+  }
+
+  private view(p: PersonRecord): PersonView {
     return {
       id: p.id,
       name: p.name,

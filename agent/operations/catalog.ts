@@ -4,7 +4,7 @@ import { health, info } from './agent-ops.js';
 import { getDevice, listDevices, simulateDevice, testDevice } from './device-ops.js';
 import { listAudit } from './audit-ops.js';
 import { detectFaces, faceStatus, identifyFace, verifyFace } from './face-ops.js';
-import { addPersonFace, deletePerson, enrollPerson, getPerson } from './person-ops.js';
+import { addPersonFace, deletePerson, enrollPerson, getPerson, listPersons } from './person-ops.js';
 
 export const CATALOG: readonly AnyOperation[] = [
   health,
@@ -21,6 +21,7 @@ export const CATALOG: readonly AnyOperation[] = [
   enrollPerson,
   addPersonFace,
   getPerson,
+  listPersons,
   deletePerson,
 ];
 

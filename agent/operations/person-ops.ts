@@ -67,3 +67,19 @@ export const deletePerson = defineOperation({
   http: { method: 'DELETE', path: '/v1/persons/:id' },
   handler: (input, { services, principal }) => services.face.deletePerson(input.id, principal.name),
 });
+
+export const listPersons = defineOperation({
+  name: 'persons.list',
+  summary: 'Enrolled persons by id, a page at a time (no biometric data).',
+  scope: 'enroll',
+  input: Type.Object(
+    {
+      after: Type.String({ default: '', maxLength: 128, description: 'Return ids after this one' }),
+      limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+    },
+    { additionalProperties: false },
+  ),
+  output: Type.Object({ persons: Type.Array(PersonSchema) }),
+  http: { method: 'GET', path: '/v1/persons' },
+  handler: (input, { services }) => ({ persons: services.face.listPersons(input.after, input.limit) }),
+});

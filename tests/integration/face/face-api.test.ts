@@ -350,6 +350,13 @@ describe('the CLI', () => {
     };
     expect(found.candidates[0]?.personId).toBe('zhu-1');
 
+    const listed = JSON.parse(runCli(['persons', 'list', '--json'], env).stdout) as { id: string }[];
+    expect(listed.map((p) => p.id)).toContain('zhu-1');
+    const api = (await (await daemon.fetch('/v1/persons?limit=1000')).json()) as {
+      persons: { id: string }[];
+    };
+    expect(api.persons.map((p) => p.id)).toContain('zhu-1');
+
     expect(runCli(['persons', 'delete', 'zhu-1'], env).status).toBe(0);
     const after = (await (await post('/v1/face/identify', probe)).json()) as {
       candidates: { personId: string }[];
