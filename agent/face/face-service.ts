@@ -477,6 +477,9 @@ export class FaceService {
       embeddings.push(await this.enrolmentFace(image, `/images/${i}/image`, input.source));
     }
     this.store.transaction(() => {
+      // Checked again here: another enrolment of the same id may have finished while we analysed.
+      if (this.store.persons.get(id))
+        throw new Problem('person-exists', `person "${id}" is already enrolled`, '/id');
       this.store.persons.insert({ id, name: input.name });
       for (const e of embeddings) this.storeTemplate(id, engine.embedderId, e);
       this.store.audit.append({
@@ -506,6 +509,12 @@ export class FaceService {
     }
     const embedding = await this.enrolmentFace(input.image, '/image', input.source);
     this.store.transaction(() => {
+      // Checked again here: the person may have been erased or filled up while we analysed.
+      const now = this.store.persons.get(person.id) ? this.store.persons.templatesOf(person.id).length : -1;
+      if (now < 0) throw new Problem('not-found', `no person "${person.id}"`, '/id');
+      if (now >= this.config.enrol.maxFacesPerPerson) {
+        throw new Problem('person-full', `person "${person.id}" has ${now} faces`, '/id');
+      }
       this.storeTemplate(person.id, engine.embedderId, embedding);
       this.store.audit.append({
         actor,
