@@ -185,6 +185,21 @@ describe('bad images are 4xx problems and the service keeps working', () => {
     });
   }
 
+  it('takes image bodies over the default 1 MiB limit on face routes only', async () => {
+    // Noise compresses badly: a 1200 × 1200 noise JPEG is well over 1 MiB in base64.
+    const noise = Buffer.alloc(1200 * 1200 * 3);
+    for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
+    const jpeg = await sharp(noise, { raw: { width: 1200, height: 1200, channels: 3 } })
+      .jpeg({ quality: 95 })
+      .toBuffer();
+    const body = { probe: { image: b64(jpeg) } };
+    expect(JSON.stringify(body).length).toBeGreaterThan(1_048_576);
+    const res = await post('/v1/face/detect', body);
+    expect(res.status).toBe(200);
+    const other = await post('/v1/devices/printer-1/test', body);
+    expect(other.status).toBe(413);
+  });
+
   it('still answers after all of them', async () => {
     const res = await post('/v1/face/detect', { probe: { image: b64(img('Hu_Jintao', 1)) } });
     expect(res.status).toBe(200);
