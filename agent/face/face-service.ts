@@ -9,65 +9,23 @@ import { Problem } from '../operations/problems.js';
 import type { Store } from '../store/store.js';
 import type { PersonRecord } from '../store/persons.js';
 import { analyseImage, type AnalysedFace, type Analysis } from './analyse.js';
-import { FaceEngine, type Liveness } from './engine.js';
+import { FaceEngine } from './engine.js';
 import { Gallery, type Candidate } from './gallery.js';
 import { ImageError } from './image.js';
-import type { FaceQuality } from './quality.js';
+import { enrolmentProblems } from './quality.js';
 import { TemplateCipher } from './template-cipher.js';
 import { decodeTemplate, encodeTemplate, TemplateFormatError } from './template-codec.js';
 import { cosine } from './tensors.js';
+import type {
+  DetectedFace,
+  FaceSource,
+  IdentifyResult,
+  ImageRef,
+  PersonView,
+  VerifyResult,
+} from './results.js';
 import { TopKSearcher } from './topk-model.js';
 import { QueueFullError, WorkQueue } from './work-queue.js';
-
-/** A probe or reference image, as the operations receive it (base64, optionally a data: URL). */
-export interface ImageRef {
-  image: string;
-}
-
-export interface DetectedFace {
-  box: { x: number; y: number; width: number; height: number };
-  score: number;
-  landmarks: [number, number][];
-  quality: FaceQuality;
-  liveness?: Liveness;
-  template?: string;
-}
-
-export interface VerifyResult {
-  score: number;
-  match: boolean;
-  /** `not-live` is a result of its own: the probe is not trusted whatever its score. */
-  decision: 'match' | 'no-match' | 'not-live';
-  threshold: number;
-  liveness: Liveness;
-  quality: FaceQuality;
-  modelId: string;
-  timingMs: number;
-}
-
-export interface IdentifyResult {
-  candidates: (Candidate & { name: string })[];
-  /** The top candidate when it clears the verify threshold; `confirm` unless it is beyond doubt. */
-  best: (Candidate & { name: string; margin: number; confirm: boolean }) | null;
-  threshold: number;
-  identifyThreshold: number;
-  liveness: Liveness;
-  quality: FaceQuality;
-  modelId: string;
-  gallerySize: number;
-  timingMs: number;
-}
-
-export interface PersonView {
-  id: string;
-  name: string;
-  faces: { id: string; modelId: string; createdAt: string }[];
-  createdAt: string;
-  updatedAt: string;
-}
-
-/** `camera`: a live capture (must pass liveness). `document`: an ID-card or file photo (no liveness). */
-export type FaceSource = 'camera' | 'document';
 
 const RETRY_AFTER_SECONDS = 1;
 
@@ -435,17 +393,8 @@ export class FaceService {
   private async enrolmentFace(image: ImageRef, field: string, source: FaceSource): Promise<Float32Array> {
     const a = await this.analyse(image, field, 'largest', source === 'camera' ? 'largest' : 'none');
     const face = this.single(a, field, false);
-    const gate = this.config.enrol;
     const q = face.quality;
-    const reasons: string[] = [];
-    if (q.size < gate.minFaceSize) reasons.push(`face too small (${q.size} px < ${gate.minFaceSize})`);
-    if (q.sharpness < gate.minSharpness)
-      reasons.push(`blurred (sharpness ${q.sharpness} < ${gate.minSharpness})`);
-    if (Math.abs(q.pose.yaw) > gate.maxYaw) reasons.push(`head turned (yaw ${q.pose.yaw}°)`);
-    if (Math.abs(q.pose.pitch) > gate.maxPitch)
-      reasons.push(`head tilted up or down (pitch ${q.pose.pitch}°)`);
-    if (q.brightness < gate.minBrightness) reasons.push(`too dark (${q.brightness})`);
-    if (q.brightness > gate.maxBrightness) reasons.push(`too bright (${q.brightness})`);
+    const reasons = enrolmentProblems(q, this.config.enrol);
     if (reasons.length > 0) {
       throw new Problem('face-quality', reasons.join('; '), field, { reasons, quality: q });
     }

@@ -85,3 +85,25 @@ function estimatePose(five: readonly Point[]): FaceQuality['pose'] {
   const clamp90 = (x: number): number => Math.round(Math.max(-90, Math.min(90, x)) * 10) / 10;
   return { yaw: clamp90(yaw), pitch: clamp90(pitch), roll: Math.round(roll * 10) / 10 };
 }
+
+export interface EnrolmentGate {
+  minFaceSize: number;
+  minSharpness: number;
+  maxYaw: number;
+  maxPitch: number;
+  minBrightness: number;
+  maxBrightness: number;
+}
+
+/** Why a face is not good enough to enrol, one human reason per failed check; empty when it is. */
+export function enrolmentProblems(q: FaceQuality, gate: EnrolmentGate): string[] {
+  const reasons: string[] = [];
+  if (q.size < gate.minFaceSize) reasons.push(`face too small (${q.size} px < ${gate.minFaceSize})`);
+  if (q.sharpness < gate.minSharpness)
+    reasons.push(`blurred (sharpness ${q.sharpness} < ${gate.minSharpness})`);
+  if (Math.abs(q.pose.yaw) > gate.maxYaw) reasons.push(`head turned (yaw ${q.pose.yaw}°)`);
+  if (Math.abs(q.pose.pitch) > gate.maxPitch) reasons.push(`head tilted up or down (pitch ${q.pose.pitch}°)`);
+  if (q.brightness < gate.minBrightness) reasons.push(`too dark (${q.brightness})`);
+  if (q.brightness > gate.maxBrightness) reasons.push(`too bright (${q.brightness})`);
+  return reasons;
+}

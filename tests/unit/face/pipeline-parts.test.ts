@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ARCFACE_TEMPLATE } from '../../../agent/face/alignment.js';
 import { nms } from '../../../agent/face/detection.js';
+import { enrolmentProblems } from '../../../agent/face/quality.js';
 import { Gallery } from '../../../agent/face/gallery.js';
 import { TopKSearcher } from '../../../agent/face/topk-model.js';
 import { applySimilarity, fitSimilarity, type Point } from '../../../agent/face/geometry.js';
@@ -174,5 +175,29 @@ describe('WorkQueue', () => {
     await Promise.all([first, second]);
     expect(peak).toBe(1);
     expect(q.depth).toBe(0);
+  });
+});
+
+describe('enrolmentProblems', () => {
+  const gate = {
+    minFaceSize: 80,
+    minSharpness: 25,
+    maxYaw: 45,
+    maxPitch: 40,
+    minBrightness: 40,
+    maxBrightness: 220,
+  };
+  const good = { size: 120, sharpness: 150, pose: { yaw: 5, pitch: -3, roll: 1 }, brightness: 120 };
+
+  it('passes a good face and names every failed check of a bad one', () => {
+    expect(enrolmentProblems(good, gate)).toEqual([]);
+    const turned = enrolmentProblems({ ...good, pose: { yaw: -60, pitch: 0, roll: 0 } }, gate);
+    expect(turned).toEqual(['head turned (yaw -60°)']);
+    const bad = enrolmentProblems(
+      { size: 40, sharpness: 3, pose: { yaw: 0, pitch: 55, roll: 0 }, brightness: 20 },
+      gate,
+    );
+    expect(bad).toHaveLength(4);
+    expect(bad.join('; ')).toMatch(/too small.*blurred.*tilted.*too dark/);
   });
 });
