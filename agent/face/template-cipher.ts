@@ -26,8 +26,13 @@ export class TemplateCipher {
   static open(storageDir: string): TemplateCipher {
     const file = join(storageDir, KEY_FILE);
     if (!existsSync(file)) {
-      writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
-      chmodSync(file, 0o600);
+      try {
+        writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+        chmodSync(file, 0o600);
+      } catch (err) {
+        // Another process (daemon or CLI) created it first: use theirs.
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
     }
     const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
     if (key.length !== 32) {
