@@ -7,6 +7,7 @@ import { TokenService } from './auth/token-service.js';
 import { DeviceManager } from './devices/device-manager.js';
 import { createDriver } from './devices/driver-factory.js';
 import { EventLog } from './events/event-log.js';
+import { FaceService } from './face/face-service.js';
 import { buildHttpServer, type HttpServer } from './http/server.js';
 import { IdCardService } from './idcard/card-service.js';
 import { createNotifier, type Notifier } from './lifecycle/sd-notify.js';
@@ -30,6 +31,7 @@ export class Agent {
   private devices?: DeviceManager;
   private idcards?: IdCardService;
   private printing?: PrintService;
+  private face?: FaceService;
   private http?: HttpServer;
   private notifier?: Notifier;
   private stopping = false;
@@ -70,6 +72,12 @@ export class Agent {
       log: log.child({ component: 'printing' }),
       storageDir,
     }));
+    const face = (this.face = new FaceService(
+      config.face,
+      store,
+      storageDir,
+      log.child({ component: 'face' }),
+    ));
     const services: Services = {
       config,
       log,
@@ -79,6 +87,7 @@ export class Agent {
       tokens,
       idcards,
       printing,
+      face,
       version: VERSION,
       startedAt: new Date(),
       notReadyReason: () => (this.stopping ? 'shutting down' : this.ready ? null : 'starting'),
@@ -88,6 +97,8 @@ export class Agent {
     devices.start();
     idcards.start();
     printing.start();
+    // A missing or wrong model leaves only the face service unavailable (503 face-unavailable).
+    await face.start();
     this.http = buildHttpServer(services, new Metrics(devices, store));
     await this.http.app.listen({ host: config.http.host, port: config.http.port });
     const address = this.http.app.server.address();
@@ -117,6 +128,7 @@ export class Agent {
     this.idcards?.stop();
     await this.printing?.stop();
     await this.devices?.stop();
+    await this.face?.stop();
     this.store?.close();
     this.notifier?.close();
   }

@@ -7,6 +7,7 @@ import type { DeviceManager } from './devices/device-manager.js';
 import type { TokenService } from './auth/token-service.js';
 import type { IdCardService } from './idcard/card-service.js';
 import type { PrintService } from './printing/print-service.js';
+import type { FaceService } from './face/face-service.js';
 
 export interface Services {
   config: Config;
@@ -18,6 +19,7 @@ export interface Services {
   /** Last cards of the ID card readers. */
   idcards: IdCardService;
   printing: PrintService;
+  face: FaceService;
   version: string;
   startedAt: Date;
   /** Null when ready, else why not (start-up, shutting down). */

@@ -6,6 +6,7 @@
 //   4. cold start to ready (log line, and READY=1 on a real NOTIFY_SOCKET when socat is installed),
 //   5. the daemon's resident memory at idle and after the load,
 //   6. the dot-matrix printer: ESC/P encoding and preview of an A4 form, bytes on the wire (bench/printer.ts).
+//   7. face recognition (bench/face.ts): per-stage latency, RSS, 1:N over 230 000 templates, accuracy.
 // Everything runs one after another (the boxes and CI have two cores) and every child process is stopped,
 // even on error. Timings are informative: nothing here fails on a slow number (see DESIGN.md, Testing).
 import { cpus } from 'node:os';
@@ -15,6 +16,7 @@ import { coldStartOnce, socatAvailable, type ColdStart } from './cold-start.js';
 import { startHelloServer } from './hello-server.js';
 import { measureLoad, WARMUP_SECONDS, type LoadResult } from './load.js';
 import { benchPrinter } from './printer.js';
+import { benchFace } from './face.js';
 
 const CONNECTIONS = 10;
 const IDLE_SECONDS = 3;
@@ -192,6 +194,12 @@ async function main(): Promise<void> {
   process.once('exit', () => killLeftovers(CLI));
 
   const seconds = benchSeconds();
+  // BENCH_ONLY=face runs the face section alone (it needs no load generator and takes a few minutes).
+  if (process.env.BENCH_ONLY === 'face') {
+    await section('face', () => benchFace(row, progress));
+    printTable(seconds);
+    return;
+  }
   const hello = await section('fastify hello-world', () => benchHello(seconds));
   const health = await section('daemon load', () => benchDaemon(seconds));
   if (hello && health) {
@@ -207,6 +215,7 @@ async function main(): Promise<void> {
     progress('printer: encode and preview an A4 form');
     for (const r of await benchPrinter()) row(r.metric, r.value, r.notes);
   });
+  await section('face', () => benchFace(row, progress));
   printTable(seconds);
 }
 

@@ -277,6 +277,64 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     devices: Type.Array(DeviceSchema, { default: [] }),
+    face: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'Load the face models at start' }),
+        modelDir: Type.Optional(
+          Type.String({ minLength: 1, description: 'Folder of the model files (default: models/.cache)' }),
+        ),
+        threads: Type.Integer({
+          default: 2,
+          minimum: 1,
+          maximum: 16,
+          description: 'onnxruntime intra-op threads per model (measured: 2 beats 1 on a 2-core box)',
+        }),
+        spinning: Type.Boolean({ default: false, description: 'Let idle onnxruntime threads spin' }),
+        concurrency: Type.Integer({
+          default: 2,
+          minimum: 1,
+          maximum: 16,
+          description: 'Images analysed at once',
+        }),
+        queueSize: Type.Integer({
+          default: 8,
+          minimum: 0,
+          maximum: 1000,
+          description: 'Requests waiting beyond that; more get 503 + Retry-After',
+        }),
+        maxImagePixels: Type.Integer({
+          default: 40_000_000,
+          minimum: 10_000,
+          description: 'Larger images are refused',
+        }),
+        maxImageSide: Type.Integer({
+          default: 1920,
+          minimum: 320,
+          description: 'Larger images are scaled down first',
+        }),
+        enrol: Type.Object(
+          {
+            minFaceSize: Type.Integer({
+              default: 80,
+              minimum: 20,
+              description: 'Shorter side of the face box, px',
+            }),
+            minSharpness: Type.Number({
+              default: 25,
+              minimum: 0,
+              description: 'Laplacian variance of the crop',
+            }),
+            maxYaw: Type.Number({ default: 45, minimum: 0, maximum: 90 }),
+            maxPitch: Type.Number({ default: 40, minimum: 0, maximum: 90 }),
+            minBrightness: Type.Number({ default: 40, minimum: 0, maximum: 255 }),
+            maxBrightness: Type.Number({ default: 220, minimum: 0, maximum: 255 }),
+            maxFacesPerPerson: Type.Integer({ default: 5, minimum: 1, maximum: 20 }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
   },
   {
     additionalProperties: false,
@@ -284,6 +342,8 @@ export const ConfigSchema = Type.Object(
     title: 'boxagent configuration',
   },
 );
+
+export type FaceConfig = Static<typeof ConfigSchema>['face'];
 
 /** The configuration after defaults are applied. */
 export type Config = Static<typeof ConfigSchema>;

@@ -9,6 +9,7 @@ import { registerAudit } from './audit-command.js';
 import { registerConfig } from './config-commands.js';
 import { registerDevices } from './device-commands.js';
 import { registerDoctor } from './doctor.js';
+import { registerFaceCommands } from './face-commands.js';
 import { registerRun } from './run-command.js';
 import { registerService } from './service-command.js';
 import { CliError, EXIT_CONFIG, EXIT_FAILURE, EXIT_USAGE, print, printJson } from './support.js';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerDoctor(program);
   registerTokens(program);
   registerAudit(program);
+  registerFaceCommands(program);
   registerService(program);
   // Subcommands inherit exitOverride so their usage errors come back here too.
   program.commands.forEach(function inherit(cmd: Command): void {

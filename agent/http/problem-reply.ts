@@ -20,6 +20,9 @@ export function sendProblem(
   if (doc.status >= 500) log.error(logLine, 'request failed');
   else log.warn(logLine, 'request rejected');
   if (problem.code === 'unauthorized') void reply.header('WWW-Authenticate', 'Bearer realm="boxagent"');
+  // A problem that says when to come back (busy, rate-limited) says it in the standard header too.
+  const retryAfter = problem.extensions.retryAfter;
+  if (typeof retryAfter === 'number') void reply.header('Retry-After', String(Math.ceil(retryAfter)));
   return reply.code(doc.status).type('application/problem+json').send(doc);
 }
 

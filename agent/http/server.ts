@@ -132,6 +132,7 @@ function registerOperation(
   app.route({
     method: http.method,
     url: http.path,
+    ...(op.bodyLimitBytes === undefined ? {} : { bodyLimit: op.bodyLimitBytes }),
     config: { scope: op.scope } satisfies RouteConfig,
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       const body = request.body;

@@ -5,6 +5,8 @@ import { getDevice, listDevices, simulateDevice, testDevice } from './device-ops
 import { listAudit } from './audit-ops.js';
 import { getIdCard } from './idcard-ops.js';
 import { cancelPrint, getPrint, listPrints, previewPrint, resolvePrint, submitPrint } from './print-ops.js';
+import { detectFaces, faceStatus, identifyFace, verifyFace } from './face-ops.js';
+import { addPersonFace, deletePerson, enrollPerson, getPerson, listPersons } from './person-ops.js';
 
 export const CATALOG: readonly AnyOperation[] = [
   health,
@@ -21,6 +23,15 @@ export const CATALOG: readonly AnyOperation[] = [
   getPrint,
   cancelPrint,
   resolvePrint,
+  faceStatus,
+  detectFaces,
+  verifyFace,
+  identifyFace,
+  enrollPerson,
+  addPersonFace,
+  getPerson,
+  listPersons,
+  deletePerson,
 ];
 
 export function findOperation(name: string): AnyOperation | undefined {

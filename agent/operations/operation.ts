@@ -48,6 +48,8 @@ export interface Operation<I extends TObject = TObject, O extends TSchema = TSch
   input: I;
   output: O;
   http?: HttpBinding;
+  /** Request body limit for this operation when it must differ from `http.bodyLimitBytes` (images). */
+  bodyLimitBytes?: number;
   /** Creates a job or another side effect that must not happen twice: `Idempotency-Key` is honoured. */
   idempotent?: boolean;
   // Method syntax on purpose: lets a typed operation stand in a list of AnyOperation.

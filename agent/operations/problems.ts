@@ -17,6 +17,16 @@ export const PROBLEMS = {
   'not-simulated': { status: 409, title: 'The device is not simulated' },
   'job-state-conflict': { status: 409, title: 'The job is not in a state that allows this' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
+  'image-too-large': { status: 413, title: 'The image has too many pixels' },
+  'image-invalid': { status: 422, title: 'The image cannot be read' },
+  'no-face': { status: 422, title: 'No face was found in the image' },
+  'several-faces': { status: 422, title: 'More than one face was found in the image' },
+  'face-quality': { status: 422, title: 'The face is not good enough to enrol' },
+  'face-not-live': { status: 422, title: 'The face did not pass the liveness check' },
+  'template-invalid': { status: 422, title: 'The template is not valid' },
+  'model-mismatch': { status: 409, title: 'The template was made by another face model' },
+  'person-exists': { status: 409, title: 'A person with this id is already enrolled' },
+  'person-full': { status: 409, title: 'The person has the maximum number of faces' },
   'unsupported-media-type': { status: 415, title: 'Unsupported content type' },
   'unprintable-document': { status: 422, title: 'The document cannot be printed as asked' },
   'unknown-template': { status: 422, title: 'No such print template' },
@@ -25,6 +35,8 @@ export const PROBLEMS = {
   internal: { status: 500, title: 'Internal error' },
   'device-unavailable': { status: 503, title: 'The device is not ready' },
   'not-ready': { status: 503, title: 'The agent is not ready' },
+  'face-unavailable': { status: 503, title: 'The face service is not available' },
+  'face-busy': { status: 503, title: 'The face service is busy; retry shortly' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof PROBLEMS;

@@ -8,6 +8,7 @@ import { OutboxRepository } from './outbox.js';
 import { AuditRepository } from './audit.js';
 import { JobRepository } from './jobs.js';
 import { IdempotencyRepository } from './idempotency.js';
+import { PersonRepository } from './persons.js';
 
 export const DB_FILE = 'state.db';
 
@@ -21,6 +22,7 @@ export class Store {
   readonly audit: AuditRepository;
   readonly jobs: JobRepository;
   readonly idempotency: IdempotencyRepository;
+  readonly persons: PersonRepository;
 
   private readonly pingStatement: Database.Statement;
   private pingedAt = 0;
@@ -33,6 +35,7 @@ export class Store {
     this.audit = new AuditRepository(db);
     this.jobs = new JobRepository(db);
     this.idempotency = new IdempotencyRepository(db);
+    this.persons = new PersonRepository(db);
   }
 
   /** Opens (creating if needed) `<dir>/state.db`, in WAL mode, migrated to the latest schema. */
@@ -47,6 +50,8 @@ export class Store {
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 5000');
+      // Deleted rows are overwritten, not left in free pages: erasing a person must erase their templates.
+      db.pragma('secure_delete = ON');
       migrate(db);
     } catch (err) {
       db.close();

@@ -1,0 +1,139 @@
+import { Type } from '@sinclair/typebox';
+import { defineOperation } from './operation.js';
+import {
+  Base64Image,
+  IMAGE_BODY_LIMIT_BYTES,
+  ImageRefSchema,
+  LivenessSchema,
+  PersonIdSchema,
+  QualitySchema,
+} from './face-schemas.js';
+
+const Largest = Type.Boolean({
+  default: false,
+  description: 'With several faces in an image, use the largest instead of refusing',
+});
+
+export const detectFaces = defineOperation({
+  name: 'face.detect',
+  summary: 'Faces in an image: box, five landmarks, quality, liveness, and optionally templates.',
+  scope: 'face',
+  bodyLimitBytes: IMAGE_BODY_LIMIT_BYTES,
+  input: Type.Object(
+    {
+      probe: ImageRefSchema,
+      liveness: Type.Boolean({ default: true }),
+      templates: Type.Boolean({ default: false, description: 'Return each face as a template string' }),
+    },
+    { additionalProperties: false },
+  ),
+  output: Type.Object({
+    width: Type.Integer(),
+    height: Type.Integer(),
+    faces: Type.Array(
+      Type.Object({
+        box: Type.Object({ x: Type.Number(), y: Type.Number(), width: Type.Number(), height: Type.Number() }),
+        score: Type.Number(),
+        landmarks: Type.Array(Type.Tuple([Type.Number(), Type.Number()]), {
+          description: 'eye, eye, nose tip, mouth corner, mouth corner (image-left first)',
+        }),
+        quality: QualitySchema,
+        liveness: Type.Optional(LivenessSchema),
+        template: Type.Optional(Type.String()),
+      }),
+    ),
+    modelId: Type.String(),
+    timingMs: Type.Number(),
+  }),
+  http: { method: 'POST', path: '/v1/face/detect' },
+  handler: (input, { services }) =>
+    services.face.detect(input.probe, { templates: input.templates, liveness: input.liveness }),
+});
+
+export const verifyFace = defineOperation({
+  name: 'face.verify',
+  summary:
+    '1:1: is the person in the probe image the reference (an image, an enrolled person or a template)?',
+  scope: 'face',
+  bodyLimitBytes: IMAGE_BODY_LIMIT_BYTES,
+  input: Type.Object(
+    {
+      probe: ImageRefSchema,
+      reference: Type.Object(
+        {
+          image: Type.Optional(Base64Image),
+          personId: Type.Optional(PersonIdSchema),
+          template: Type.Optional(Type.String({ minLength: 1, maxLength: 10_000 })),
+        },
+        { additionalProperties: false, minProperties: 1, maxProperties: 1 },
+      ),
+      largest: Largest,
+    },
+    { additionalProperties: false },
+  ),
+  output: Type.Object({
+    score: Type.Number({ description: 'Cosine similarity' }),
+    match: Type.Boolean({ description: 'score ≥ threshold and the probe is live' }),
+    decision: Type.Union([Type.Literal('match'), Type.Literal('no-match'), Type.Literal('not-live')]),
+    threshold: Type.Number(),
+    liveness: LivenessSchema,
+    quality: QualitySchema,
+    modelId: Type.String(),
+    timingMs: Type.Number(),
+  }),
+  http: { method: 'POST', path: '/v1/face/verify' },
+  handler: (input, { services }) => services.face.verify(input),
+});
+
+const CandidateSchema = Type.Object({ personId: Type.String(), name: Type.String(), score: Type.Number() });
+
+export const identifyFace = defineOperation({
+  name: 'face.identify',
+  summary: '1:N: a shortlist of enrolled persons like the probe; `best.confirm` says a clerk must confirm.',
+  scope: 'face',
+  bodyLimitBytes: IMAGE_BODY_LIMIT_BYTES,
+  input: Type.Object(
+    { probe: ImageRefSchema, topK: Type.Integer({ minimum: 1, maximum: 20, default: 5 }), largest: Largest },
+    { additionalProperties: false },
+  ),
+  output: Type.Object({
+    candidates: Type.Array(CandidateSchema),
+    best: Type.Union([
+      Type.Intersect([CandidateSchema, Type.Object({ margin: Type.Number(), confirm: Type.Boolean() })]),
+      Type.Null(),
+    ]),
+    threshold: Type.Number(),
+    identifyThreshold: Type.Number(),
+    liveness: LivenessSchema,
+    quality: QualitySchema,
+    modelId: Type.String(),
+    gallerySize: Type.Integer(),
+    timingMs: Type.Number(),
+  }),
+  http: { method: 'POST', path: '/v1/face/identify' },
+  handler: (input, { services }) => services.face.identify(input),
+});
+
+export const faceStatus = defineOperation({
+  name: 'face.status',
+  summary: 'Whether face recognition is available (and why not), its model, thresholds and gallery size.',
+  scope: 'read',
+  input: Type.Object({}, { additionalProperties: false }),
+  output: Type.Object({
+    available: Type.Boolean(),
+    reason: Type.Union([Type.String(), Type.Null()]),
+    modelId: Type.Union([Type.String(), Type.Null()]),
+    gallerySize: Type.Integer(),
+    thresholds: Type.Union([
+      Type.Object({
+        verify: Type.Number(),
+        identify: Type.Number(),
+        identifyMargin: Type.Number(),
+        liveScore: Type.Number(),
+      }),
+      Type.Null(),
+    ]),
+  }),
+  http: { method: 'GET', path: '/v1/face/status' },
+  handler: (_input, { services }) => services.face.status(),
+});

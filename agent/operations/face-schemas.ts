@@ -1,0 +1,43 @@
+// Request and answer shapes shared by the face and person operations.
+import { Type } from '@sinclair/typebox';
+import { StringEnum } from '../../config/schema.js';
+
+/** Body limit for operations that carry images: a 1080p JPEG in base64 is ~1-2 MB. */
+export const IMAGE_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
+
+export const Base64Image = Type.String({
+  minLength: 1,
+  description: 'The image (JPEG, PNG, WebP…) as base64, optionally a data: URL',
+});
+
+export const ImageRefSchema = Type.Object({ image: Base64Image }, { additionalProperties: false });
+
+export const FaceSourceSchema = StringEnum(['camera', 'document'] as const, {
+  default: 'camera',
+  description: 'camera: a live capture, must pass liveness; document: an ID-card or file photo, no liveness',
+});
+
+export const QualitySchema = Type.Object({
+  size: Type.Number({ description: 'Shorter side of the face box, px' }),
+  sharpness: Type.Number({ description: 'Laplacian variance of the aligned crop; low = blurred' }),
+  pose: Type.Object(
+    { yaw: Type.Number(), pitch: Type.Number(), roll: Type.Number() },
+    { description: 'Degrees' },
+  ),
+  brightness: Type.Number({ description: 'Mean luma 0..255' }),
+});
+
+export const LivenessSchema = Type.Object({
+  live: Type.Boolean(),
+  score: Type.Number({ description: 'Probability of a live face' }),
+});
+
+export const PersonIdSchema = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$' });
+
+export const PersonSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  faces: Type.Array(Type.Object({ id: Type.String(), modelId: Type.String(), createdAt: Type.String() })),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+});
