@@ -3,6 +3,8 @@
 import { Value } from '@sinclair/typebox/value';
 import {
   IdCardOptionsSchema,
+  SealOptionsSchema,
+  type SealOptions,
   type DeviceConfig,
   type DeviceKind,
   type IdCardOptions,
@@ -10,7 +12,9 @@ import {
 import type { DeviceDriver } from '../../drivers/device.js';
 import { SimulatedDotMatrixPrinter } from '../../drivers/printer/simulator.js';
 import { SimulatedCamera } from '../../drivers/camera/simulator.js';
-import { SimulatedSealMachine } from '../../drivers/seal/simulator.js';
+import { SealMachine } from '../../drivers/seal/machine.js';
+import { resolveSealProfile } from '../../drivers/seal/profile.js';
+import { SealSimulator } from '../../drivers/seal/simulator.js';
 import { SimulatedPhotoPrinter } from '../../drivers/photo-printer/simulator.js';
 import { IdCardReader } from '../../drivers/idcard/reader.js';
 import { IdCardReaderSimulator, SAMPLE_CARDS } from '../../drivers/idcard/simulator.js';
@@ -66,10 +70,40 @@ const idCardReader: DriverFactory = (device) => {
   });
 };
 
+/** A device's `seal` options with the schema's defaults filled in (the key itself is optional). */
+export function sealOptions(device: DeviceConfig): SealOptions {
+  return Value.Default(SealOptionsSchema, structuredClone(device.seal ?? {})) as SealOptions;
+}
+
+/**
+ * The profile-driven seal driver. Serial → on the port; simulated → the same driver on an in-process
+ * simulator speaking the same profile. A profile that fails to load (schema, checksum vectors) throws here,
+ * so the device shows in error with the profile's complaint.
+ */
+const sealMachine: DriverFactory = (device) => {
+  const t = device.transport;
+  const opts = sealOptions(device);
+  const profile = resolveSealProfile(opts.profile);
+  let openLink: () => Promise<ByteLink>;
+  if (t.type === 'serial') {
+    const { path, baudRate, dataBits, parity, stopBits, rtscts } = t;
+    openLink = () => openSerial({ path, baudRate, dataBits, parity, stopBits, rtscts });
+  } else if (t.type === 'simulated') {
+    openLink = () => {
+      const [driverEnd, simulatorEnd] = memoryLinkPair();
+      new SealSimulator(simulatorEnd, profile, { stampDelayMs: opts.simulatedStampDelayMs }).start();
+      return Promise.resolve(driverEnd);
+    };
+  } else {
+    throw new UnsupportedDeviceError(`a seal over ${t.type} is not supported yet`);
+  }
+  return new SealMachine({ profile, openLink });
+};
+
 const FACTORIES: Record<DeviceKind, DriverFactory> = {
   printer: simulatedOnly(() => new SimulatedDotMatrixPrinter()),
   camera: simulatedOnly(() => new SimulatedCamera()),
-  seal: simulatedOnly(() => new SimulatedSealMachine()),
+  seal: sealMachine,
   'photo-printer': simulatedOnly(() => new SimulatedPhotoPrinter()),
   idcard: idCardReader,
 };
