@@ -9,6 +9,7 @@ import { createDriver } from './devices/driver-factory.js';
 import { EventLog } from './events/event-log.js';
 import { buildHttpServer, type HttpServer } from './http/server.js';
 import { IdCardService } from './idcard/card-service.js';
+import { SealService } from './sealing/seal-service.js';
 import { createNotifier, type Notifier } from './lifecycle/sd-notify.js';
 import { Metrics } from './metrics.js';
 import type { Services } from './services.js';
@@ -45,6 +46,15 @@ export class Agent {
     if (integrity !== 'ok') log.error({ integrity }, 'state.db integrity check found problems');
 
     const events = new EventLog(store, config.storage.maxEvents);
+    const chain = store.audit.verify();
+    if (!chain.ok) {
+      // Not fatal: the box keeps serving, but the break is logged and sent to the fleet, never ignored.
+      log.error(
+        { brokenAt: chain.brokenAt },
+        'audit log hash chain is broken: an entry was edited or removed',
+      );
+      events.publish('audit.broken', { brokenAt: chain.brokenAt });
+    }
     const tokens = new TokenService(store);
     const devices = (this.devices = new DeviceManager(
       config.devices,
@@ -61,6 +71,7 @@ export class Agent {
         }),
     ));
     const idcards = (this.idcards = new IdCardService(devices, events, log.child({ component: 'idcard' })));
+    const seals = new SealService(store, events, devices, log.child({ component: 'seal' }));
     const services: Services = {
       config,
       log,
@@ -69,12 +80,15 @@ export class Agent {
       devices,
       tokens,
       idcards,
+      seals,
       version: VERSION,
       startedAt: new Date(),
       notReadyReason: () => (this.stopping ? 'shutting down' : this.ready ? null : 'starting'),
     };
     const bootstrapToken = ensureBootstrapToken(tokens, storageDir);
 
+    // Before any device or request: a job a crash left firing must be in doubt before anyone can look.
+    seals.start();
     devices.start();
     idcards.start();
     this.http = buildHttpServer(services, new Metrics(devices, store));

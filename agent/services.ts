@@ -6,6 +6,7 @@ import type { EventLog } from './events/event-log.js';
 import type { DeviceManager } from './devices/device-manager.js';
 import type { TokenService } from './auth/token-service.js';
 import type { IdCardService } from './idcard/card-service.js';
+import type { SealService } from './sealing/seal-service.js';
 
 export interface Services {
   config: Config;
@@ -16,6 +17,8 @@ export interface Services {
   tokens: TokenService;
   /** Last cards of the ID card readers. */
   idcards: IdCardService;
+  /** Seal jobs (create, confirm, resolve). */
+  seals: SealService;
   version: string;
   startedAt: Date;
   /** Null when ready, else why not (start-up, shutting down). */

@@ -4,6 +4,7 @@ import { health, info } from './agent-ops.js';
 import { getDevice, listDevices, simulateDevice, testDevice } from './device-ops.js';
 import { listAudit } from './audit-ops.js';
 import { getIdCard } from './idcard-ops.js';
+import { confirmSealJob, createSealJob, getSealJob, listSealJobs, resolveSealJob } from './seal-ops.js';
 
 export const CATALOG: readonly AnyOperation[] = [
   health,
@@ -14,6 +15,11 @@ export const CATALOG: readonly AnyOperation[] = [
   simulateDevice,
   listAudit,
   getIdCard,
+  createSealJob,
+  confirmSealJob,
+  getSealJob,
+  listSealJobs,
+  resolveSealJob,
 ];
 
 export function findOperation(name: string): AnyOperation | undefined {

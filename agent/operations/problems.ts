@@ -15,12 +15,20 @@ export const PROBLEMS = {
   'idempotency-key-reused': { status: 409, title: 'The Idempotency-Key was used for a different request' },
   'device-busy': { status: 409, title: 'The device is busy' },
   'not-simulated': { status: 409, title: 'The device is not simulated' },
+  'seal-token-invalid': { status: 403, title: 'The confirmation token does not match this seal job' },
+  'seal-job-conflict': { status: 409, title: 'The seal job is not in a state that allows this' },
+  'seal-interlock': {
+    status: 409,
+    title: 'The seal machine is not ready to stamp (cover, document, head or fault)',
+  },
+  'seal-job-expired': { status: 410, title: 'The seal job expired before it was confirmed' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported content type' },
   'misdirected-request': { status: 421, title: 'The Host header does not name this box' },
   'rate-limited': { status: 429, title: 'Too many requests' },
   internal: { status: 500, title: 'Internal error' },
   'device-unavailable': { status: 503, title: 'The device is not ready' },
+  'seal-device-error': { status: 502, title: 'The seal machine did not answer as expected' },
   'not-ready': { status: 503, title: 'The agent is not ready' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -8,6 +8,7 @@ import { OutboxRepository } from './outbox.js';
 import { AuditRepository } from './audit.js';
 import { JobRepository } from './jobs.js';
 import { IdempotencyRepository } from './idempotency.js';
+import { SealJobRepository } from './seal-jobs.js';
 
 export const DB_FILE = 'state.db';
 
@@ -21,6 +22,7 @@ export class Store {
   readonly audit: AuditRepository;
   readonly jobs: JobRepository;
   readonly idempotency: IdempotencyRepository;
+  readonly sealJobs: SealJobRepository;
 
   private readonly pingStatement: Database.Statement;
 
@@ -31,6 +33,7 @@ export class Store {
     this.audit = new AuditRepository(db);
     this.jobs = new JobRepository(db);
     this.idempotency = new IdempotencyRepository(db);
+    this.sealJobs = new SealJobRepository(db);
   }
 
   /** Opens (creating if needed) `<dir>/state.db`, in WAL mode, migrated to the latest schema. */
