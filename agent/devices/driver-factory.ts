@@ -14,7 +14,7 @@ import { SimulatedDotMatrixPrinter } from '../../drivers/printer/simulator.js';
 import { SimulatedCamera } from '../../drivers/camera/simulator.js';
 import { SealMachine } from '../../drivers/seal/machine.js';
 import { resolveSealProfile } from '../../drivers/seal/profile.js';
-import { SealSimulator } from '../../drivers/seal/simulator.js';
+import { SimulatedSealMachine } from '../../drivers/seal/simulated-machine.js';
 import { SimulatedPhotoPrinter } from '../../drivers/photo-printer/simulator.js';
 import { IdCardReader } from '../../drivers/idcard/reader.js';
 import { IdCardReaderSimulator, SAMPLE_CARDS } from '../../drivers/idcard/simulator.js';
@@ -84,20 +84,15 @@ const sealMachine: DriverFactory = (device) => {
   const t = device.transport;
   const opts = sealOptions(device);
   const profile = resolveSealProfile(opts.profile);
-  let openLink: () => Promise<ByteLink>;
-  if (t.type === 'serial') {
-    const { path, baudRate, dataBits, parity, stopBits, rtscts } = t;
-    openLink = () => openSerial({ path, baudRate, dataBits, parity, stopBits, rtscts });
-  } else if (t.type === 'simulated') {
-    openLink = () => {
-      const [driverEnd, simulatorEnd] = memoryLinkPair();
-      new SealSimulator(simulatorEnd, profile, { stampDelayMs: opts.simulatedStampDelayMs }).start();
-      return Promise.resolve(driverEnd);
-    };
-  } else {
-    throw new UnsupportedDeviceError(`a seal over ${t.type} is not supported yet`);
+  if (t.type === 'simulated') {
+    return new SimulatedSealMachine(profile, { stampDelayMs: opts.simulatedStampDelayMs });
   }
-  return new SealMachine({ profile, openLink });
+  if (t.type !== 'serial') throw new UnsupportedDeviceError(`a seal over ${t.type} is not supported yet`);
+  const { path, baudRate, dataBits, parity, stopBits, rtscts } = t;
+  return new SealMachine({
+    profile,
+    openLink: () => openSerial({ path, baudRate, dataBits, parity, stopBits, rtscts }),
+  });
 };
 
 const FACTORIES: Record<DeviceKind, DriverFactory> = {

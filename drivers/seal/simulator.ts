@@ -40,6 +40,7 @@ export class SealSimulator {
     faultCode: 0,
   };
   private forcedBusy = false;
+  private silent = false;
   private pressing = false;
   private readonly replyFaults: SealReplyFault[] = [];
   private unsubscribe: (() => void)[] = [];
@@ -80,6 +81,10 @@ export class SealSimulator {
   }
   setStampDelay(ms: number): void {
     this.opts.stampDelayMs = ms;
+  }
+  /** A machine that is switched off or hung: it answers nothing until set back. */
+  setSilent(silent: boolean): void {
+    this.silent = silent;
   }
   /** The next replies misbehave, one fault each, in order. */
   scriptReplies(...faults: SealReplyFault[]): void {
@@ -144,7 +149,7 @@ export class SealSimulator {
   }
 
   private reply(frame: SealFrame): void {
-    if (!this.link.isOpen) return;
+    if (!this.link.isOpen || this.silent) return;
     const fault = this.replyFaults.shift();
     if (fault === 'silence') return;
     const bytes = encodeFrame(

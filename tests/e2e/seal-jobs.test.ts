@@ -348,3 +348,48 @@ describe('audit log', () => {
     }
   });
 });
+
+describe('the simulated seal of the default config', () => {
+  it('runs the real driver on the in-process simulator and takes the offline fault', async () => {
+    const box = await startDaemon({
+      storageDir: tempDir(),
+      env: { BOXAGENT_SUPERVISION_PROBE_INTERVAL_MS: '200', BOXAGENT_SUPERVISION_BACKOFF_MAX_MS: '1000' },
+    });
+    try {
+      const state = async () =>
+        ((await (await box.fetch('/v1/devices/seal-1')).json()) as { state: string }).state;
+      await waitFor('seal-1 ready', async () => (await state()) === 'ready', 20_000);
+      const created = await box.fetch(
+        '/v1/seal-jobs',
+        json({ device: 'seal-1', document: { kind: 'certificate', number: 'D-1' }, operator: 'clerk Wang' }),
+      );
+      const job = (await created.json()) as SealJob;
+      const res = await box.fetch(`/v1/seal-jobs/${job.id}/confirm`, json({ token: job.confirmationToken }));
+      expect(((await res.json()) as SealJob).state).toBe('done');
+
+      const fault = (f: string) => box.fetch('/v1/devices/seal-1/simulator', json({ fault: f }));
+      expect((await fault('offline')).status).toBe(200);
+      await waitFor('seal-1 out of service', async () => !['ready', 'busy'].includes(await state()), 20_000);
+      const next = (await (
+        await box.fetch(
+          '/v1/seal-jobs',
+          json({
+            device: 'seal-1',
+            document: { kind: 'certificate', number: 'D-2' },
+            operator: 'clerk Wang',
+          }),
+        )
+      ).json()) as SealJob;
+      const refused = await box.fetch(
+        `/v1/seal-jobs/${next.id}/confirm`,
+        json({ token: next.confirmationToken }),
+      );
+      expect(refused.status).toBe(503);
+      expect((await fault('none')).status).toBe(200);
+      await waitFor('seal-1 ready again', async () => (await state()) === 'ready', 30_000);
+    } finally {
+      await box.stop('SIGKILL');
+      removeDir(box.storageDir);
+    }
+  });
+});
