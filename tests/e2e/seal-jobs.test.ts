@@ -268,9 +268,10 @@ describe('seal jobs', () => {
   it('leaves a job killed while firing in doubt, never fires it again, and lets an operator resolve it', async () => {
     sim.setStampDelay(60_000);
     const before = stampCommands();
+    const pressesBefore = sim.stamps.length;
     const job = await create('SC-2026-0008');
     const pending = confirm(job).catch(() => undefined);
-    await waitFor('the press to start', () => sim.stamps.length > 0 && stampCommands() === before + 1);
+    await waitFor('the press to start', () => sim.stamps.length === pressesBefore + 1);
     expect((await getJob(job.id)).state).toBe('firing');
     await daemon.stop('SIGKILL');
     await pending;
@@ -303,6 +304,8 @@ describe('seal jobs', () => {
       'seal.in_doubt',
       'seal.resolve',
     ]);
+    // The machine's own log: one press for this job, and one stamp command ever reached it.
+    expect(sim.stamps.length).toBe(pressesBefore + 1);
     expect(stampCommands()).toBe(before + 1);
   });
 });
