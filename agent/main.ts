@@ -10,6 +10,7 @@ import { EventLog } from './events/event-log.js';
 import { FaceService } from './face/face-service.js';
 import { buildHttpServer, type HttpServer } from './http/server.js';
 import { IdCardService } from './idcard/card-service.js';
+import { SealService } from './sealing/seal-service.js';
 import { createNotifier, type Notifier } from './lifecycle/sd-notify.js';
 import { Metrics } from './metrics.js';
 import { PrintService } from './printing/print-service.js';
@@ -49,6 +50,15 @@ export class Agent {
     if (integrity !== 'ok') log.error({ integrity }, 'state.db integrity check found problems');
 
     const events = new EventLog(store, config.storage.maxEvents);
+    const chain = store.audit.verify();
+    if (!chain.ok) {
+      // Not fatal: the box keeps serving, but the break is logged and sent to the fleet, never ignored.
+      log.error(
+        { brokenAt: chain.brokenAt },
+        'audit log hash chain is broken: an entry was edited or removed',
+      );
+      events.publish('audit.broken', { brokenAt: chain.brokenAt });
+    }
     const tokens = new TokenService(store);
     const devices = (this.devices = new DeviceManager(
       config.devices,
@@ -78,6 +88,7 @@ export class Agent {
       storageDir,
       log.child({ component: 'face' }),
     ));
+    const seals = new SealService(store, events, devices, log.child({ component: 'seal' }));
     const services: Services = {
       config,
       log,
@@ -88,12 +99,15 @@ export class Agent {
       idcards,
       printing,
       face,
+      seals,
       version: VERSION,
       startedAt: new Date(),
       notReadyReason: () => (this.stopping ? 'shutting down' : this.ready ? null : 'starting'),
     };
     const bootstrapToken = ensureBootstrapToken(tokens, storageDir);
 
+    // Before any device or request: a job a crash left firing must be in doubt before anyone can look.
+    seals.start();
     devices.start();
     idcards.start();
     printing.start();

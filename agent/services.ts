@@ -8,6 +8,7 @@ import type { TokenService } from './auth/token-service.js';
 import type { IdCardService } from './idcard/card-service.js';
 import type { PrintService } from './printing/print-service.js';
 import type { FaceService } from './face/face-service.js';
+import type { SealService } from './sealing/seal-service.js';
 
 export interface Services {
   config: Config;
@@ -20,6 +21,8 @@ export interface Services {
   idcards: IdCardService;
   printing: PrintService;
   face: FaceService;
+  /** Seal jobs (create, confirm, resolve). */
+  seals: SealService;
   version: string;
   startedAt: Date;
   /** Null when ready, else why not (start-up, shutting down). */

@@ -1,14 +1,18 @@
-// Scores the labelled pairs of /work/shared/data/faces (LFW-derived, see its README) with the face
+// Scores the labelled pairs of ../shared/data/faces (LFW-derived, see its README) with the face
 // pipeline: each image once through decode → detect → align → embed, then cosine per pair. The data is
 // read in place and never copied into the project.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { analyseImage, type AnalysedFace } from '../agent/face/analyse.js';
 import type { ScoredPair } from '../agent/face/calibration.js';
 import type { FaceEngine } from '../agent/face/engine.js';
 import { cosine } from '../agent/face/tensors.js';
 
-export const FACE_DATA = process.env.BOXAGENT_FACE_DATA ?? '/work/shared/data/faces';
+/** The shared test data sits beside the repository (`../shared`), in a checkout and in CI alike. */
+export const FACE_DATA =
+  process.env.BOXAGENT_FACE_DATA ??
+  resolve(dirname(fileURLToPath(import.meta.url)), '../../shared/data/faces');
 export const PAIR_SETS = ['dev', 'eastasian-dev'] as const;
 export type PairSet = (typeof PAIR_SETS)[number];
 

@@ -186,6 +186,32 @@ export const PrinterOptionsSchema = Type.Object(
 );
 export type PrinterOptions = Static<typeof PrinterOptionsSchema>;
 
+/** Options of a steel-seal machine (`kind: seal`); every key has a default. */
+export const SealOptionsSchema = Type.Object(
+  {
+    profile: Type.String({
+      default: 'default',
+      minLength: 1,
+      description:
+        'Seal protocol profile: a name in config/seal-profiles/ (without .yaml) or a path to a profile file',
+    }),
+    confirmWindowMs: Type.Integer({
+      default: 120_000,
+      minimum: 5_000,
+      maximum: 3_600_000,
+      description: 'How long a seal job waits for its confirmation before it expires',
+    }),
+    simulatedStampDelayMs: Type.Integer({
+      default: 300,
+      minimum: 0,
+      maximum: 600_000,
+      description: 'With transport `simulated`: how long the simulated press takes',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type SealOptions = Static<typeof SealOptionsSchema>;
+
 export const DeviceSchema = Type.Object(
   {
     id: Identifier,
@@ -194,6 +220,7 @@ export const DeviceSchema = Type.Object(
     transport: TransportSchema,
     idcard: Type.Optional(IdCardOptionsSchema),
     printer: Type.Optional(PrinterOptionsSchema),
+    seal: Type.Optional(SealOptionsSchema),
   },
   { additionalProperties: false },
 );

@@ -54,5 +54,6 @@ export abstract class SimulatedDevice implements DeviceDriver, Simulator {
 }
 
 export function isSimulator(driver: DeviceDriver): driver is DeviceDriver & Simulator {
-  return driver instanceof SimulatedDevice;
+  // Drivers that run their real protocol against an in-process simulator implement Simulator themselves.
+  return driver instanceof SimulatedDevice || typeof (driver as Partial<Simulator>).setFault === 'function';
 }

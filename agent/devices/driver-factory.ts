@@ -3,6 +3,8 @@
 import { Value } from '@sinclair/typebox/value';
 import {
   IdCardOptionsSchema,
+  SealOptionsSchema,
+  type SealOptions,
   type DeviceConfig,
   type DeviceKind,
   type IdCardOptions,
@@ -10,7 +12,9 @@ import {
 import type { DeviceDriver } from '../../drivers/device.js';
 import { printerDriver } from './printer-driver-factory.js';
 import { SimulatedCamera } from '../../drivers/camera/simulator.js';
-import { SimulatedSealMachine } from '../../drivers/seal/simulator.js';
+import { SealMachine } from '../../drivers/seal/machine.js';
+import { resolveSealProfile } from '../../drivers/seal/profile.js';
+import { SimulatedSealMachine } from '../../drivers/seal/simulated-machine.js';
 import { SimulatedPhotoPrinter } from '../../drivers/photo-printer/simulator.js';
 import { IdCardReader } from '../../drivers/idcard/reader.js';
 import { IdCardReaderSimulator, SAMPLE_CARDS } from '../../drivers/idcard/simulator.js';
@@ -66,10 +70,35 @@ const idCardReader: DriverFactory = (device) => {
   });
 };
 
+/** A device's `seal` options with the schema's defaults filled in (the key itself is optional). */
+export function sealOptions(device: DeviceConfig): SealOptions {
+  return Value.Default(SealOptionsSchema, structuredClone(device.seal ?? {})) as SealOptions;
+}
+
+/**
+ * The profile-driven seal driver. Serial → on the port; simulated → the same driver on an in-process
+ * simulator speaking the same profile. A profile that fails to load (schema, checksum vectors) throws here,
+ * so the device shows in error with the profile's complaint.
+ */
+const sealMachine: DriverFactory = (device) => {
+  const t = device.transport;
+  const opts = sealOptions(device);
+  const profile = resolveSealProfile(opts.profile);
+  if (t.type === 'simulated') {
+    return new SimulatedSealMachine(profile, { stampDelayMs: opts.simulatedStampDelayMs });
+  }
+  if (t.type !== 'serial') throw new UnsupportedDeviceError(`a seal over ${t.type} is not supported yet`);
+  const { path, baudRate, dataBits, parity, stopBits, rtscts } = t;
+  return new SealMachine({
+    profile,
+    openLink: () => openSerial({ path, baudRate, dataBits, parity, stopBits, rtscts }),
+  });
+};
+
 const FACTORIES: Record<DeviceKind, DriverFactory> = {
   printer: printerDriver,
   camera: simulatedOnly(() => new SimulatedCamera()),
-  seal: simulatedOnly(() => new SimulatedSealMachine()),
+  seal: sealMachine,
   'photo-printer': simulatedOnly(() => new SimulatedPhotoPrinter()),
   idcard: idCardReader,
 };

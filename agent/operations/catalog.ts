@@ -7,6 +7,7 @@ import { getIdCard } from './idcard-ops.js';
 import { cancelPrint, getPrint, listPrints, previewPrint, resolvePrint, submitPrint } from './print-ops.js';
 import { detectFaces, faceStatus, identifyFace, verifyFace } from './face-ops.js';
 import { addPersonFace, deletePerson, enrollPerson, getPerson, listPersons } from './person-ops.js';
+import { confirmSealJob, createSealJob, getSealJob, listSealJobs, resolveSealJob } from './seal-ops.js';
 
 export const CATALOG: readonly AnyOperation[] = [
   health,
@@ -32,6 +33,11 @@ export const CATALOG: readonly AnyOperation[] = [
   getPerson,
   listPersons,
   deletePerson,
+  createSealJob,
+  confirmSealJob,
+  getSealJob,
+  listSealJobs,
+  resolveSealJob,
 ];
 
 export function findOperation(name: string): AnyOperation | undefined {

@@ -64,9 +64,16 @@ export class AuditRepository {
     return { ...row, detail: e.detail ?? {}, hash };
   }
 
-  list(afterSeq: number, limit: number): AuditEntry[] {
-    const rows = this.sql('SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?').all(
+  /** Entries after `afterSeq`, oldest first; `from`/`to` (ISO-8601 UTC, inclusive) bound their time. */
+  list(afterSeq: number, limit: number, range: { from?: string; to?: string } = {}): AuditEntry[] {
+    const rows = this.sql(
+      'SELECT * FROM audit WHERE seq > ? AND (? IS NULL OR at >= ?) AND (? IS NULL OR at <= ?) ORDER BY seq LIMIT ?',
+    ).all(
       afterSeq,
+      range.from ?? null,
+      range.from ?? null,
+      range.to ?? null,
+      range.to ?? null,
       limit,
     ) as AuditRow[];
     return rows.map((r) => ({

@@ -15,7 +15,7 @@ import type { DeviceDriver, DeviceIdentity } from '../../../drivers/device.js';
 import { SimulatedCamera } from '../../../drivers/camera/simulator.js';
 import { SimulatedPhotoPrinter } from '../../../drivers/photo-printer/simulator.js';
 import { SimulatedDotMatrixPrinter } from '../../../drivers/printer/simulator.js';
-import { SimulatedSealMachine } from '../../../drivers/seal/simulator.js';
+import { SealMachine } from '../../../drivers/seal/machine.js';
 import { IdCardReader } from '../../../drivers/idcard/reader.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
@@ -375,7 +375,7 @@ describe('driver factory', () => {
       createDriver({ id: 'x', kind, transport: { type: 'simulated' } });
     expect(make('printer')).toBeInstanceOf(SimulatedDotMatrixPrinter);
     expect(make('camera')).toBeInstanceOf(SimulatedCamera);
-    expect(make('seal')).toBeInstanceOf(SimulatedSealMachine);
+    expect(make('seal')).toBeInstanceOf(SealMachine);
     expect(make('photo-printer')).toBeInstanceOf(SimulatedPhotoPrinter);
     expect(make('idcard')).toBeInstanceOf(IdCardReader);
   });
