@@ -7,9 +7,11 @@ import { TokenService } from './auth/token-service.js';
 import { DeviceManager } from './devices/device-manager.js';
 import { createDriver } from './devices/driver-factory.js';
 import { EventLog } from './events/event-log.js';
+import { FleetLink } from './fleet/fleet-link.js';
 import { buildHttpServer, type HttpServer } from './http/server.js';
 import { createNotifier, type Notifier } from './lifecycle/sd-notify.js';
 import { Metrics } from './metrics.js';
+import { Dispatcher } from './operations/dispatch.js';
 import type { Services } from './services.js';
 import { Store } from './store/store.js';
 import { VERSION } from './version.js';
@@ -27,6 +29,7 @@ export class Agent {
   private store?: Store;
   private devices?: DeviceManager;
   private http?: HttpServer;
+  private fleet?: FleetLink;
   private notifier?: Notifier;
   private stopping = false;
   private ready = false;
@@ -42,7 +45,7 @@ export class Agent {
     const integrity = store.integrityCheck();
     if (integrity !== 'ok') log.error({ integrity }, 'state.db integrity check found problems');
 
-    const events = new EventLog(store, config.storage.maxEvents);
+    const events = new EventLog(store, config.storage.maxEvents, config.mqtt.url !== undefined);
     const tokens = new TokenService(store);
     const devices = (this.devices = new DeviceManager(
       config.devices,
@@ -72,13 +75,19 @@ export class Agent {
     const bootstrapToken = ensureBootstrapToken(tokens, storageDir);
 
     devices.start();
-    this.http = buildHttpServer(services, new Metrics(devices, store));
+    // HTTP and the fleet's RPC run operations through one dispatcher.
+    const dispatcher = new Dispatcher();
+    // Built (and its config checked) before the API listens; started once the API is up.
+    if (config.mqtt.url !== undefined) this.fleet = new FleetLink(services, dispatcher);
+    this.http = buildHttpServer(services, new Metrics(devices, store), dispatcher);
     await this.http.app.listen({ host: config.http.host, port: config.http.port });
     const address = this.http.app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.http.port;
     const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
     this.url = `http://${host}:${port}`;
     this.ready = true;
+    // The fleet link connects in the background: a broker that is down does not hold the local API.
+    this.fleet?.start();
 
     log.info({ url: this.url, box: config.box.id, version: VERSION, storage: storageDir }, 'boxagent ready');
     if (config.http.announceAdminToken && bootstrapToken) {
@@ -98,6 +107,8 @@ export class Agent {
     this.notifier?.stopping();
     this.http?.closeStreams();
     await this.http?.app.close();
+    // Before the devices: the offline status goes out while the link is still up.
+    await this.fleet?.stop();
     await this.devices?.stop();
     this.store?.close();
     this.notifier?.close();

@@ -12,6 +12,7 @@ export const PROBLEMS = {
   'not-found': { status: 404, title: 'No such resource' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'idempotency-key-reused': { status: 409, title: 'The Idempotency-Key was used for a different request' },
+  'request-expired': { status: 408, title: 'The request expired before it could run' },
   'device-busy': { status: 409, title: 'The device is busy' },
   'not-simulated': { status: 409, title: 'The device is not simulated' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
