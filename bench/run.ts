@@ -4,13 +4,15 @@
 //   2. the real daemon (dist/, spawned as a process): authenticated GET /v1/health and GET /v1/devices,
 //   3. the daemon's health throughput as a fraction of the bare fastify one (target >= 0.5),
 //   4. cold start to ready (log line, and READY=1 on a real NOTIFY_SOCKET when socat is installed),
-//   5. the daemon's resident memory at idle and after the load.
+//   5. the daemon's resident memory at idle and after the load,
+//   6. the fleet link through a local mosquitto (bench/fleet.ts): RPC round trip, outbox drain, memory.
 // Everything runs one after another (the boxes and CI have two cores) and every child process is stopped,
 // even on error. Timings are informative: nothing here fails on a slow number (see DESIGN.md, Testing).
 import { cpus } from 'node:os';
 import { CLI, startDaemon, type Daemon } from '../tests/helpers/daemon.js';
 import { killLeftovers, removeScratchDir, rssMb, scratchDir, stopChild, track } from './children.js';
 import { coldStartOnce, socatAvailable, type ColdStart } from './cold-start.js';
+import { benchFleet } from './fleet.js';
 import { startHelloServer } from './hello-server.js';
 import { measureLoad, WARMUP_SECONDS, type LoadResult } from './load.js';
 
@@ -201,6 +203,7 @@ async function main(): Promise<void> {
     );
   }
   await section('cold start', benchColdStart);
+  await section('fleet link', () => benchFleet(row, progress));
   printTable(seconds);
 }
 

@@ -197,6 +197,8 @@ export class FleetLink {
 
   private onConnect(): void {
     const client = this.client as MqttClient;
+    // Small request/reply packets must not wait for Nagle's algorithm (40 ms stalls against delayed ACKs).
+    (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
     this.reconnectDelay = this.services.config.mqtt.reconnectMinMs;
     client.options.reconnectPeriod = this.reconnectDelay;
     this.lastError = '';

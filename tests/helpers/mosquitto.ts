@@ -12,6 +12,8 @@ export interface Mosquitto {
   port: number;
   url: string;
   log: () => string;
+  /** The running broker process, if any (the bench tracks it so an interrupted run leaves none behind). */
+  process: () => ChildProcess | undefined;
   /** Stops the broker (SIGTERM: it saves its persistent sessions) and waits for it to exit. */
   stop(): Promise<void>;
   /** Starts it again on the same port with the same persistence. */
@@ -54,6 +56,8 @@ export async function startMosquitto(): Promise<Mosquitto> {
       // A fleet subscriber that is away (or slower than the box) must not lose messages to the default cap
       // of 1000 queued per client.
       'max_queued_messages 0',
+      // As a fleet broker should be tuned for request/reply: no Nagle delay on small packets.
+      'set_tcp_nodelay true',
       // Run as the test's user: started as root, mosquitto would switch to "mosquitto" and fail to write dir.
       `user ${userInfo().username}`,
       'log_dest stderr',
@@ -91,6 +95,7 @@ export async function startMosquitto(): Promise<Mosquitto> {
     port,
     url: `mqtt://127.0.0.1:${port}`,
     log: () => log,
+    process: () => proc,
     stop,
     start,
     async dispose() {
