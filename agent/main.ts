@@ -7,6 +7,7 @@ import { TokenService } from './auth/token-service.js';
 import { DeviceManager } from './devices/device-manager.js';
 import { createDriver } from './devices/driver-factory.js';
 import { EventLog } from './events/event-log.js';
+import { overlayFleetConfig } from './fleet/config-sync.js';
 import { FleetLink } from './fleet/fleet-link.js';
 import { buildHttpServer, type HttpServer } from './http/server.js';
 import { createNotifier, type Notifier } from './lifecycle/sd-notify.js';
@@ -45,6 +46,11 @@ export class Agent {
     const integrity = store.integrityCheck();
     if (integrity !== 'ok') log.error({ integrity }, 'state.db integrity check found problems');
 
+    // The fleet's applied desired config (kept in the state dir) overrides the file's fleet-owned sections.
+    if (config.mqtt.url !== undefined) {
+      const version = overlayFleetConfig(config, storageDir);
+      if (version > 0) log.info({ version }, 'fleet config in force');
+    }
     const events = new EventLog(store, config.storage.maxEvents, config.mqtt.url !== undefined);
     const tokens = new TokenService(store);
     const devices = (this.devices = new DeviceManager(

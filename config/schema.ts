@@ -163,6 +163,13 @@ export const ConfigSchema = Type.Object(
           description:
             'Unsent events kept for the fleet; beyond it the oldest device/telemetry-class ones go (job, seal, audit never)',
         }),
+        configHealthTimeoutSeconds: Type.Integer({
+          default: 30,
+          minimum: 1,
+          maximum: 600,
+          description:
+            'How long devices changed by a desired config have to become ready before it is rolled back',
+        }),
         outboxMaxAgeDays: Type.Integer({
           default: 30,
           minimum: 1,

@@ -2,6 +2,7 @@
 // operation of the catalog, with the same input/output schemas and scopes as the HTTP API.
 import type { AnyOperation } from '../operations/operation.js';
 import { PROBLEM_BASE, PROBLEMS } from '../operations/problems.js';
+import { FLEET_SECTIONS } from './config-sync.js';
 import { FLEET_SCHEMA, fleetTopics } from './contract.js';
 import { PROTECTED_EVENT_PREFIXES } from './event-pump.js';
 
@@ -27,8 +28,8 @@ export function renderMqttContract(catalog: readonly AnyOperation[]): string {
     `| \`${t.telemetry}\` | box → fleet | 0 | health every \`mqtt.telemetryIntervalSeconds\` |`,
     `| \`${t.events}\` | box → fleet | 1 | the durable outbox, in \`seq\` order |`,
     `| \`${t.root}/rpc/<operation>\` | fleet → box | 1 | a request for an operation below |`,
-    `| \`${t.configDesired}\` | fleet → box | 1, retained | reserved: desired config (not implemented yet) |`,
-    `| \`${t.configReported}\` | box → fleet | 1, retained | reserved: reported config (not implemented yet) |`,
+    `| \`${t.configDesired}\` | fleet → box | 1, retained | the full, versioned document of the fleet-owned sections |`,
+    `| \`${t.configReported}\` | box → fleet | 1, retained | the result of the last desired document |`,
     '',
     '## Status',
     '',
@@ -112,6 +113,29 @@ export function renderMqttContract(catalog: readonly AnyOperation[]): string {
     ...Object.entries(PROBLEMS).map(
       ([code, v]) => `| \`${PROBLEM_BASE}${code}\` | ${v.status} | ${v.title} |`,
     ),
+    '',
+    '## Desired and reported config',
+    '',
+    `The fleet owns the sections ${FLEET_SECTIONS.map((x) => `\`${x}\``).join(', ')} (same schema as the config file);`,
+    'box identity, HTTP, storage and the broker settings are installer-owned and never taken from the fleet.',
+    'On every connect the box reads the retained desired document; a version newer than the one in force is',
+    'validated, only the changed sections are applied (unchanged devices keep running), the changed devices must',
+    'become ready within `mqtt.configHealthTimeoutSeconds`, else the change is rolled back. The applied',
+    'document is kept in the state dir and overrides the config file at the next start.',
+    '',
+    json({ version: 7, config: { supervision: { probeIntervalMs: 5000 }, devices: [] } }),
+    '',
+    'Reported (`status`: `applied`, `rejected` or `rolled_back`; `inForce`: the version now in force, 0 for the',
+    'config file):',
+    '',
+    json({
+      schema: FLEET_SCHEMA,
+      version: 7,
+      status: 'applied',
+      inForce: 7,
+      errors: [],
+      at: '2026-01-01T08:00:00.000Z',
+    }),
     '',
     '## Operations',
     '',

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Principal } from '../auth/token-service.js';
 import type { Dispatcher } from '../operations/dispatch.js';
 import type { Services } from '../services.js';
+import { ConfigSync } from './config-sync.js';
 import { connectOptions, FleetConfigError } from './connect-options.js';
 import {
   FLEET_SCHEMA,
@@ -58,6 +59,7 @@ export class FleetLink {
   private pump?: EventPump;
   private rpc?: RpcHandler;
   private telemetry?: TelemetrySampler;
+  private configSync?: ConfigSync;
   private telemetryTimer?: NodeJS.Timeout;
   private statusTimer?: NodeJS.Timeout;
   private unsubscribe?: () => void;
@@ -117,6 +119,17 @@ export class FleetLink {
     );
     this.telemetry = new TelemetrySampler(services, resolve(config.storage.dir), () =>
       (this.pump as EventPump).stats(),
+    );
+
+    this.configSync = new ConfigSync(
+      services,
+      resolve(config.storage.dir),
+      (reported) => {
+        if (client.connected) {
+          client.publish(this.topics.configReported, JSON.stringify(reported), { qos: 1, retain: true });
+        }
+      },
+      this.log,
     );
 
     client.on('connect', () => this.onConnect());
@@ -221,8 +234,12 @@ export class FleetLink {
   }
 
   private onMessage(topic: string, _payload: Buffer, packet: IPublishPacket): void {
-    if (topic === this.topics.configDesired) return; // desired config: not implemented yet
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    if (topic === this.topics.configDesired) {
+      // An empty retained message clears the desired document: nothing to apply.
+      if (payload.length > 0) void this.configSync?.handleDesired(payload);
+      return;
+    }
     void this.rpc?.handle({ topic, payload, properties: packet.properties });
   }
 
