@@ -1,7 +1,7 @@
 // An in-process MQTT 3.1.1 broker (aedes) on a loopback port, for unit tests of the fleet link. It can be
 // stopped and started again on the same port (a broker restart), and records every PUBLISH it receives.
 import { createServer, type Server, type Socket } from 'node:net';
-import { Aedes, type AedesPublishPacket } from 'aedes';
+import { Aedes, type AedesOptions, type AedesPublishPacket } from 'aedes';
 
 export interface TestBroker {
   port: number;
@@ -15,7 +15,7 @@ export interface TestBroker {
   start(): Promise<void>;
 }
 
-export async function startBroker(port = 0): Promise<TestBroker> {
+export async function startBroker(options: AedesOptions = {}, port = 0): Promise<TestBroker> {
   let aedes: Aedes | undefined;
   let server: Server | undefined;
   const sockets = new Set<Socket>();
@@ -24,7 +24,7 @@ export async function startBroker(port = 0): Promise<TestBroker> {
   let boundPort = port;
 
   const start = async (): Promise<void> => {
-    const broker = await Aedes.createBroker();
+    const broker = await Aedes.createBroker(options);
     broker.on('publish', (packet: AedesPublishPacket, client) => {
       if (client)
         received.push({ topic: packet.topic, payload: packet.payload.toString(), retain: packet.retain });

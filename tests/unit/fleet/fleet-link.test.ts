@@ -128,6 +128,35 @@ describe('status and Last Will', () => {
 });
 
 describe('durable events', () => {
+  it('marks an event sent only when the broker acknowledges it', async () => {
+    // The broker holds its PUBACK for events until released (aedes acknowledges after authorizePublish).
+    const held: (() => void)[] = [];
+    const broker = await startBroker({
+      authorizePublish: (_client, packet, done) => {
+        if (packet.topic.endsWith('/events')) held.push(() => done(null));
+        else done(null);
+      },
+    });
+    cleanups.push(() => broker.stop());
+    const t = buildServices(boxYaml(broker.url));
+    cleanups.push(() => t.close());
+    const link = new FleetLink(t.services, new Dispatcher());
+    cleanups.push(() => link.stop());
+    for (let i = 0; i < 5; i++) t.services.events.publish('job.done', { n: i });
+    const waiting = t.services.store.outbox.unsentSummary().count;
+    link.start();
+    await waitFor('the events at the broker', () => held.length >= waiting);
+    await new Promise((r) => setTimeout(r, 200));
+    const unsentJobs = () =>
+      t.services.store.outbox.unsentAfter(0, 1000).filter((e) => e.type === 'job.done').length;
+    expect(unsentJobs()).toBe(5);
+    for (const release of held.splice(0)) release();
+    await waitFor(
+      'acknowledged events marked sent',
+      () => t.services.store.outbox.unsentSummary().count === 0,
+    );
+  });
+
   it('publishes every event in seq order, marks rows sent only after PUBACK, and resumes after a broker restart', async () => {
     const { broker, link, t, root } = await setup();
     const total = 3000;
