@@ -41,15 +41,26 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-export async function startMosquitto(): Promise<Mosquitto> {
+export interface MosquittoOptions {
+  /** Extra lines for the listener (TLS files, require_certificate, password_file…); `CERTS/` is the broker's dir. */
+  listener?: string[];
+  /** Anonymous clients allowed (default true). */
+  anonymous?: boolean;
+  /** Called with the broker's directory before the config is written (to put certificates there). */
+  prepare?: (dir: string) => void;
+}
+
+export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosquitto> {
   const dir = mkdtempSync(join(tmpdir(), 'boxagent-mosquitto-'));
+  opts.prepare?.(dir);
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
   writeFileSync(
     conf,
     [
       `listener ${port} 127.0.0.1`,
-      'allow_anonymous true',
+      ...(opts.listener ?? []).map((l) => l.replaceAll('CERTS/', `${dir}/`)),
+      `allow_anonymous ${opts.anonymous ?? true}`,
       // Sessions and queued messages survive a restart, as on a real fleet broker.
       'persistence true',
       `persistence_location ${dir}/`,
@@ -93,7 +104,7 @@ export async function startMosquitto(): Promise<Mosquitto> {
   await start();
   return {
     port,
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${opts.listener?.some((l) => l.startsWith('certfile')) ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     log: () => log,
     process: () => proc,
     stop,
