@@ -170,6 +170,32 @@ export const ConfigSchema = Type.Object(
           description:
             'How long devices changed by a desired config have to become ready before it is rolled back',
         }),
+        signing: Type.Object(
+          {
+            keys: Type.Record(
+              Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' }),
+              Type.Object(
+                {
+                  publicKey: Type.String({
+                    minLength: 1,
+                    description: 'Ed25519 public key: base64 of the 32 raw bytes, or PEM (SPKI)',
+                  }),
+                  role: Type.String({
+                    description: 'The role (a key of mqtt.roles) a request signed with it gets',
+                  }),
+                },
+                { additionalProperties: false },
+              ),
+              { default: {}, description: 'Fleet keys that may sign RPC requests, by key id' },
+            ),
+            required: Type.Array(Type.String({ pattern: '^[a-z0-9.*-]+$' }), {
+              default: ['seal.*', 'persons.delete', 'config.apply'],
+              description: 'Operations (a trailing * matches a prefix) that run only when signed',
+            }),
+            replayWindowSeconds: Type.Integer({ default: 300, minimum: 10, maximum: 86_400 }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
         outboxMaxAgeDays: Type.Integer({
           default: 30,
           minimum: 1,

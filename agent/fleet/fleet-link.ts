@@ -19,6 +19,7 @@ import {
   type StatusMessage,
 } from './contract.js';
 import { EventPump } from './event-pump.js';
+import { RequestVerifier } from './request-signing.js';
 import { RpcHandler, type ReplyTarget } from './rpc-handler.js';
 import { TelemetrySampler } from './telemetry.js';
 
@@ -69,6 +70,7 @@ export class FleetLink {
   private stopping = false;
   private readonly log: Logger;
   private readonly principal: Principal;
+  private readonly verifier: RequestVerifier;
 
   /** Checks the fleet config (throws FleetConfigError) and does nothing else. */
   constructor(
@@ -80,6 +82,7 @@ export class FleetLink {
     this.reconnectDelay = services.config.mqtt.reconnectMinMs;
     this.log = services.log.child({ component: 'fleet' });
     this.principal = fleetPrincipal(services.config.mqtt);
+    this.verifier = new RequestVerifier(services.config.mqtt, services.config.box.id);
   }
 
   get connected(): boolean {
@@ -113,6 +116,7 @@ export class FleetLink {
       services,
       this.dispatcher,
       this.principal,
+      this.verifier,
       this.topics,
       (t, r) => this.sendReply(t, r),
       this.log,

@@ -9,6 +9,7 @@ import type { Dispatcher } from '../operations/dispatch.js';
 import { Problem } from '../operations/problems.js';
 import type { Services } from '../services.js';
 import { FLEET_SCHEMA, rpcOperation, type FleetTopics, type RpcReply } from './contract.js';
+import type { RequestVerifier } from './request-signing.js';
 
 /** The parts of an incoming PUBLISH the handler reads (mqtt.js's packet has these fields). */
 export interface RpcPacket {
@@ -38,13 +39,17 @@ interface ParsedRequest {
   params: Record<string, unknown>;
   deadline?: number;
   idempotencyKey?: string;
+  /** The request's signature, as sent (checked by the verifier). */
+  signature?: unknown;
 }
 
 export class RpcHandler {
   constructor(
     private readonly services: Services,
     private readonly dispatcher: Dispatcher,
+    /** Unsigned requests run as this principal (the configured fleet role). */
     private readonly principal: Principal,
+    private readonly verifier: RequestVerifier,
     private readonly topics: FleetTopics,
     private readonly send: SendReply,
     private readonly log: Logger,
@@ -73,10 +78,17 @@ export class RpcHandler {
       }
       const op = findOperation(operation);
       if (!op) throw new Problem('not-found', `no operation "${operation}"`);
+      // Checked on the params as sent, before validation fills in defaults.
+      const principal = this.verifier.principalFor(
+        operation,
+        request.params,
+        request.signature,
+        this.principal,
+      );
       const { output } = await this.dispatcher.dispatch(
         op,
         request.params,
-        { services: this.services, principal: this.principal, via: 'mqtt' },
+        { services: this.services, principal, via: 'mqtt' },
         { fromUrl: false, idempotencyKey: request.idempotencyKey },
       );
       this.reply(target, { schema: FLEET_SCHEMA, ok: true, result: output });
@@ -132,8 +144,20 @@ function parseMqtt5(operation: string, packet: RpcPacket, receivedAt: number): P
   }
   const body = parseJson(packet.payload) ?? {};
   if (!isObject(body)) throw new Problem('invalid-request', 'the payload must be a JSON object (the input)');
-  const key = props.userProperties?.idempotencyKey;
+  const up = props.userProperties ?? {};
+  const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+  const key = up.idempotencyKey;
+  const signature =
+    up.signature === undefined
+      ? undefined
+      : {
+          keyId: first(up.keyId),
+          timestamp: first(up.timestamp),
+          nonce: first(up.nonce),
+          value: first(up.signature),
+        };
   return {
+    signature,
     operation,
     params: body,
     // The broker delivers the remaining lifetime; a request that waited here past it does not run.
@@ -149,6 +173,7 @@ interface Envelope {
   params?: unknown;
   expiresAt?: unknown;
   idempotencyKey?: unknown;
+  signature?: unknown;
 }
 
 /** The envelope's reply address, or a problem that cannot be answered (there is nowhere to send it). */
@@ -175,5 +200,5 @@ function envelopeRequest(operation: string, e: Envelope): ParsedRequest {
   if (e.idempotencyKey !== undefined && typeof e.idempotencyKey !== 'string') {
     throw new Problem('invalid-request', 'idempotencyKey must be a string', '/idempotencyKey');
   }
-  return { operation, params, deadline, idempotencyKey: e.idempotencyKey };
+  return { operation, params, deadline, idempotencyKey: e.idempotencyKey, signature: e.signature };
 }

@@ -7,6 +7,7 @@ export const PROBLEMS = {
   'invalid-request': { status: 400, title: 'The request is not valid' },
   'malformed-json': { status: 400, title: 'The request body is not valid JSON' },
   unauthorized: { status: 401, title: 'A valid bearer token is required' },
+  'bad-signature': { status: 401, title: 'The request signature is missing, invalid or replayed' },
   forbidden: { status: 403, title: 'The token lacks the scope this operation needs' },
   'origin-not-allowed': { status: 403, title: 'This browser origin is not allowed' },
   'not-found': { status: 404, title: 'No such resource' },
