@@ -52,6 +52,8 @@ export class Agent {
       if (version > 0) log.info({ version }, 'fleet config in force');
     }
     const events = new EventLog(store, config.storage.maxEvents, config.mqtt.url !== undefined);
+    // Audit entries go to the fleet as events, in the transaction that records them.
+    store.audit.onAppend((entry) => events.publish('audit.entry', { ...entry }));
     const tokens = new TokenService(store);
     const devices = (this.devices = new DeviceManager(
       config.devices,

@@ -29,6 +29,7 @@ export function buildServices(yaml: string): TestServices {
   );
   const store = Store.open(dir);
   const events = new EventLog(store, config.storage.maxEvents, config.mqtt.url !== undefined);
+  store.audit.onAppend((entry) => events.publish('audit.entry', { ...entry }));
   const devices = new DeviceManager(config.devices, config.supervision, createDriver, log, (s, previous) =>
     events.publish('device.state', { device: s.id, state: s.state, previous }),
   );

@@ -249,6 +249,25 @@ describe('RPC (MQTT 3.1.1 envelope)', () => {
     });
   });
 
+  it('sends the audit entry an operation writes as an event', async () => {
+    const { call, broker, root } = await rpcSetup();
+    expect(await call('devices.simulate', { params: { id: 'printer-1', fault: 'offline' } })).toMatchObject({
+      ok: true,
+    });
+    await waitFor('the audit event at the broker', () =>
+      broker.received.some((p) => p.topic === `${root}/events` && p.payload.includes('"audit.entry"')),
+    );
+    const event = broker.received
+      .filter((p) => p.topic === `${root}/events`)
+      .map((p) => JSON.parse(p.payload) as EventMessage)
+      .find((e) => e.type === 'audit.entry')!;
+    expect(event.payload).toMatchObject({
+      actor: 'fleet:admin',
+      action: 'device.simulate',
+      target: 'printer-1',
+    });
+  });
+
   it('gives requests the scopes of the configured fleet role', async () => {
     const { call } = await rpcSetup('viewer');
     expect(await call('devices.simulate', { params: { id: 'printer-1', fault: 'absent' } })).toMatchObject({
