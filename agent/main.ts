@@ -8,12 +8,15 @@ import { DeviceManager } from './devices/device-manager.js';
 import { createDriver } from './devices/driver-factory.js';
 import { EventLog } from './events/event-log.js';
 import { FaceService } from './face/face-service.js';
+import { overlayFleetConfig } from './fleet/config-sync.js';
+import { FleetLink } from './fleet/fleet-link.js';
 import { buildHttpServer, type HttpServer } from './http/server.js';
 import { IdCardService } from './idcard/card-service.js';
 import { SealService } from './sealing/seal-service.js';
 import { createNotifier, type Notifier } from './lifecycle/sd-notify.js';
 import { Metrics } from './metrics.js';
 import { PrintService } from './printing/print-service.js';
+import { Dispatcher } from './operations/dispatch.js';
 import type { Services } from './services.js';
 import { Store } from './store/store.js';
 import { VERSION } from './version.js';
@@ -34,6 +37,7 @@ export class Agent {
   private printing?: PrintService;
   private face?: FaceService;
   private http?: HttpServer;
+  private fleet?: FleetLink;
   private notifier?: Notifier;
   private stopping = false;
   private ready = false;
@@ -49,7 +53,14 @@ export class Agent {
     const integrity = store.integrityCheck();
     if (integrity !== 'ok') log.error({ integrity }, 'state.db integrity check found problems');
 
-    const events = new EventLog(store, config.storage.maxEvents);
+    // The fleet's applied desired config (kept in the state dir) overrides the file's fleet-owned sections.
+    if (config.mqtt.url !== undefined) {
+      const version = overlayFleetConfig(config, storageDir);
+      if (version > 0) log.info({ version }, 'fleet config in force');
+    }
+    const events = new EventLog(store, config.storage.maxEvents, config.mqtt.url !== undefined);
+    // Audit entries go to the fleet as events, in the transaction that records them.
+    store.audit.onAppend((entry) => events.publish('audit.entry', { ...entry }));
     const chain = store.audit.verify();
     if (!chain.ok) {
       // Not fatal: the box keeps serving, but the break is logged and sent to the fleet, never ignored.
@@ -113,13 +124,19 @@ export class Agent {
     printing.start();
     // A missing or wrong model leaves only the face service unavailable (503 face-unavailable).
     await face.start();
-    this.http = buildHttpServer(services, new Metrics(devices, store));
+    // HTTP and the fleet's RPC run operations through one dispatcher.
+    const dispatcher = new Dispatcher();
+    // Built (and its config checked) before the API listens; started once the API is up.
+    if (config.mqtt.url !== undefined) this.fleet = new FleetLink(services, dispatcher);
+    this.http = buildHttpServer(services, new Metrics(devices, store), dispatcher);
     await this.http.app.listen({ host: config.http.host, port: config.http.port });
     const address = this.http.app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.http.port;
     const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
     this.url = `http://${host}:${port}`;
     this.ready = true;
+    // The fleet link connects in the background: a broker that is down does not hold the local API.
+    this.fleet?.start();
 
     log.info({ url: this.url, box: config.box.id, version: VERSION, storage: storageDir }, 'boxagent ready');
     if (config.http.announceAdminToken && bootstrapToken) {
@@ -139,6 +156,8 @@ export class Agent {
     this.notifier?.stopping();
     this.http?.closeStreams();
     await this.http?.app.close();
+    // Before the devices: the offline status goes out while the link is still up.
+    await this.fleet?.stop();
     this.idcards?.stop();
     await this.printing?.stop();
     await this.devices?.stop();

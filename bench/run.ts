@@ -7,12 +7,14 @@
 //   5. the daemon's resident memory at idle and after the load,
 //   6. the dot-matrix printer: ESC/P encoding and preview of an A4 form, bytes on the wire (bench/printer.ts).
 //   7. face recognition (bench/face.ts): per-stage latency, RSS, 1:N over 230 000 templates, accuracy.
+//   8. the fleet link through a local mosquitto (bench/fleet.ts): RPC round trip, outbox drain, memory.
 // Everything runs one after another (the boxes and CI have two cores) and every child process is stopped,
 // even on error. Timings are informative: nothing here fails on a slow number (see DESIGN.md, Testing).
 import { cpus } from 'node:os';
 import { CLI, startDaemon, type Daemon } from '../tests/helpers/daemon.js';
 import { killLeftovers, removeScratchDir, rssMb, scratchDir, stopChild, track } from './children.js';
 import { coldStartOnce, socatAvailable, type ColdStart } from './cold-start.js';
+import { benchFleet } from './fleet.js';
 import { startHelloServer } from './hello-server.js';
 import { measureLoad, WARMUP_SECONDS, type LoadResult } from './load.js';
 import { benchPrinter } from './printer.js';
@@ -216,6 +218,7 @@ async function main(): Promise<void> {
     for (const r of await benchPrinter()) row(r.metric, r.value, r.notes);
   });
   await section('face', () => benchFace(row, progress));
+  await section('fleet link', () => benchFleet(row, progress));
   printTable(seconds);
 }
 

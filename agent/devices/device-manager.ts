@@ -13,31 +13,65 @@ export class DeviceManager {
   private readonly devices = new Map<string, SupervisedDevice>();
 
   constructor(
-    private readonly configs: readonly DeviceConfig[],
-    private readonly policy: SupervisionPolicy,
+    private configs: readonly DeviceConfig[],
+    private policy: SupervisionPolicy,
     private readonly createDriver: DriverFactory,
     private readonly log: Logger,
     private readonly onChange: DeviceChangeListener,
   ) {}
 
   start(): void {
-    for (const config of this.configs) {
-      let driver: DeviceDriver;
-      try {
-        driver = this.createDriver(config);
-      } catch (err) {
-        driver = new UnusableDriver(err instanceof Error ? err.message : String(err));
+    for (const config of this.configs) this.startDevice(config);
+  }
+
+  /**
+   * Applies a new device list and policy without touching devices whose config is unchanged: removed and
+   * changed devices are stopped, new and changed ones started (all of them when the policy changed).
+   * Returns the ids of the devices (re)started.
+   */
+  async reconfigure(configs: readonly DeviceConfig[], policy: SupervisionPolicy): Promise<string[]> {
+    const policyChanged = JSON.stringify(policy) !== JSON.stringify(this.policy);
+    const next = new Map(configs.map((c) => [c.id, c]));
+    const keep = new Map<string, SupervisedDevice>();
+    for (const [id, device] of this.devices) {
+      const config = next.get(id);
+      if (config && !policyChanged && JSON.stringify(config) === JSON.stringify(device.config)) {
+        keep.set(id, device);
+      } else {
+        await device.stop();
       }
-      const device = new SupervisedDevice(config, driver, this.policy, this.log, (status, previous) => {
-        this.log.info(
-          { device: status.id, state: status.state, previous, reason: status.reason },
-          'device state',
-        );
-        this.onChange(status, previous);
-      });
-      this.devices.set(config.id, device);
-      device.start();
     }
+    this.configs = configs;
+    this.policy = policy;
+    this.devices.clear();
+    const started: string[] = [];
+    for (const config of configs) {
+      const kept = keep.get(config.id);
+      if (kept) this.devices.set(config.id, kept);
+      else {
+        this.startDevice(config);
+        started.push(config.id);
+      }
+    }
+    return started;
+  }
+
+  private startDevice(config: DeviceConfig): void {
+    let driver: DeviceDriver;
+    try {
+      driver = this.createDriver(config);
+    } catch (err) {
+      driver = new UnusableDriver(err instanceof Error ? err.message : String(err));
+    }
+    const device = new SupervisedDevice(config, driver, this.policy, this.log, (status, previous) => {
+      this.log.info(
+        { device: status.id, state: status.state, previous, reason: status.reason },
+        'device state',
+      );
+      this.onChange(status, previous);
+    });
+    this.devices.set(config.id, device);
+    device.start();
   }
 
   async stop(): Promise<void> {

@@ -1,5 +1,5 @@
 // Every event (device state, job progress, audit) is first written to the outbox table, then handed to
-// live listeners (SSE now, the fleet link later). A reader that fell behind replays from the table.
+// live listeners (SSE, the fleet link). A reader that fell behind replays from the table.
 import { randomUUID } from 'node:crypto';
 import type { Store } from '../store/store.js';
 import type { StoredEvent } from '../store/outbox.js';
@@ -14,6 +14,8 @@ export class EventLog {
   constructor(
     private readonly store: Store,
     private readonly maxEvents: number,
+    /** With a fleet link, trimming never removes an event the fleet has not received (see `outbox.trim`). */
+    private readonly keepUnsent = false,
   ) {}
 
   /** Records an event durably and notifies listeners. Call inside `store.transaction` to tie it to a state change. */
@@ -24,7 +26,7 @@ export class EventLog {
     // Trimming on every append would cost a DELETE each time; every 1000th is plenty.
     if (++this.appendsSinceTrim >= 1000) {
       this.appendsSinceTrim = 0;
-      this.store.outbox.trim(this.maxEvents);
+      this.store.outbox.trim(this.maxEvents, this.keepUnsent);
     }
     for (const listener of this.listeners) listener(stored);
     return stored;

@@ -35,7 +35,12 @@ export interface HttpServer {
   closeStreams(): void;
 }
 
-export function buildHttpServer(services: Services, metrics: Metrics): HttpServer {
+export function buildHttpServer(
+  services: Services,
+  metrics: Metrics,
+  // Shared with the fleet link's RPC, so an Idempotency-Key retry racing its original waits for it.
+  dispatcher = new Dispatcher(),
+): HttpServer {
   const log = services.log.child({ component: 'http' });
   const app = Fastify({
     // Fastify's own logger would make a child logger per request; requests are logged here instead, once:
@@ -46,7 +51,6 @@ export function buildHttpServer(services: Services, metrics: Metrics): HttpServe
     forceCloseConnections: 'idle',
     return503OnClosing: true,
   });
-  const dispatcher = new Dispatcher();
   const streams = new EventStreams(services.events, log);
 
   app.decorateRequest('principal', undefined);

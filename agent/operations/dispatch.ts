@@ -90,7 +90,8 @@ function hashInput(input: unknown): string {
   return createHash('sha256').update(canonicalJson(input)).digest('hex');
 }
 
-function canonicalJson(v: unknown): string {
+/** JSON with object keys sorted, so equal values serialize alike (request hashes, signatures). */
+export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (v !== null && typeof v === 'object') {
     const entries = Object.keys(v)

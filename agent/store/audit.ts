@@ -35,12 +35,34 @@ function entryHash(prev: string, r: Omit<AuditRow, 'prev_hash' | 'hash'>): strin
 /** Append-only audit log; each entry's hash covers the previous one, so edits and deletions show. */
 export class AuditRepository {
   private readonly sql: (sql: string) => Database.Statement;
+  private readonly listeners: ((entry: AuditEntry) => void)[] = [];
+  private readonly appendTx: (e: Parameters<AuditRepository['append']>[0]) => AuditEntry;
 
   constructor(db: Database.Database) {
     this.sql = statementCache(db);
+    // The entry and whatever listeners write (the event log's outbox row) commit together.
+    this.appendTx = db.transaction((e: Parameters<AuditRepository['append']>[0]) => {
+      const entry = this.insert(e);
+      for (const listener of this.listeners) listener(entry);
+      return entry;
+    });
+  }
+
+  /** Calls `listener` inside the appending transaction for every new entry (the event log publishes it). */
+  onAppend(listener: (entry: AuditEntry) => void): void {
+    this.listeners.push(listener);
   }
 
   append(e: {
+    actor: string;
+    action: string;
+    target?: string;
+    detail?: Record<string, unknown>;
+  }): AuditEntry {
+    return this.appendTx(e);
+  }
+
+  private insert(e: {
     actor: string;
     action: string;
     target?: string;

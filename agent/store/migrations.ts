@@ -74,4 +74,8 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX face_templates_person ON face_templates(person_id);
   `,
+  // 2: the fleet link finds unsent events without walking the sent ones.
+  `
+  CREATE INDEX outbox_unsent ON outbox(seq) WHERE published_at IS NULL;
+  `,
 ];

@@ -1,0 +1,187 @@
+// Desired/reported config: the fleet keeps a full, versioned document of the fleet-owned sections retained
+// on `…/config/desired`. A newer version is validated, only the changed sections are applied (devices whose
+// config did not change keep running), the changed devices must become ready, and the result goes to
+// `…/config/reported` (retained). A change that breaks health is rolled back. The applied document is kept in
+// the state dir (the daemon cannot write /etc under ProtectSystem=strict) and overlays the config file at
+// the next start. Installer-owned sections (box, http, storage, mqtt) are never taken from the fleet.
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Type, type Static } from '@sinclair/typebox';
+import { Ajv } from 'ajv';
+import type { Logger } from 'pino';
+import { ConfigSchema, fileSchema, type Config } from '../../config/schema.js';
+import type { Services } from '../services.js';
+import { FLEET_SCHEMA } from './contract.js';
+
+export const FLEET_CONFIG_FILE = 'fleet-config.json';
+export const FLEET_SECTIONS = ['devices', 'supervision'] as const;
+type FleetSection = (typeof FLEET_SECTIONS)[number];
+
+const FleetSectionsSchema = Type.Object(
+  {
+    devices: ConfigSchema.properties.devices,
+    supervision: ConfigSchema.properties.supervision,
+  },
+  { additionalProperties: false },
+);
+type FleetSections = Static<typeof FleetSectionsSchema>;
+
+const ajv = new Ajv({ allErrors: false, strict: false, useDefaults: true, discriminator: true });
+const validateSections = ajv.compile<FleetSections>(fileSchema(FleetSectionsSchema));
+
+export interface AppliedFleetConfig {
+  version: number;
+  config: FleetSections;
+}
+
+export interface ReportedConfig {
+  schema: typeof FLEET_SCHEMA;
+  /** The version this report is about (the desired one), null when the document had none. */
+  version: number | null;
+  status: 'applied' | 'rejected' | 'rolled_back';
+  /** The version in force after this attempt (0: the config file's). */
+  inForce: number;
+  errors: string[];
+  at: string;
+}
+
+/** The fleet config applied earlier, if any; read at start to overlay the config file. */
+export function readAppliedFleetConfig(storageDir: string): AppliedFleetConfig | undefined {
+  const file = join(storageDir, FLEET_CONFIG_FILE);
+  if (!existsSync(file)) return undefined;
+  const doc = JSON.parse(readFileSync(file, 'utf8')) as AppliedFleetConfig;
+  const config = structuredClone(doc.config);
+  if (!Number.isInteger(doc.version) || !validateSections(config)) return undefined;
+  return { version: doc.version, config };
+}
+
+/** Overlays the applied fleet sections onto the loaded config (in place). Returns the version in force. */
+export function overlayFleetConfig(config: Config, storageDir: string): number {
+  const applied = readAppliedFleetConfig(storageDir);
+  if (!applied) return 0;
+  for (const section of FLEET_SECTIONS)
+    (config as Record<FleetSection, unknown>)[section] = applied.config[section];
+  return applied.version;
+}
+
+export class ConfigSync {
+  private inForce: number;
+  /** The newest version tried in this run: a rejected or rolled-back one is not retried on every reconnect. */
+  private lastTried = 0;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly services: Services,
+    private readonly storageDir: string,
+    private readonly report: (r: ReportedConfig) => void,
+    private readonly log: Logger,
+  ) {
+    this.inForce = readAppliedFleetConfig(storageDir)?.version ?? 0;
+  }
+
+  /** Handles one (retained) desired document; documents are applied one at a time, in arrival order. */
+  handleDesired(payload: Buffer): Promise<void> {
+    this.queue = this.queue
+      .then(() => this.apply(payload))
+      .catch((err: unknown) => {
+        this.log.error({ err }, 'desired config failed');
+      });
+    return this.queue;
+  }
+
+  private async apply(payload: Buffer): Promise<void> {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(payload.toString('utf8'));
+    } catch {
+      return this.reject(null, ['the desired config is not valid JSON']);
+    }
+    const version = isObject(doc) && Number.isInteger(doc.version) ? (doc.version as number) : null;
+    if (!isObject(doc) || version === null || version < 1) {
+      return this.reject(null, ['the desired config needs an integer "version" >= 1 and a "config" object']);
+    }
+    if (version <= Math.max(this.inForce, this.lastTried)) {
+      this.log.debug({ version, inForce: this.inForce }, 'desired config not newer; nothing to do');
+      return;
+    }
+    this.lastTried = version;
+    const config = structuredClone(doc.config);
+    if (!isObject(config))
+      return this.reject(version, ['"config" must be an object of fleet-owned sections']);
+    const foreign = Object.keys(config).filter((k) => !(FLEET_SECTIONS as readonly string[]).includes(k));
+    if (foreign.length > 0) {
+      return this.reject(version, [
+        `${foreign.join(', ')}: not fleet-owned (the fleet may set ${FLEET_SECTIONS.join(', ')}); installer-owned settings are local only`,
+      ]);
+    }
+    if (!validateSections(config)) {
+      const e = validateSections.errors?.[0];
+      return this.reject(version, [
+        `config${e?.instancePath.replaceAll('/', '.') ?? ''}: ${e?.message ?? 'is invalid'}`,
+      ]);
+    }
+    const ids = config.devices.map((d) => d.id);
+    const dup = ids.find((id, i) => ids.indexOf(id) !== i);
+    if (dup) return this.reject(version, [`config.devices: device id "${dup}" appears twice`]);
+
+    const previous: FleetSections = {
+      devices: this.services.config.devices,
+      supervision: this.services.config.supervision,
+    };
+    const changed = FLEET_SECTIONS.filter((s) => JSON.stringify(previous[s]) !== JSON.stringify(config[s]));
+    this.log.info({ version, changed }, 'applying desired config');
+    const started = await this.applySections(config);
+    const errors = await this.healthCheck(started);
+    if (errors.length > 0) {
+      await this.applySections(previous);
+      this.log.warn({ version, errors }, 'desired config broke health; rolled back');
+      return this.send(version, 'rolled_back', errors);
+    }
+    this.persist({ version, config });
+    this.inForce = version;
+    this.send(version, 'applied', []);
+  }
+
+  private async applySections(sections: FleetSections): Promise<string[]> {
+    const { config, devices } = this.services;
+    config.supervision = sections.supervision;
+    config.devices = sections.devices;
+    return devices.reconfigure(sections.devices, sections.supervision);
+  }
+
+  /** Waits for every (re)started device to be ready; returns what is wrong after the timeout. */
+  private async healthCheck(started: string[]): Promise<string[]> {
+    const deadline = Date.now() + this.services.config.mqtt.configHealthTimeoutSeconds * 1000;
+    const notReady = () =>
+      started
+        .map((id) => this.services.devices.get(id)?.status())
+        .filter((s) => s !== undefined && s.state !== 'ready' && s.state !== 'busy');
+    while (notReady().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    return notReady().map((s) => `device ${s!.id} is ${s!.state}${s!.reason ? `: ${s!.reason}` : ''}`);
+  }
+
+  private persist(applied: AppliedFleetConfig): void {
+    const file = join(this.storageDir, FLEET_CONFIG_FILE);
+    writeFileSync(`${file}.tmp`, JSON.stringify(applied, null, 2) + '\n', { mode: 0o600 });
+    renameSync(`${file}.tmp`, file);
+  }
+
+  private reject(version: number | null, errors: string[]): void {
+    this.log.warn({ version, errors }, 'desired config rejected');
+    this.send(version, 'rejected', errors);
+  }
+
+  private send(version: number | null, status: ReportedConfig['status'], errors: string[]): void {
+    this.report({
+      schema: FLEET_SCHEMA,
+      version,
+      status,
+      inForce: this.inForce,
+      errors,
+      at: new Date().toISOString(),
+    });
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);

@@ -1,0 +1,66 @@
+// The services a FleetLink needs, built the way agent/main.ts builds them, on a temp state dir, with a
+// config parsed from YAML (so the schema's defaults apply). For unit tests of the fleet link.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { parseConfig } from '../../config/load.js';
+import { TokenService } from '../../agent/auth/token-service.js';
+import { DeviceManager } from '../../agent/devices/device-manager.js';
+import { createDriver } from '../../agent/devices/driver-factory.js';
+import { EventLog } from '../../agent/events/event-log.js';
+import { FaceService } from '../../agent/face/face-service.js';
+import { IdCardService } from '../../agent/idcard/card-service.js';
+import { PrintService } from '../../agent/printing/print-service.js';
+import { SealService } from '../../agent/sealing/seal-service.js';
+import type { Services } from '../../agent/services.js';
+import { Store } from '../../agent/store/store.js';
+
+export interface TestServices {
+  services: Services;
+  /** Log lines written by the services' logger. */
+  logs: { level: number; msg: string; [k: string]: unknown }[];
+  close(): Promise<void>;
+}
+
+export function buildServices(yaml: string): TestServices {
+  const dir = mkdtempSync(join(tmpdir(), 'boxagent-fleet-'));
+  const config = parseConfig(yaml, 'test.yaml', { BOXAGENT_STORAGE_DIR: dir });
+  const logs: TestServices['logs'] = [];
+  const log = pino(
+    { level: 'debug' },
+    { write: (line: string) => logs.push(JSON.parse(line) as TestServices['logs'][number]) },
+  );
+  const store = Store.open(dir);
+  const events = new EventLog(store, config.storage.maxEvents, config.mqtt.url !== undefined);
+  store.audit.onAppend((entry) => events.publish('audit.entry', { ...entry }));
+  const devices = new DeviceManager(config.devices, config.supervision, createDriver, log, (s, previous) =>
+    events.publish('device.state', { device: s.id, state: s.state, previous }),
+  );
+  devices.start();
+  const services: Services = {
+    config,
+    log,
+    store,
+    events,
+    devices,
+    tokens: new TokenService(store),
+    // Built as agent/main.ts builds them but not started: the fleet tests use device and agent operations.
+    idcards: new IdCardService(devices, events, log),
+    printing: new PrintService({ store, events, devices, log, storageDir: dir }),
+    face: new FaceService(config.face, store, dir, log),
+    seals: new SealService(store, events, devices, log),
+    version: '0.0.0-test',
+    startedAt: new Date(),
+    notReadyReason: () => null,
+  };
+  return {
+    services,
+    logs,
+    async close() {
+      await devices.stop();
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
