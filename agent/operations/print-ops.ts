@@ -8,7 +8,7 @@ import type { Services } from '../services.js';
 import { BinaryOutput, BinarySchema, defineOperation } from './operation.js';
 import { Problem } from './problems.js';
 
-const JOB_STATES = ['queued', 'sending', 'done', 'failed', 'in_doubt', 'cancelled'] as const;
+const JOB_STATES = ['queued', 'sending', 'done', 'failed', 'in_doubt', 'canceled'] as const;
 
 /** A document given inline (page + items) or as a named template with field values. */
 const DocumentInput = Type.Object(

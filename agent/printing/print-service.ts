@@ -1,5 +1,5 @@
 // Durable print jobs: a per-printer FIFO in the store. queued → sending → done | failed | in_doubt, and
-// queued → cancelled. A job that may have reached the printer when the daemon died is found in `sending` at
+// queued → canceled. A job that may have reached the printer when the daemon died is found in `sending` at
 // start-up and becomes in_doubt: it is never sent again until an operator resolves it. Every transition is
 // published as a `print.job` event in the same transaction as the state change.
 import { randomUUID } from 'node:crypto';
@@ -234,11 +234,11 @@ export class PrintService {
 
   cancel(id: string, by: string): PrintJobView {
     const current = this.get(id);
-    const job = this.transition(id, ['queued'], { state: 'cancelled', result: { outcome: 'cancelled', by } });
+    const job = this.transition(id, ['queued'], { state: 'canceled', result: { outcome: 'canceled', by } });
     if (!job) {
       throw new Problem(
         'job-state-conflict',
-        `job ${id} is ${current.state}; only a queued job can be cancelled`,
+        `job ${id} is ${current.state}; only a queued job can be canceled`,
         '/id',
       );
     }
@@ -366,7 +366,7 @@ export class PrintService {
       });
       return true;
     }
-    if (!this.transition(next.id, ['queued'], { state: 'sending' })) return true; // cancelled meanwhile
+    if (!this.transition(next.id, ['queued'], { state: 'sending' })) return true; // canceled meanwhile
     // While bytes go out, watch the printer: paper out pauses the queue (and the job waits with the printer).
     const watch = setInterval(() => {
       void driver.status().then(

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { statementCache } from './statements.js';
 import { nowIso } from './time.js';
 
-export type JobState = 'queued' | 'sending' | 'done' | 'failed' | 'in_doubt' | 'cancelled';
+export type JobState = 'queued' | 'sending' | 'done' | 'failed' | 'in_doubt' | 'canceled';
 
 export interface JobRecord {
   id: string;

@@ -239,12 +239,12 @@ describe('print jobs', () => {
     const created = (await (await post('/v1/print-jobs', MINIMAL)).json()) as Job;
     const r = await daemon.fetch(`/v1/print-jobs/${created.id}`, { method: 'DELETE' });
     expect(r.status).toBe(200);
-    expect(((await r.json()) as Job).state).toBe('cancelled');
+    expect(((await r.json()) as Job).state).toBe('canceled');
     await simulate('none');
     const done = ((await (await daemon.fetch('/v1/print-jobs?state=done&limit=1')).json()) as { jobs: Job[] })
       .jobs[0]!;
     const again = await daemon.fetch(`/v1/print-jobs/${done.id}`, { method: 'DELETE' });
     expect(again.status).toBe(409);
-    expect((await job(created.id)).state).toBe('cancelled');
+    expect((await job(created.id)).state).toBe('canceled');
   });
 });

@@ -144,6 +144,6 @@ describe('print queue', () => {
     await new Promise((res) => setTimeout(res, 300));
     expect(r.printing.get(job.id).state).toBe('queued');
     expect(r.seen.some((e) => e.type === 'print.queue' && e.payload.state === 'paused')).toBe(true);
-    expect(r.printing.cancel(job.id, 'clerk').state).toBe('cancelled');
+    expect(r.printing.cancel(job.id, 'clerk').state).toBe('canceled');
   });
 });
