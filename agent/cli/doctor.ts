@@ -15,6 +15,7 @@ import { connect as tlsConnect } from 'node:tls';
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
+import { loadManifest, ModelError, resolveModels } from '../../models/manifest.js';
 import { BOOTSTRAP_TOKEN_FILE } from '../main.js';
 import { CliError, CONFIG_FLAGS, CONFIG_HELP, print, printJson, type ConfigOption } from './support.js';
 
@@ -124,6 +125,27 @@ function checkUdev(): CheckResult {
     : result('udev rules', 'fail', `${UDEV_RULES} missing`, 'boxagent service install');
 }
 
+function checkModels(config: Config): CheckResult {
+  if (!config.face.enabled)
+    return result('face models', 'ok', 'face recognition is disabled (face.enabled: false)');
+  try {
+    const models = resolveModels(loadManifest(), config.face.modelDir);
+    return result(
+      'face models',
+      'ok',
+      `${Object.keys(models).length} models present, sha256 as in the manifest`,
+    );
+  } catch (err) {
+    if (!(err instanceof ModelError)) throw err;
+    return result(
+      'face models',
+      'fail',
+      err.message,
+      'node models/fetch.mjs (in the boxagent folder), or set face.modelDir',
+    );
+  }
+}
+
 function checkClock(): CheckResult {
   // The RTC of a box that sat unpowered often restarts at its epoch; tokens and logs then go wrong.
   const built = statSync(new URL(import.meta.url)).mtime;
@@ -217,6 +239,7 @@ export async function runChecks(opts: ConfigOption): Promise<CheckResult[]> {
     ...checkDeviceNodes(config),
     checkGroups(),
     checkUdev(),
+    checkModels(config),
     checkClock(),
     await checkHttp(config),
     await checkBroker(config),
@@ -228,7 +251,9 @@ const MARK: Record<Verdict, string> = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL' }
 export function registerDoctor(program: Command): void {
   program
     .command('doctor')
-    .description('check the install: config, state dir, keys, devices, groups, udev, clock, port, broker')
+    .description(
+      'check the install: config, state dir, keys, devices, groups, udev, face models, clock, port, broker',
+    )
     .option(CONFIG_FLAGS, CONFIG_HELP)
     .option('--json', 'print JSON')
     .action(async (opts: ConfigOption & { json?: boolean }) => {

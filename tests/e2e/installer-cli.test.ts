@@ -314,10 +314,26 @@ describe('doctor', () => {
     const checks = Object.fromEntries(
       (JSON.parse(r.stdout) as { check: string; verdict: string; detail: string }[]).map((c) => [c.check, c]),
     );
-    for (const ok of ['config', 'state dir', 'clock', 'fleet broker'])
+    for (const ok of ['config', 'state dir', 'face models', 'clock', 'fleet broker'])
       expect(checks[ok]?.verdict, ok).toBe('ok');
     expect(checks['device p1']).toMatchObject({ verdict: 'fail', detail: '/dev/ttyUSB77 does not exist' });
     expect(checks['key files']?.verdict).toBe('fail');
+    expect(r.status).toBe(1);
+  });
+});
+
+describe('doctor on face models', () => {
+  it('names missing models and how to fetch them', () => {
+    const dir = scratch();
+    const r = runCli(
+      ['doctor', '--json'],
+      testEnv(dir, { BOXAGENT_CONFIG: DEFAULT_CONFIG, BOXAGENT_FACE_MODEL_DIR: join(dir, 'no-models') }),
+    );
+    const checks = JSON.parse(r.stdout) as { check: string; verdict: string; detail: string; fix?: string }[];
+    const models = checks.find((c) => c.check === 'face models');
+    expect(models).toMatchObject({ verdict: 'fail' });
+    expect(models?.detail).toMatch(/fr_detect\.onnx \(detector\) is missing/);
+    expect(models?.fix).toMatch(/models\/fetch\.mjs/);
     expect(r.status).toBe(1);
   });
 });
