@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SerialOptions } from '../../drivers/transport/serial.js';
 import { waitFor } from './wait-for.js';
 
 export interface PtyPair {
@@ -38,4 +39,9 @@ export async function openPtyPair(dir: string, name = 'tty'): Promise<PtyPair> {
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** 8N1 without flow control at `baudRate`: how the tests open either end of a pty pair. */
+export function serialOptions(path: string, baudRate = 115200): SerialOptions {
+  return { path, baudRate, dataBits: 8, parity: 'none', stopBits: 1, rtscts: false };
 }

@@ -4,19 +4,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DeviceAbsentError } from '../../drivers/device.js';
 import { IdCardReader, IdCardReaderError, type CardRead } from '../../drivers/idcard/reader.js';
 import { IdCardReaderSimulator, SAMPLE_CARDS } from '../../drivers/idcard/simulator.js';
-import { openSerial, type SerialOptions } from '../../drivers/transport/serial.js';
+import { openSerial } from '../../drivers/transport/serial.js';
 import { removeDir, tempDir } from '../helpers/daemon.js';
-import { openPtyPair, type PtyPair } from '../helpers/pty-pair.js';
+import { openPtyPair, serialOptions, type PtyPair } from '../helpers/pty-pair.js';
 import { waitFor } from '../helpers/wait-for.js';
-
-const serial = (path: string): SerialOptions => ({
-  path,
-  baudRate: 115200,
-  dataBits: 8,
-  parity: 'none',
-  stopBits: 1,
-  rtscts: false,
-});
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -40,11 +31,11 @@ async function rig(
     () => removeDir(dir),
     () => pair.close(),
   );
-  const sim = new IdCardReaderSimulator(await openSerial(serial(pair.peer)));
+  const sim = new IdCardReaderSimulator(await openSerial(serialOptions(pair.peer)));
   sim.start();
   cleanups.push(() => sim.stop());
   const reader = new IdCardReader({
-    openLink: () => openSerial(serial(pair.device)),
+    openLink: () => openSerial(serialOptions(pair.device)),
     pollIntervalMs: 50,
     commandTimeoutMs: opts.commandTimeoutMs ?? 2000,
     readTimeoutMs: 3000,

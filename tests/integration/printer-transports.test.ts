@@ -13,7 +13,7 @@ import { mmToDots } from '../../drivers/printer/units.js';
 import { openSerial } from '../../drivers/transport/serial.js';
 import { openTcp } from '../../drivers/transport/tcp.js';
 import { removeDir, tempDir } from '../helpers/daemon.js';
-import { openPtyPair } from '../helpers/pty-pair.js';
+import { openPtyPair, serialOptions } from '../helpers/pty-pair.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -81,15 +81,7 @@ async function ptyPrinter(stallMs = 300) {
     outputDir: join(dir, 'out'),
   });
   const driver = new EscpLinkPrinter({
-    open: () =>
-      openSerial({
-        path: pair.device,
-        baudRate: 115200,
-        dataBits: 8,
-        parity: 'none',
-        stopBits: 1,
-        rtscts: false,
-      }),
+    open: () => openSerial(serialOptions(pair.device)),
     describe: 'serial',
     setup: DEFAULT_SETUP,
     stallMs,

@@ -3,20 +3,11 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DeviceAbsentError } from '../../drivers/device.js';
 import type { ByteLink } from '../../drivers/transport/byte-link.js';
-import { openSerial, type SerialOptions } from '../../drivers/transport/serial.js';
+import { openSerial } from '../../drivers/transport/serial.js';
 import { openTcp } from '../../drivers/transport/tcp.js';
 import { removeDir, tempDir } from '../helpers/daemon.js';
-import { openPtyPair, type PtyPair } from '../helpers/pty-pair.js';
+import { openPtyPair, serialOptions, type PtyPair } from '../helpers/pty-pair.js';
 import { waitFor } from '../helpers/wait-for.js';
-
-const serial = (path: string): SerialOptions => ({
-  path,
-  baudRate: 115200,
-  dataBits: 8,
-  parity: 'none',
-  stopBits: 1,
-  rtscts: false,
-});
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -42,8 +33,8 @@ describe('serial transport over a pty pair', () => {
 
   it('carries bytes both ways, in order, including large writes', async () => {
     const p = await pair();
-    const a = await openSerial(serial(p.device));
-    const b = await openSerial(serial(p.peer));
+    const a = await openSerial(serialOptions(p.device));
+    const b = await openSerial(serialOptions(p.peer));
     cleanups.push(
       () => a.close(),
       () => b.close(),
@@ -62,7 +53,7 @@ describe('serial transport over a pty pair', () => {
 
   it('reports a vanished device (socat killed) as a lost link', async () => {
     const p = await pair();
-    const a = await openSerial(serial(p.device));
+    const a = await openSerial(serialOptions(p.device));
     cleanups.push(() => a.close());
     let lost: Error | undefined | null = null;
     a.onClose((err) => (lost = err));
@@ -75,7 +66,9 @@ describe('serial transport over a pty pair', () => {
   });
 
   it('says a missing device node is absent', async () => {
-    await expect(openSerial(serial('/dev/does-not-exist-ttyUSB9'))).rejects.toBeInstanceOf(DeviceAbsentError);
+    await expect(openSerial(serialOptions('/dev/does-not-exist-ttyUSB9'))).rejects.toBeInstanceOf(
+      DeviceAbsentError,
+    );
   });
 });
 
