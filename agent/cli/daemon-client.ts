@@ -29,6 +29,18 @@ export class DaemonClient {
   }
 
   async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.send(method, path, body);
+    return JSON.parse(await res.text()) as T;
+  }
+
+  /** A call whose answer is a file (a PNG preview, a JPEG snapshot). */
+  async callBinary(method: string, path: string, body?: unknown): Promise<Buffer> {
+    const res = await this.send(method, path, body);
+    return Buffer.from(await res.arrayBuffer());
+  }
+
+  /** The response of a successful call; a CliError with the daemon's problem detail otherwise. */
+  private async send(method: string, path: string, body?: unknown): Promise<Response> {
     let res: Response;
     try {
       res = await fetch(this.baseUrl + path, {
@@ -46,8 +58,8 @@ export class DaemonClient {
         EXIT_UNAVAILABLE,
       );
     }
-    const text = await res.text();
     if (!res.ok) {
+      const text = await res.text();
       let detail = text;
       try {
         const p = JSON.parse(text) as { title?: string; detail?: string };
@@ -57,6 +69,6 @@ export class DaemonClient {
       }
       throw new CliError(`the daemon refused: ${detail} (HTTP ${res.status})`);
     }
-    return JSON.parse(text) as T;
+    return res;
   }
 }

@@ -1,8 +1,21 @@
 // `boxagent devices scan|list|test`.
 import type { Command } from 'commander';
-import { CliError, CONFIG_FLAGS, CONFIG_HELP, load, print, printJson, type ConfigOption } from './support.js';
+import { writeFileSync } from 'node:fs';
+import { calibrationPage } from '../printing/calibration-page.js';
+import {
+  CliError,
+  CONFIG_FLAGS,
+  CONFIG_HELP,
+  EXIT_USAGE,
+  load,
+  print,
+  printJson,
+  type ConfigOption,
+} from './support.js';
 import { DaemonClient } from './daemon-client.js';
 import { scanDevices } from './device-scan.js';
+
+const JOB_WAIT_MS = 10 * 60_000;
 
 interface DeviceRow {
   id: string;
@@ -51,11 +64,18 @@ export function registerDevices(program: Command): void {
 
   devices
     .command('test <id>')
-    .description("run a device's harmless self-test through the daemon (never presses a seal)")
+    .description(
+      "run a device's harmless self-test through the daemon (never presses a seal); a printer then prints " +
+        'its calibration page (rulers in mm, a grid, a Chinese line) for measuring the offsets',
+    )
     .option(CONFIG_FLAGS, CONFIG_HELP)
+    .option('--no-page', 'printer: only the self-test, no calibration page')
+    .option('--preview <file>', 'printer: write the calibration page as PNG to FILE instead of printing it')
+    .option('--paper <WxH>', 'printer: paper size in mm for the calibration page', '210x297')
     .option('--json', 'print JSON')
-    .action(async (id: string, opts: ConfigOption & { json?: boolean }) => {
+    .action(async (id: string, opts: TestOptions) => {
       const client = DaemonClient.fromConfig(load(opts).config);
+      const paper = parsePaper(opts.paper);
       const job = await client.call<{ state: string; result: { ok: boolean; summary: string } }>(
         'POST',
         `/v1/devices/${encodeURIComponent(id)}/test`,
@@ -63,5 +83,67 @@ export function registerDevices(program: Command): void {
       if (opts.json) printJson(job);
       else print(`${id}: ${job.result.ok ? 'ok' : 'FAILED'} — ${job.result.summary}`);
       if (!job.result.ok) throw new CliError(`${id} failed its self-test: ${job.result.summary}`);
+      const device = await client.call<DeviceRow>('GET', `/v1/devices/${encodeURIComponent(id)}`);
+      if (device.kind === 'printer' && (opts.page || opts.preview)) {
+        await calibrationSheet(client, id, paper, opts);
+      }
     });
+}
+
+interface TestOptions extends ConfigOption {
+  json?: boolean;
+  page: boolean;
+  preview?: string;
+  paper: string;
+}
+
+function parsePaper(spec: string): { widthMm: number; heightMm: number } {
+  const m = /^(\d+(?:\.\d+)?)x(\d+(?:\.\d+)?)$/.exec(spec);
+  const widthMm = Number(m?.[1]);
+  const heightMm = Number(m?.[2]);
+  if (!m || widthMm < 60 || heightMm < 60 || widthMm > 420 || heightMm > 600) {
+    throw new CliError(`--paper "${spec}": expected WIDTHxHEIGHT in mm, e.g. 210x297 or 241x280`, EXIT_USAGE);
+  }
+  return { widthMm, heightMm };
+}
+
+/** Prints (or previews) the calibration page and tells the installer how to turn the reading into offsets. */
+async function calibrationSheet(
+  client: DaemonClient,
+  printer: string,
+  paper: { widthMm: number; heightMm: number },
+  opts: TestOptions,
+): Promise<void> {
+  const document = calibrationPage(paper.widthMm, paper.heightMm);
+  if (opts.preview) {
+    const png = await client.callBinary('POST', '/v1/print-jobs/preview', { printer, document });
+    writeFileSync(opts.preview, png);
+    print(`calibration page preview written to ${opts.preview}`);
+    return;
+  }
+  const submitted = await client.call<PrintJob>('POST', '/v1/print-jobs', { printer, document });
+  const deadline = Date.now() + JOB_WAIT_MS;
+  let job = submitted;
+  while (job.state === 'queued' || job.state === 'sending') {
+    if (Date.now() > deadline) throw new CliError(`calibration page job ${job.id} still ${job.state}`);
+    await new Promise((r) => setTimeout(r, 500));
+    job = await client.call<PrintJob>('GET', `/v1/print-jobs/${job.id}`);
+  }
+  if (opts.json) printJson({ calibrationJob: job });
+  if (job.state !== 'done') {
+    throw new CliError(`the calibration page did not print: job ${job.id} is ${job.state}`);
+  }
+  if (opts.json) return;
+  print(
+    `calibration page printed (job ${job.id}). On the paper, find the ruler mark numbered 50 and measure`,
+  );
+  print('its distance from the paper edge with a ruler (top ruler: from the left edge; left ruler: from the');
+  print('top edge). Add (50 − measured) to the offset already set, e.g. for a top-ruler reading of 52 mm:');
+  print(`  boxagent config set devices.${printer}.printer.calibration.xMm <current − 2>`);
+  print('then restart the daemon and print the page again until both readings are 50 mm.');
+}
+
+interface PrintJob {
+  id: string;
+  state: string;
 }

@@ -4,9 +4,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI, DEFAULT_CONFIG, removeDir, runCli, startDaemon, tempDir, testEnv } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { mmToDots } from '../../drivers/printer/units.js';
 
 const dirs: string[] = [];
 function scratch(): string {
@@ -216,6 +218,52 @@ describe('config show, get, set', () => {
   });
 });
 
+describe('config set on a device, addressed by its id', () => {
+  it('sets the printer calibration offsets of one device and refuses an unknown device or key', () => {
+    const dir = scratch();
+    const file = join(dir, 'config.yaml');
+    writeFileSync(
+      file,
+      [
+        'box:',
+        '  id: box-1',
+        'devices:',
+        '  - id: seal-1 # the seal',
+        '    kind: seal',
+        '    transport: { type: simulated }',
+        '  - id: printer-1',
+        '    kind: printer',
+        '    transport: { type: serial, path: /dev/ttyUSB0 }',
+        '',
+      ].join('\n'),
+    );
+    const env = plainEnv(dir, { BOXAGENT_CONFIG: file });
+    expect(runCli(['config', 'set', 'devices.printer-1.printer.calibration.xMm', '-1.5'], env).status).toBe(
+      0,
+    );
+    expect(runCli(['config', 'set', 'devices.printer-1.transport.baudRate', '19200'], env).status).toBe(0);
+    expect(runCli(['config', 'get', 'devices.printer-1.printer.calibration.xMm'], env).stdout.trim()).toBe(
+      '-1.5',
+    );
+    expect(runCli(['config', 'get', 'devices.printer-1.printer.calibration.yMm'], env).stdout.trim()).toBe(
+      '0',
+    );
+    expect(readFileSync(file, 'utf8')).toContain('# the seal');
+
+    const before = readFileSync(file, 'utf8');
+    expect(
+      oneLineError(runCli(['config', 'set', 'devices.printer-9.printer.calibration.xMm', '1'], env), 78),
+    ).toMatch(/no device "printer-9" in the file \(devices: seal-1, printer-1\)/);
+    expect(oneLineError(runCli(['config', 'set', 'devices.printer-1.colour', 'red'], env), 78)).toMatch(
+      /unknown key/,
+    );
+    expect(
+      oneLineError(runCli(['config', 'set', 'devices.printer-1.printer.calibration.xMm', '80'], env), 78),
+    ).toMatch(/calibration\/xMm|calibration\.xMm: must be <= 50/);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+});
+
 describe('devices', () => {
   it('scan lists serial ports, USB printers (IEEE 1284 ID), HID and video devices from sysfs', () => {
     // No USB hardware here: a small sysfs tree stands in for the kernel's (the only mock in this file).
@@ -281,6 +329,21 @@ describe('devices', () => {
       expect(test.status).toBe(0);
       expect(test.stdout).toMatch(/^seal-1: ok/);
       expect(oneLineError(runCli(['devices', 'test', 'nope'], live), 1)).toMatch(/no device "nope"/);
+
+      // A printer: the self-test, then the calibration page as a preview file and as a real print job.
+      const preview = join(dir, 'calibration.png');
+      const viewed = runCli(['devices', 'test', 'printer-1', '--preview', preview], live);
+      expect(viewed.status).toBe(0);
+      const meta = await sharp(preview).metadata();
+      expect([meta.width, meta.height]).toEqual([mmToDots(210), mmToDots(297)]);
+      const printed = runCli(['devices', 'test', 'printer-1', '--paper', '241x280'], live);
+      expect(printed.stderr).toBe('');
+      expect(printed.stdout).toMatch(/^printer-1: ok/);
+      expect(printed.stdout).toMatch(/calibration page printed \(job [0-9a-f-]+\)/);
+      expect(printed.stdout).toContain('boxagent config set devices.printer-1.printer.calibration.xMm');
+      expect(oneLineError(runCli(['devices', 'test', 'printer-1', '--paper', 'A4'], live), 64)).toMatch(
+        /--paper "A4": expected WIDTHxHEIGHT in mm/,
+      );
     } finally {
       await daemon.stop();
     }
