@@ -42,8 +42,18 @@ function list(dir: string): string[] {
   }
 }
 
+export interface UsbIdentity {
+  vendorId?: string;
+  productId?: string;
+  product?: string;
+  /** The iSerial string, when the device has one. */
+  serial?: string;
+  /** The USB port path (`1-1.2`): the socket it is plugged into. */
+  port?: string;
+}
+
 /** Walks up from a sysfs device directory to the USB device that holds idVendor/idProduct. */
-function usbIds(sysDevice: string): { vendorId?: string; productId?: string; product?: string } {
+export function usbIds(sysDevice: string): UsbIdentity {
   // sysfs class entries are symlinks into /sys/devices; walk the real path, not the link's text.
   let dir: string;
   try {
@@ -53,8 +63,16 @@ function usbIds(sysDevice: string): { vendorId?: string; productId?: string; pro
   }
   for (let i = 0; i < 6 && dir.length > 1; i++) {
     const vendorId = read(join(dir, 'idVendor'));
-    if (vendorId)
-      return { vendorId, productId: read(join(dir, 'idProduct')), product: read(join(dir, 'product')) };
+    if (vendorId) {
+      const serial = read(join(dir, 'serial'));
+      return {
+        vendorId,
+        productId: read(join(dir, 'idProduct')),
+        product: read(join(dir, 'product')),
+        ...(serial ? { serial } : {}),
+        port: basename(dir),
+      };
+    }
     dir = join(dir, '..');
   }
   return {};
