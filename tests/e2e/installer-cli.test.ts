@@ -33,6 +33,30 @@ function oneLineError(r: { status: number | null; stderr: string }, status: numb
   return lines[0] as string;
 }
 
+/**
+ * No USB hardware here: a small sysfs tree stands in for the kernel's (the only mock in this file) — a CH340
+ * USB-serial adapter on ttyUSB0 with its /dev/serial/by-id link, and an Epson LQ-630K on usblp lp0.
+ */
+function fakeSysfs(): string {
+  const root = scratch();
+  const usb = join(root, 'sys/devices/usb1/1-1');
+  mkdirSync(join(usb, '1-1:1.0/ttyUSB0'), { recursive: true });
+  writeFileSync(join(usb, 'idVendor'), '1a86\n');
+  writeFileSync(join(usb, 'idProduct'), '7523\n');
+  mkdirSync(join(root, 'sys/class/tty/ttyUSB0'), { recursive: true });
+  symlinkSync(join(usb, '1-1:1.0/ttyUSB0'), join(root, 'sys/class/tty/ttyUSB0/device'));
+  const lp = join(root, 'sys/devices/usb1/1-2');
+  mkdirSync(join(lp, '1-2:1.0'), { recursive: true });
+  writeFileSync(join(lp, 'idVendor'), '04b8\n');
+  writeFileSync(join(lp, 'idProduct'), '0005\n');
+  writeFileSync(join(lp, '1-2:1.0/ieee1284_id'), 'MFG:EPSON;CMD:ESCPL2,BDC;MDL:LQ-630K;CLS:PRINTER;\n');
+  mkdirSync(join(root, 'sys/class/usbmisc/lp0'), { recursive: true });
+  symlinkSync(join(lp, '1-2:1.0'), join(root, 'sys/class/usbmisc/lp0/device'));
+  mkdirSync(join(root, 'dev/serial/by-id'), { recursive: true });
+  symlinkSync('../../ttyUSB0', join(root, 'dev/serial/by-id/usb-1a86_USB_Serial-if00-port0'));
+  return root;
+}
+
 describe('config init', () => {
   it('writes a valid config from flags alone', () => {
     const dir = scratch();
@@ -110,13 +134,16 @@ describe('config init', () => {
     expect(existsSync(file)).toBe(false);
   });
 
-  it('asks for what is missing when run at a terminal (a real pty via socat)', async () => {
-    const dir = scratch();
+  it('asks for what is missing when run at a terminal, offering the attached devices (a real pty via socat)', async () => {
+    const dir = fakeSysfs();
     const file = join(dir, 'config.yaml');
     // socat runs the CLI on a fresh pseudo-terminal and relays our stdin/stdout to it.
     const child = spawn(
       'socat',
-      ['-', `EXEC:${process.execPath} ${CLI} config init -c ${file},pty,setsid,ctty,stderr`],
+      [
+        '-',
+        `EXEC:${process.execPath} ${CLI} config init -c ${file} --sysfs-root ${dir},pty,setsid,ctty,stderr`,
+      ],
       { env: testEnv(dir), stdio: ['pipe', 'pipe', 'pipe'] },
     );
     let screen = '';
@@ -126,9 +153,12 @@ describe('config init', () => {
       [/Site.*: $/, '城关镇政务服务中心'],
       [/Local HTTP port \[8620\]: $/, '8630'],
       [/Fleet broker URL.*: $/, ''],
-      [/dot-matrix printer:.*: $/, 'serial:/dev/ttyUSB3'],
+      // The LQ-630K found on lp0 is offered as the printer (default [2]); Enter takes it.
+      [/2\) \/dev\/usb\/lp0 04b8:0005 LQ-630K[^]*dot-matrix printer: a number from the list.*\[2\]: $/, ''],
+      [/x offset in mm \[0\]: $/, '-1.5'],
+      [/y offset in mm \[0\]: $/, ''],
       [/face camera:.*: $/, 'simulated'],
-      [/steel-seal machine:.*: $/, ''],
+      [/steel-seal machine:.*: $/, '1'],
       [/photo\/certificate printer:.*: $/, 'tcp:127.0.0.1:9100'],
       [/ID card reader:.*: $/, 'serial:/dev/ttyUSB4@115200'],
     ];
@@ -142,16 +172,25 @@ describe('config init', () => {
     const config = JSON.parse(runCli(['config', 'validate', file, '--json'], plainEnv(dir)).stdout) as {
       box: { id: string; site: string };
       http: { port: number };
-      devices: { id: string; kind: string; transport: { type: string } }[];
+      devices: { id: string; kind: string; transport: { type: string; path?: string } }[];
     };
     expect(config.box).toEqual({ id: 'box-42', site: '城关镇政务服务中心' });
     expect(config.http.port).toBe(8630);
     expect(config.devices.map((d) => `${d.id}:${d.transport.type}`)).toEqual([
-      'printer-1:serial',
+      'printer-1:usblp',
       'camera-1:simulated',
+      'seal-1:serial',
       'photo-printer-1:tcp',
       'idcard-1:serial',
     ]);
+    expect(config.devices[0]).toMatchObject({
+      transport: { path: '/dev/usb/lp0' },
+      printer: { calibration: { xMm: -1.5, yMm: 0 } },
+    });
+    // The adapter by its stable name, which survives moving it to another USB socket.
+    expect(config.devices[2]).toMatchObject({
+      transport: { path: '/dev/serial/by-id/usb-1a86_USB_Serial-if00-port0' },
+    });
   });
 });
 
@@ -266,23 +305,7 @@ describe('config set on a device, addressed by its id', () => {
 
 describe('devices', () => {
   it('scan lists serial ports, USB printers (IEEE 1284 ID), HID and video devices from sysfs', () => {
-    // No USB hardware here: a small sysfs tree stands in for the kernel's (the only mock in this file).
-    const root = scratch();
-    const usb = join(root, 'sys/devices/usb1/1-1');
-    mkdirSync(join(usb, '1-1:1.0/ttyUSB0'), { recursive: true });
-    writeFileSync(join(usb, 'idVendor'), '1a86\n');
-    writeFileSync(join(usb, 'idProduct'), '7523\n');
-    mkdirSync(join(root, 'sys/class/tty/ttyUSB0'), { recursive: true });
-    symlinkSync(join(usb, '1-1:1.0/ttyUSB0'), join(root, 'sys/class/tty/ttyUSB0/device'));
-    const lp = join(root, 'sys/devices/usb1/1-2');
-    mkdirSync(join(lp, '1-2:1.0'), { recursive: true });
-    writeFileSync(join(lp, 'idVendor'), '04b8\n');
-    writeFileSync(join(lp, 'idProduct'), '0005\n');
-    writeFileSync(join(lp, '1-2:1.0/ieee1284_id'), 'MFG:EPSON;CMD:ESCPL2,BDC;MDL:LQ-630K;CLS:PRINTER;\n');
-    mkdirSync(join(root, 'sys/class/usbmisc/lp0'), { recursive: true });
-    symlinkSync(join(lp, '1-2:1.0'), join(root, 'sys/class/usbmisc/lp0/device'));
-    mkdirSync(join(root, 'dev/serial/by-id'), { recursive: true });
-    symlinkSync('../../ttyUSB0', join(root, 'dev/serial/by-id/usb-1a86_USB_Serial-if00-port0'));
+    const root = fakeSysfs();
 
     const r = runCli(['devices', 'scan', '--json', '--sysfs-root', root], testEnv(root));
     expect(r.status).toBe(0);
