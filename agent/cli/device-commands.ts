@@ -72,8 +72,17 @@ export function registerDevices(program: Command): void {
     .option('--no-page', 'printer: only the self-test, no calibration page')
     .option('--preview <file>', 'printer: write the calibration page as PNG to FILE instead of printing it')
     .option('--paper <WxH>', 'printer: paper size in mm for the calibration page', '210x297')
+    .option(
+      '--stamp',
+      'seal: after the self-test, emboss once for real (needs --yes; audited like any stamp)',
+    )
+    .option('--yes', 'with --stamp: yes, press the seal')
+    .option('--operator <name>', 'with --stamp: who is testing, for the audit log', 'installer')
     .option('--json', 'print JSON')
     .action(async (id: string, opts: TestOptions) => {
+      if (opts.stamp && !opts.yes) {
+        throw new CliError('--stamp presses the seal for real and cannot be undone: add --yes', EXIT_USAGE);
+      }
       const client = DaemonClient.fromConfig(load(opts).config);
       const paper = parsePaper(opts.paper);
       const job = await client.call<{ state: string; result: { ok: boolean; summary: string } }>(
@@ -87,11 +96,37 @@ export function registerDevices(program: Command): void {
       if (device.kind === 'printer' && (opts.page || opts.preview)) {
         await calibrationSheet(client, id, paper, opts);
       }
+      if (opts.stamp) {
+        if (device.kind !== 'seal')
+          throw new CliError(`--stamp is for seal machines; ${id} is a ${device.kind}`, EXIT_USAGE);
+        await testStamp(client, id, opts);
+      }
     });
+}
+
+/** One real embossing through the same two-step seal job as the counter's (created, then confirmed). */
+async function testStamp(client: DaemonClient, device: string, opts: TestOptions): Promise<void> {
+  const created = await client.call<{ id: string; confirmationToken: string }>('POST', '/v1/seal-jobs', {
+    device,
+    document: { kind: 'installer-test', number: new Date().toISOString() },
+    operator: opts.operator,
+  });
+  const job = await client.call<{ id: string; state: string; error?: { message?: string } | null }>(
+    'POST',
+    `/v1/seal-jobs/${created.id}/confirm`,
+    { token: created.confirmationToken },
+  );
+  if (opts.json) printJson({ stampJob: job });
+  else print(`${device}: test stamp ${job.state} (seal job ${job.id}, in the audit log)`);
+  if (job.state !== 'done')
+    throw new CliError(`the test stamp did not complete: seal job ${job.id} is ${job.state}`);
 }
 
 interface TestOptions extends ConfigOption {
   json?: boolean;
+  stamp?: boolean;
+  yes?: boolean;
+  operator: string;
   page: boolean;
   preview?: string;
   paper: string;

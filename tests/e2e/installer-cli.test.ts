@@ -402,6 +402,21 @@ describe('devices', () => {
       const test = runCli(['devices', 'test', 'seal-1'], live);
       expect(test.status).toBe(0);
       expect(test.stdout).toMatch(/^seal-1: ok/);
+      // The self-test never stamps; a real stamp needs --stamp --yes and goes through an audited seal job.
+      const jobsBefore = await daemon
+        .fetch('/v1/seal-jobs')
+        .then((r) => r.json() as Promise<{ jobs: unknown[] }>);
+      expect(oneLineError(runCli(['devices', 'test', 'seal-1', '--stamp'], live), 64)).toMatch(/add --yes/);
+      const after = await daemon.fetch('/v1/seal-jobs').then((r) => r.json() as Promise<{ jobs: unknown[] }>);
+      expect(after.jobs).toHaveLength(jobsBefore.jobs.length);
+      const stamped = runCli(
+        ['devices', 'test', 'seal-1', '--stamp', '--yes', '--operator', 'Li Ming'],
+        live,
+      );
+      expect(stamped.stderr).toBe('');
+      expect(stamped.stdout).toMatch(/seal-1: test stamp done \(seal job [0-9a-f-]+, in the audit log\)/);
+      const audit = await daemon.fetch('/v1/audit').then((r) => r.text());
+      expect(audit).toContain('Li Ming');
       expect(oneLineError(runCli(['devices', 'test', 'nope'], live), 1)).toMatch(/no device "nope"/);
 
       // A printer: the self-test, then the calibration page as a preview file and as a real print job.
