@@ -89,10 +89,14 @@ export class Store {
     return this.db.pragma('user_version', { simple: true }) as number;
   }
 
-  /** `ok`, or SQLite's list of problems. */
-  integrityCheck(): string {
-    const rows = this.db.pragma('quick_check') as { quick_check: string }[];
-    return rows.map((r) => r.quick_check).join('; ');
+  /**
+   * `ok`, or SQLite's list of problems. The quick check (start-up) skips index contents; `full` runs
+   * `PRAGMA integrity_check`, which also matches every index against its table (fault tests, doctor).
+   */
+  integrityCheck(opts: { full?: boolean } = {}): string {
+    const pragma = opts.full ? 'integrity_check' : 'quick_check';
+    const rows = this.db.pragma(pragma) as Record<string, string>[];
+    return rows.map((r) => r[pragma]).join('; ');
   }
 
   close(): void {

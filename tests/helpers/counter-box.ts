@@ -1,0 +1,104 @@
+// A counter box for fault tests: the dot-matrix printer and the seal machine as simulators on the far end of
+// real socat pty pairs, held by the test process. The daemon (spawned separately) opens the other ends, so
+// when it is killed the simulators — and their own logs of what was printed and pressed — live on.
+import { DEFAULT_SETUP } from '../../drivers/printer/forms.js';
+import { PrinterSimulatorEndpoint } from '../../drivers/printer/simulator-endpoint.js';
+import { resolveSealProfile } from '../../drivers/seal/profile.js';
+import { SealSimulator } from '../../drivers/seal/simulator.js';
+import { openSerial } from '../../drivers/transport/serial.js';
+import { writeConfig } from './daemon.js';
+import { openPtyPair, serialOptions, type PtyPair } from './pty-pair.js';
+
+export interface CounterBox {
+  config: string;
+  printerPair: PtyPair;
+  printer: PrinterSimulatorEndpoint;
+  sealPair: PtyPair;
+  seal: SealSimulator;
+  /** Text of every page the printer simulator has ejected, in order. */
+  pageTexts(): string[];
+  /** How many pages carry `marker` (a job's unique text). */
+  pagesWith(marker: string): number;
+  close(): Promise<void>;
+}
+
+export interface CounterBoxOptions {
+  /** The printer's pace (bytes/s); slow enough that a kill lands mid-job. */
+  printerBytesPerSecond?: number;
+  sealStampDelayMs?: number;
+  /** Extra YAML lines appended to the config (top-level keys). */
+  extraYaml?: string;
+  storageDir: string;
+}
+
+export async function startCounterBox(dir: string, opts: CounterBoxOptions): Promise<CounterBox> {
+  const printerPair = await openPtyPair(dir, 'printer');
+  const sealPair = await openPtyPair(dir, 'seal');
+  const printer = await PrinterSimulatorEndpoint.serial(printerPair.peer, {
+    setup: DEFAULT_SETUP,
+    ...(opts.printerBytesPerSecond ? { bytesPerSecond: opts.printerBytesPerSecond } : {}),
+  });
+  const seal = new SealSimulator(
+    await openSerial(serialOptions(sealPair.peer, 9600)),
+    resolveSealProfile('default'),
+    {
+      serial: 'SN-REL-1',
+      stampDelayMs: opts.sealStampDelayMs ?? 50,
+    },
+  );
+  seal.start();
+  const config = writeConfig(
+    dir,
+    [
+      'box: { id: reliability-box }',
+      `storage: { dir: "${opts.storageDir}" }`,
+      'supervision: { probeIntervalMs: 500, backoffInitialMs: 100, backoffMaxMs: 1000 }',
+      'devices:',
+      '  - id: printer-1',
+      '    kind: printer',
+      `    transport: { type: serial, path: "${printerPair.device}", baudRate: 9600 }`,
+      '  - id: seal-1',
+      '    kind: seal',
+      `    transport: { type: serial, path: "${sealPair.device}", baudRate: 9600 }`,
+      '    seal: { profile: default, confirmWindowMs: 600000 }',
+      opts.extraYaml ?? '',
+      '',
+    ].join('\n'),
+  );
+  const pageTexts = (): string[] => printer.printer.pages.map((p) => p.cells.map((c) => c.ch).join(''));
+  return {
+    config,
+    printerPair,
+    printer,
+    sealPair,
+    seal,
+    pageTexts,
+    pagesWith: (marker) => pageTexts().filter((t) => t.includes(marker)).length,
+    async close() {
+      await printer.close().catch(() => undefined);
+      await seal.stop().catch(() => undefined);
+      await printerPair.close();
+      await sealPair.close();
+    },
+  };
+}
+
+/** A small seeded PRNG (mulberry32): fault points are random but a failing run can be repeated by its seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The seed from RELIABILITY_SEED, or a fresh one; printed so the run can be repeated. */
+export function runSeed(): number {
+  const raw = process.env.RELIABILITY_SEED;
+  const seed = raw ? Number(raw) : Math.floor(Math.random() * 2 ** 31);
+  process.stderr.write(`reliability seed: ${seed} (repeat with RELIABILITY_SEED=${seed})\n`);
+  return seed;
+}
