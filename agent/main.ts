@@ -77,13 +77,11 @@ export class Agent {
       createDriver,
       log.child({ component: 'devices' }),
       (status, previous) =>
-        events.publish('device.state', {
-          device: status.id,
-          kind: status.kind,
-          state: status.state,
-          previous,
-          reason: status.reason,
-        }),
+        events.publishOrLog(
+          'device.state',
+          { device: status.id, kind: status.kind, state: status.state, previous, reason: status.reason },
+          log,
+        ),
     ));
     const idcards = (this.idcards = new IdCardService(devices, events, log.child({ component: 'idcard' })));
     const printing = (this.printing = new PrintService({

@@ -1,6 +1,7 @@
 // Every event (device state, job progress, audit) is first written to the outbox table, then handed to
 // live listeners (SSE, the fleet link). A reader that fell behind replays from the table.
 import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
 import type { StoredEvent } from '../store/outbox.js';
 
@@ -30,6 +31,24 @@ export class EventLog {
     }
     for (const listener of this.listeners) listener(stored);
     return stored;
+  }
+
+  /**
+   * For events no state change waits on (device state, card reads), published from a device's own loop:
+   * a write that fails (the disk is full) is logged and the event dropped, instead of throwing into the loop
+   * and taking the daemon down.
+   */
+  publishOrLog(
+    type: string,
+    payload: Record<string, unknown>,
+    log: Pick<Logger, 'error'>,
+  ): AgentEvent | undefined {
+    try {
+      return this.publish(type, payload);
+    } catch (err) {
+      log.error({ err, type }, 'event not recorded');
+      return undefined;
+    }
   }
 
   subscribe(listener: EventListener): () => void {

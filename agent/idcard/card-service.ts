@@ -89,22 +89,26 @@ export class IdCardService {
       card.idNumberCheck.valid ? 'id card read' : 'id card read; its ID number fails the GB 11643 check',
     );
     // The photo stays on the box (biometric data): events say only that there is one.
-    this.events.publish('idcard.read', {
-      device,
-      name: card.name,
-      sex: card.sex,
-      nation: card.nation,
-      birthDate: card.birthDate,
-      address: card.address,
-      idNumber,
-      idNumberMasked: !reveal,
-      idNumberCheck: { valid: card.idNumberCheck.valid, reason: card.idNumberCheck.reason },
-      authority: card.authority,
-      validFrom: card.validFrom,
-      validTo: card.validTo,
-      nameHasPrivateUseChars: card.nameHasPrivateUseChars,
-      photo: { format: card.photo.format, bytes: card.photo.bytes },
-      readAt: card.readAt,
-    });
+    this.events.publishOrLog(
+      'idcard.read',
+      {
+        device,
+        name: card.name,
+        sex: card.sex,
+        nation: card.nation,
+        birthDate: card.birthDate,
+        address: card.address,
+        idNumber,
+        idNumberMasked: !reveal,
+        idNumberCheck: { valid: card.idNumberCheck.valid, reason: card.idNumberCheck.reason },
+        authority: card.authority,
+        validFrom: card.validFrom,
+        validTo: card.validTo,
+        nameHasPrivateUseChars: card.nameHasPrivateUseChars,
+        photo: { format: card.photo.format, bytes: card.photo.bytes },
+        readAt: card.readAt,
+      },
+      this.log,
+    );
   }
 }

@@ -42,6 +42,7 @@ export const PROBLEMS = {
   'misdirected-request': { status: 421, title: 'The Host header does not name this box' },
   'rate-limited': { status: 429, title: 'Too many requests' },
   internal: { status: 500, title: 'Internal error' },
+  'insufficient-storage': { status: 507, title: 'The box has no room left to store this request' },
   'device-unavailable': { status: 503, title: 'The device is not ready' },
   'seal-device-error': { status: 502, title: 'The seal machine did not answer as expected' },
   'not-ready': { status: 503, title: 'The agent is not ready' },
@@ -86,4 +87,22 @@ export class Problem extends Error {
       ...(this.field === undefined ? {} : { field: this.field }),
     };
   }
+}
+
+/** Error codes that mean the state dir's disk (or quota) is full: from node:fs and from SQLite. */
+const STORAGE_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
+
+/**
+ * The 507 problem for an error that says the disk is full, else undefined. The write that failed was rolled
+ * back (a new job is not taken; its spool file is removed), so the caller may retry once space is freed.
+ */
+export function storageFullProblem(err: unknown): Problem | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !STORAGE_FULL_CODES.has(code)) return undefined;
+  return new Problem(
+    'insufficient-storage',
+    'the state directory is full, so this request could not be recorded; free disk space on the box, then retry',
+    undefined,
+    { retryAfter: 30 },
+  );
 }

@@ -186,8 +186,9 @@ export class PrintService {
   ): PrintJobView {
     const id = randomUUID();
     const file = this.spoolFile(id);
-    writeFileSync(file, bytes, { mode: 0o600 });
     try {
+      // Inside the try: a full disk can fail the write after the file was created; no orphan is left.
+      writeFileSync(file, bytes, { mode: 0o600 });
       const view = this.deps.store.transaction(() => {
         const input: PrintJobInput = { printer: printerId, bytes: bytes.length, ...meta };
         const job = this.deps.store.jobs.insert({
