@@ -11,14 +11,22 @@ import { openPtyPair, serialOptions, type PtyPair } from './pty-pair.js';
 
 export interface CounterBox {
   config: string;
-  printerPair: PtyPair;
-  printer: PrinterSimulatorEndpoint;
-  sealPair: PtyPair;
-  seal: SealSimulator;
-  /** Text of every page the printer simulator has ejected, in order. */
+  /** The printer simulator on the current pty (a replug makes a new one; pages of all of them count). */
+  readonly printer: PrinterSimulatorEndpoint;
+  /** The seal simulator on the current pty. */
+  readonly seal: SealSimulator;
+  /** Every press any seal simulator of this box made. */
+  presses(): number;
+  /** Text of every page the printer simulators have ejected, in order. */
   pageTexts(): string[];
   /** How many pages carry `marker` (a job's unique text). */
   pagesWith(marker: string): number;
+  /** Kills the printer's socat: the serial device vanishes, like a pulled USB adapter. */
+  unplugPrinter(): Promise<void>;
+  /** A new pty at the same path with a fresh printer simulator on it. */
+  replugPrinter(): Promise<void>;
+  unplugSeal(): Promise<void>;
+  replugSeal(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -26,27 +34,42 @@ export interface CounterBoxOptions {
   /** The printer's pace (bytes/s); slow enough that a kill lands mid-job. */
   printerBytesPerSecond?: number;
   sealStampDelayMs?: number;
-  /** Extra YAML lines appended to the config (top-level keys). */
-  extraYaml?: string;
   storageDir: string;
 }
 
 export async function startCounterBox(dir: string, opts: CounterBoxOptions): Promise<CounterBox> {
-  const printerPair = await openPtyPair(dir, 'printer');
-  const sealPair = await openPtyPair(dir, 'seal');
-  const printer = await PrinterSimulatorEndpoint.serial(printerPair.peer, {
-    setup: DEFAULT_SETUP,
-    ...(opts.printerBytesPerSecond ? { bytesPerSecond: opts.printerBytesPerSecond } : {}),
-  });
-  const seal = new SealSimulator(
-    await openSerial(serialOptions(sealPair.peer, 9600)),
-    resolveSealProfile('default'),
-    {
-      serial: 'SN-REL-1',
-      stampDelayMs: opts.sealStampDelayMs ?? 50,
-    },
-  );
-  seal.start();
+  const printers: PrinterSimulatorEndpoint[] = [];
+  const seals: SealSimulator[] = [];
+  let printerPair: PtyPair | undefined;
+  let sealPair: PtyPair | undefined;
+
+  async function plugPrinter(): Promise<PtyPair> {
+    const pair = await openPtyPair(dir, 'printer');
+    printers.push(
+      await PrinterSimulatorEndpoint.serial(pair.peer, {
+        setup: DEFAULT_SETUP,
+        ...(opts.printerBytesPerSecond ? { bytesPerSecond: opts.printerBytesPerSecond } : {}),
+      }),
+    );
+    return pair;
+  }
+  async function plugSeal(): Promise<PtyPair> {
+    const pair = await openPtyPair(dir, 'seal');
+    const sim = new SealSimulator(
+      await openSerial(serialOptions(pair.peer, 9600)),
+      resolveSealProfile('default'),
+      {
+        serial: 'SN-REL-1',
+        stampDelayMs: opts.sealStampDelayMs ?? 50,
+      },
+    );
+    sim.start();
+    seals.push(sim);
+    return pair;
+  }
+  printerPair = await plugPrinter();
+  sealPair = await plugSeal();
+
   const config = writeConfig(
     dir,
     [
@@ -61,24 +84,41 @@ export async function startCounterBox(dir: string, opts: CounterBoxOptions): Pro
       '    kind: seal',
       `    transport: { type: serial, path: "${sealPair.device}", baudRate: 9600 }`,
       '    seal: { profile: default, confirmWindowMs: 600000 }',
-      opts.extraYaml ?? '',
       '',
     ].join('\n'),
   );
-  const pageTexts = (): string[] => printer.printer.pages.map((p) => p.cells.map((c) => c.ch).join(''));
+  const pageTexts = (): string[] =>
+    printers.flatMap((p) => p.printer.pages.map((page) => page.cells.map((c) => c.ch).join('')));
   return {
     config,
-    printerPair,
-    printer,
-    sealPair,
-    seal,
+    get printer() {
+      return printers.at(-1) as PrinterSimulatorEndpoint;
+    },
+    get seal() {
+      return seals.at(-1) as SealSimulator;
+    },
+    presses: () => seals.reduce((n, s) => n + s.stamps.length, 0),
     pageTexts,
     pagesWith: (marker) => pageTexts().filter((t) => t.includes(marker)).length,
+    async unplugPrinter() {
+      await printerPair?.close();
+      printerPair = undefined;
+    },
+    async replugPrinter() {
+      printerPair = await plugPrinter();
+    },
+    async unplugSeal() {
+      await sealPair?.close();
+      sealPair = undefined;
+    },
+    async replugSeal() {
+      sealPair = await plugSeal();
+    },
     async close() {
-      await printer.close().catch(() => undefined);
-      await seal.stop().catch(() => undefined);
-      await printerPair.close();
-      await sealPair.close();
+      for (const p of printers) await p.close().catch(() => undefined);
+      for (const s of seals) await s.stop().catch(() => undefined);
+      await printerPair?.close();
+      await sealPair?.close();
     },
   };
 }
