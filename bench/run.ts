@@ -8,6 +8,9 @@
 //   6. the dot-matrix printer: ESC/P encoding and preview of an A4 form, bytes on the wire (bench/printer.ts).
 //   7. face recognition (bench/face.ts): per-stage latency, RSS, 1:N over 230 000 templates, accuracy.
 //   8. the fleet link through a local mosquitto (bench/fleet.ts): RPC round trip, outbox drain, memory.
+//   9. BENCH_ONLY=load (bench/load-mix.ts): 50 clients mixing health, devices, print submits and face
+//      verifies, then a soak (BENCH_SOAK_SECONDS, default 600) watching RSS and open fds. Not in the default
+//      run: the soak alone takes ten minutes.
 // Everything runs one after another (the boxes and CI have two cores) and every child process is stopped,
 // even on error. Timings are informative: nothing here fails on a slow number (see DESIGN.md, Testing).
 import { cpus } from 'node:os';
@@ -19,6 +22,7 @@ import { startHelloServer } from './hello-server.js';
 import { measureLoad, WARMUP_SECONDS, type LoadResult } from './load.js';
 import { benchPrinter } from './printer.js';
 import { benchFace } from './face.js';
+import { benchLoadMix } from './load-mix.js';
 
 const CONNECTIONS = 10;
 const IDLE_SECONDS = 3;
@@ -199,6 +203,12 @@ async function main(): Promise<void> {
   // BENCH_ONLY=face runs the face section alone (it needs no load generator and takes a few minutes).
   if (process.env.BENCH_ONLY === 'face') {
     await section('face', () => benchFace(row, progress));
+    printTable(seconds);
+    return;
+  }
+  // BENCH_ONLY=load: the mixed counter load and the soak (bench/load-mix.ts).
+  if (process.env.BENCH_ONLY === 'load') {
+    await section('load', () => benchLoadMix(row, progress, seconds));
     printTable(seconds);
     return;
   }

@@ -4,6 +4,7 @@
 import { createReadStream } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { SerialPort } from 'serialport';
+import type { DecodedPage } from './decoder.js';
 import type { PrinterSetup } from './forms.js';
 import { mmToDots } from './units.js';
 import { VirtualPrinter } from './virtual-printer.js';
@@ -12,6 +13,9 @@ export interface EndpointOptions {
   setup: PrinterSetup;
   bytesPerSecond?: number;
   outputDir?: string;
+  /** See VirtualPrinterOptions: how many decoded pages to keep, and a callback for every page. */
+  keepPages?: number;
+  onPage?: (page: DecodedPage) => void;
 }
 
 /** A readable byte source that can be paused: a net.Socket or a SerialPort. */
@@ -32,6 +36,8 @@ export class PrinterSimulatorEndpoint {
       setup: opts.setup,
       widthDots: mmToDots(241),
       ...(opts.outputDir ? { outputDir: opts.outputDir } : {}),
+      ...(opts.keepPages ? { keepPages: opts.keepPages } : {}),
+      ...(opts.onPage ? { onPage: opts.onPage } : {}),
     });
   }
 

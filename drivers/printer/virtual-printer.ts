@@ -21,12 +21,22 @@ export interface VirtualPrinterOptions {
   widthDots: number;
   /** Where to write `page-N.png` and `jobs.jsonl` (the log survives the process, for crash tests). */
   outputDir?: string;
+  /**
+   * How many decoded pages `pages` keeps (default 50). A page is a full-resolution bitmap (an A4 page is
+   * about 3 MB), so a simulator left printing all day must not keep every one.
+   */
+  keepPages?: number;
+  /** Called with every page as it is ejected, kept or not. */
+  onPage?: (page: DecodedPage) => void;
 }
 
 export class VirtualPrinter {
+  /** The most recent pages (at most `keepPages`), oldest first. */
   readonly pages: DecodedPage[] = [];
   readonly jobs: PrintedJobLog[] = [];
   bytesReceived = 0;
+  /** Every page ejected since the start, including those no longer kept in `pages`. */
+  pagesPrinted = 0;
   private decoder: EscpDecoder;
   private pngWrites: Promise<void> = Promise.resolve();
 
@@ -68,7 +78,9 @@ export class VirtualPrinter {
 
   private pagePrinted(page: DecodedPage): void {
     this.pages.push(page);
-    const n = this.pages.length;
+    if (this.pages.length > (this.opts.keepPages ?? 50)) this.pages.shift();
+    const n = ++this.pagesPrinted;
+    this.opts.onPage?.(page);
     const job = this.jobs.at(-1);
     if (job) {
       job.pages++;

@@ -39,6 +39,8 @@ export interface CounterBoxOptions {
 
 export async function startCounterBox(dir: string, opts: CounterBoxOptions): Promise<CounterBox> {
   const printers: PrinterSimulatorEndpoint[] = [];
+  // Only each page's text is kept: the decoded bitmaps of hundreds of pages would take gigabytes.
+  const texts: string[] = [];
   const seals: SealSimulator[] = [];
   let printerPair: PtyPair | undefined;
   let sealPair: PtyPair | undefined;
@@ -48,6 +50,8 @@ export async function startCounterBox(dir: string, opts: CounterBoxOptions): Pro
     printers.push(
       await PrinterSimulatorEndpoint.serial(pair.peer, {
         setup: DEFAULT_SETUP,
+        keepPages: 1,
+        onPage: (page) => texts.push(page.cells.map((c) => c.ch).join('')),
         ...(opts.printerBytesPerSecond ? { bytesPerSecond: opts.printerBytesPerSecond } : {}),
       }),
     );
@@ -87,8 +91,7 @@ export async function startCounterBox(dir: string, opts: CounterBoxOptions): Pro
       '',
     ].join('\n'),
   );
-  const pageTexts = (): string[] =>
-    printers.flatMap((p) => p.printer.pages.map((page) => page.cells.map((c) => c.ch).join('')));
+  const pageTexts = (): string[] => [...texts];
   return {
     config,
     get printer() {
