@@ -160,7 +160,9 @@ export class TokenService {
     if (record.revokedAt) return 'revoked';
     if (record.expiresAt && Date.parse(record.expiresAt) <= this.now().getTime()) return 'expired';
     const now = this.now().getTime();
-    if (now - (this.touchedAt.get(record.id) ?? 0) >= TOUCH_EVERY_MS) {
+    const touched = this.touchedAt.get(record.id) ?? 0;
+    // `now < touched`: the clock went back; touch again rather than wait for it to catch up.
+    if (now - touched >= TOUCH_EVERY_MS || now < touched) {
       this.touchedAt.set(record.id, now);
       this.store.tokens.touch(record.id);
     }

@@ -3,6 +3,7 @@
 // its audit entry are committed before the stamp command is sent, a job found `firing` at start-up becomes
 // `in_doubt` and is never re-fired, and every state change is published in the same transaction.
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import {
   SealCommandError,
@@ -23,6 +24,13 @@ export const SYSTEM_ACTOR = 'boxagent';
 const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
 export class SealService {
+  /**
+   * Each pending job's confirmation deadline on the monotonic clock. The wall clock can jump (a wrong RTC
+   * corrected at boot); a job expires when either clock says its window has passed, so a jump can shorten a
+   * window but never lengthen it.
+   */
+  private readonly deadlines = new Map<string, number>();
+
   constructor(
     private readonly store: Store,
     private readonly events: EventLog,
@@ -32,7 +40,8 @@ export class SealService {
 
   /**
    * Settles what a previous run left half-done: `firing` → `in_doubt` (the stamp may have been pressed),
-   * `checking` → `failed` (the stamp command was never sent), overdue `pending` → `expired`.
+   * `checking` → `failed` (the stamp command was never sent), `pending` → `expired`: a restart ends every
+   * confirmation window, since how long the agent was down cannot be trusted to the wall clock.
    */
   start(): void {
     for (const job of this.store.sealJobs.inState('firing')) {
@@ -46,7 +55,11 @@ export class SealService {
         error: { reason: 'the agent stopped before the stamp command was sent' },
       });
     }
-    this.expireOverdue();
+    for (const job of this.store.sealJobs.inState('pending')) {
+      this.move(job, 'pending', 'expired', SYSTEM_ACTOR, {
+        error: { reason: 'the agent restarted before the job was confirmed; create it again' },
+      });
+    }
   }
 
   create(
@@ -55,7 +68,8 @@ export class SealService {
   ): { job: SealJobRecord; token: string } {
     const device = this.sealDevice(input.device);
     const token = `sct_${randomBytes(24).toString('base64url')}`;
-    const expiresAt = new Date(Date.now() + sealOptions(device.config).confirmWindowMs).toISOString();
+    const windowMs = sealOptions(device.config).confirmWindowMs;
+    const expiresAt = new Date(Date.now() + windowMs).toISOString();
     const job = this.store.transaction(() => {
       const j = this.store.sealJobs.insert({
         id: randomUUID(),
@@ -75,6 +89,7 @@ export class SealService {
       this.publish(j, null);
       return j;
     });
+    this.deadlines.set(job.id, performance.now() + windowMs);
     return { job, token };
   }
 
@@ -102,13 +117,14 @@ export class SealService {
         '/token',
       );
     }
-    if (job.state === 'pending' && job.expiresAt < new Date().toISOString()) {
+    if (job.state === 'pending' && this.overdue(job)) {
       this.move(job, 'pending', 'expired', SYSTEM_ACTOR);
       throw new Problem('seal-job-expired', `seal job ${id} expired at ${job.expiresAt}; create a new one`);
     }
     if (job.state !== 'pending') throw this.conflict(job, 'confirmed');
     const device = this.sealDevice(job.device);
     const checking = this.move(job, 'pending', 'checking', by);
+    this.deadlines.delete(id);
     if (!checking) throw this.conflict(this.store.sealJobs.get(id) ?? job, 'confirmed');
 
     let fired: { outcome: FireOutcome; serial: string | null } | undefined;
@@ -228,9 +244,22 @@ export class SealService {
     return problem;
   }
 
+  private overdue(job: SealJobRecord): boolean {
+    const deadline = this.deadlines.get(job.id);
+    return (
+      job.expiresAt < new Date().toISOString() || (deadline !== undefined && performance.now() > deadline)
+    );
+  }
+
   private expireOverdue(): void {
     for (const job of this.store.sealJobs.overdue(new Date().toISOString())) {
       this.move(job, 'pending', 'expired', SYSTEM_ACTOR);
+    }
+    for (const [id, deadline] of this.deadlines) {
+      if (performance.now() <= deadline) continue;
+      this.deadlines.delete(id);
+      const job = this.store.sealJobs.get(id);
+      if (job?.state === 'pending') this.move(job, 'pending', 'expired', SYSTEM_ACTOR);
     }
   }
 

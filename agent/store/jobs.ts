@@ -104,11 +104,14 @@ export class JobRepository {
     return r.changes === 0 ? undefined : this.get(id);
   }
 
+  // Order is the insertion order (rowid; jobs are never deleted), not created_at: the box's clock can jump
+  // (a wrong RTC corrected by NTP), and a job queued after a jump back must not overtake older ones.
+
   /** Jobs of a kind, newest first, optionally of one state and device. */
   list(filter: { kind: string; state?: JobState; deviceId?: string; limit: number }): JobRecord[] {
     const rows = this.sql(
       `SELECT * FROM jobs WHERE kind = ? AND (? IS NULL OR state = ?) AND (? IS NULL OR device_id = ?)
-       ORDER BY created_at DESC, rowid DESC LIMIT ?`,
+       ORDER BY rowid DESC LIMIT ?`,
     ).all(
       filter.kind,
       filter.state ?? null,
@@ -123,14 +126,14 @@ export class JobRepository {
   /** The oldest queued job of a kind for a device (FIFO per device). */
   nextQueued(kind: string, deviceId: string): JobRecord | undefined {
     const row = this.sql(
-      "SELECT * FROM jobs WHERE kind = ? AND device_id = ? AND state = 'queued' ORDER BY created_at, rowid LIMIT 1",
+      "SELECT * FROM jobs WHERE kind = ? AND device_id = ? AND state = 'queued' ORDER BY rowid LIMIT 1",
     ).get(kind, deviceId) as JobRow | undefined;
     return row && fromRow(row);
   }
 
   /** Every job of a kind in a state, oldest first (start-up recovery). */
   inState(kind: string, state: JobState): JobRecord[] {
-    const rows = this.sql('SELECT * FROM jobs WHERE kind = ? AND state = ? ORDER BY created_at, rowid').all(
+    const rows = this.sql('SELECT * FROM jobs WHERE kind = ? AND state = ? ORDER BY rowid').all(
       kind,
       state,
     ) as JobRow[];

@@ -104,7 +104,7 @@ export class SealJobRepository {
   list(filter: { state?: SealJobState; device?: string; limit: number }): SealJobRecord[] {
     const rows = this.sql(
       `SELECT * FROM jobs WHERE kind = ? AND (? IS NULL OR state = ?) AND (? IS NULL OR device_id = ?)
-       ORDER BY created_at DESC, rowid DESC LIMIT ?`,
+       ORDER BY rowid DESC LIMIT ?`,
     ).all(
       KIND,
       filter.state ?? null,
@@ -118,10 +118,7 @@ export class SealJobRepository {
 
   inState(state: SealJobState): SealJobRecord[] {
     return (
-      this.sql('SELECT * FROM jobs WHERE kind = ? AND state = ? ORDER BY created_at').all(
-        KIND,
-        state,
-      ) as Row[]
+      this.sql('SELECT * FROM jobs WHERE kind = ? AND state = ? ORDER BY rowid').all(KIND, state) as Row[]
     ).map(fromRow);
   }
 

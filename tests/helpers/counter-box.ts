@@ -34,6 +34,7 @@ export interface CounterBoxOptions {
   /** The printer's pace (bytes/s); slow enough that a kill lands mid-job. */
   printerBytesPerSecond?: number;
   sealStampDelayMs?: number;
+  sealConfirmWindowMs?: number;
   storageDir: string;
 }
 
@@ -87,7 +88,7 @@ export async function startCounterBox(dir: string, opts: CounterBoxOptions): Pro
       '  - id: seal-1',
       '    kind: seal',
       `    transport: { type: serial, path: "${sealPair.device}", baudRate: 9600 }`,
-      '    seal: { profile: default, confirmWindowMs: 600000 }',
+      `    seal: { profile: default, confirmWindowMs: ${opts.sealConfirmWindowMs ?? 600_000} }`,
       '',
     ].join('\n'),
   );
