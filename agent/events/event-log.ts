@@ -29,7 +29,11 @@ export class EventLog {
       this.appendsSinceTrim = 0;
       this.store.outbox.trim(this.maxEvents, this.keepUnsent);
     }
-    for (const listener of this.listeners) listener(stored);
+    // Inside a transaction, listeners hear of the event when it commits: a client must never see an event
+    // that a rollback (a full disk, a failed step after it) or a crash before the commit takes back.
+    this.store.afterCommit(() => {
+      for (const listener of this.listeners) listener(stored);
+    });
     return stored;
   }
 

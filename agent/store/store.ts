@@ -29,6 +29,8 @@ export class Store {
   private readonly pingStatement: Database.Statement;
   private pingedAt = 0;
   private pingOk = false;
+  private depth = 0;
+  private readonly onCommit: (() => void)[] = [];
 
   private constructor(private readonly db: Database.Database) {
     this.pingStatement = db.prepare('SELECT 1 AS ok');
@@ -65,7 +67,29 @@ export class Store {
 
   /** Runs `fn` in one transaction: every repository call inside commits or rolls back together. */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    const mark = this.onCommit.length;
+    this.depth++;
+    let result: T;
+    try {
+      result = this.db.transaction(fn)();
+    } catch (err) {
+      // Rolled back (this level or, nested, its savepoint): what it queued never happened.
+      this.onCommit.length = mark;
+      throw err;
+    } finally {
+      this.depth--;
+    }
+    if (this.depth === 0) for (const run of this.onCommit.splice(0)) run();
+    return result;
+  }
+
+  /**
+   * Runs `fn` once the enclosing `transaction` has committed, or at once outside one; never if it rolls back.
+   * Live listeners (SSE, the fleet link) are told of an event only when it is really stored.
+   */
+  afterCommit(fn: () => void): void {
+    if (this.depth === 0) fn();
+    else this.onCommit.push(fn);
   }
 
   /**
