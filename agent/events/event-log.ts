@@ -32,7 +32,14 @@ export class EventLog {
     // Inside a transaction, listeners hear of the event when it commits: a client must never see an event
     // that a rollback (a full disk, a failed step after it) or a crash before the commit takes back.
     this.store.afterCommit(() => {
-      for (const listener of this.listeners) listener(stored);
+      for (const listener of this.listeners) {
+        try {
+          listener(stored);
+        } catch (err) {
+          // The event is committed: a failing listener must not make the caller think its change failed.
+          process.emitWarning(err instanceof Error ? err : new Error(String(err)), 'EventListenerError');
+        }
+      }
     });
     return stored;
   }
