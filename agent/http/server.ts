@@ -12,6 +12,8 @@ import { BinaryOutput, type AnyOperation } from '../operations/operation.js';
 import { Problem } from '../operations/problems.js';
 import type { Services } from '../services.js';
 import { EventStreams } from './event-stream.js';
+import { AuthThrottle } from './auth-throttle.js';
+import { clientErrorHandler, frameworkErrorHandler } from './client-errors.js';
 import { applyCors, authenticate, checkHost } from './guards.js';
 import { buildOpenApi } from './openapi.js';
 import { problemFromError, redactUrl, sendProblem } from './problem-reply.js';
@@ -50,7 +52,21 @@ export function buildHttpServer(
     // Keep-alive connections must not hold a shutdown for long.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    // Slow clients (slow-loris) are cut off: the head must arrive within headersTimeoutMs, the whole
+    // request within requestTimeoutMs; Node checks both every second here instead of every 30 s.
+    http: {
+      headersTimeout: services.config.http.headersTimeoutMs,
+      connectionsCheckingInterval: 1000,
+    },
+    requestTimeout: services.config.http.requestTimeoutMs,
+    frameworkErrors: frameworkErrorHandler(log),
+    clientErrorHandler: clientErrorHandler(log),
   });
+  app.server.maxConnections = services.config.http.maxConnections;
+  const throttle = new AuthThrottle(
+    services.config.http.authFailures.burst,
+    services.config.http.authFailures.perMinute,
+  );
   const streams = new EventStreams(services.events, log);
 
   app.decorateRequest('principal', undefined);
@@ -64,7 +80,9 @@ export function buildHttpServer(
       if (applyCors(request, reply, services.config.http.allowedOrigins)) return; // preflight answered
       const config = request.routeOptions.config as RouteConfig;
       if (config.scope !== undefined) {
-        request.principal = authenticate(request, services.tokens, config.queryToken === true);
+        request.principal = throttledAuthenticate(request, throttle, () =>
+          authenticate(request, services.tokens, config.queryToken === true),
+        );
         if (!hasScope(request.principal, config.scope)) {
           throw new Problem('forbidden', `this needs scope "${config.scope}"`, undefined, {
             requiredScope: config.scope,
@@ -123,6 +141,27 @@ export function buildHttpServer(
   app.get('/openapi.json', { config: {} satisfies RouteConfig }, (_request, reply) => reply.send(openapi));
 
   return { app, closeStreams: () => streams.closeAll() };
+}
+
+/** Authenticates unless this caller has used up its failed attempts; counts a failure. */
+function throttledAuthenticate(
+  request: FastifyRequest,
+  throttle: AuthThrottle,
+  check: () => Principal,
+): Principal {
+  const caller = AuthThrottle.callerOf(request);
+  const wait = throttle.retryAfter(caller);
+  if (wait > 0) {
+    throw new Problem('rate-limited', 'too many failed token checks from this caller', undefined, {
+      retryAfter: wait,
+    });
+  }
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof Problem && err.code === 'unauthorized') throttle.failed(caller);
+    throw err;
+  }
 }
 
 function registerOperation(
