@@ -264,7 +264,7 @@ export const CameraOptionsSchema = Type.Object(
       Type.String({
         minLength: 1,
         description:
-          'Transport simulated: an image file (shown still) or a folder of images (shown in turn); default lavfi testsrc',
+          'Transport simulated: an image file (shown still) or a folder of *.jpg images (shown in turn); default lavfi testsrc',
       }),
     ),
     simulatedHoldSeconds: Type.Number({

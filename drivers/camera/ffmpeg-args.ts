@@ -19,7 +19,7 @@ export type CameraSource =
   | { kind: 'testsrc' }
   /** Simulator: one image, repeated. */
   | { kind: 'still'; path: string }
-  /** Simulator: every image of a folder in turn, each held for `holdSeconds`. */
+  /** Simulator: every *.jpg of a folder in turn, each held for `holdSeconds`. */
   | { kind: 'folder'; path: string; holdSeconds: number };
 
 /** JPEG quality (2 best .. 31 worst) where ffmpeg has to encode. */
@@ -33,8 +33,8 @@ function fitFilter(f: CaptureFormat): string {
   );
 }
 
-// .jpg, .jpeg, .png in either case (ffmpeg's glob has no braces).
-const IMAGE_GLOB = '*.[jJpP][pPnN]*[gG]';
+// ffmpeg's image2 takes the decoder from the pattern's extension, so one extension: JPEG, as cameras give.
+const IMAGE_GLOB = '*.jpg';
 
 const ENCODE = ['-pix_fmt', 'yuvj420p', '-c:v', 'mjpeg', '-q:v', JPEG_QSCALE];
 const OUTPUT = ['-f', 'mjpeg', 'pipe:1'];
