@@ -39,7 +39,8 @@ const KIND_LABELS: Record<DeviceKind, string> = {
 
 /**
  * `ID:KIND:TRANSPORT[:ARGS]` → a device entry. TRANSPORT is `simulated`, `serial:/dev/ttyUSB0[@baud]` or
- * `tcp:host:port`. Example: `printer-1:printer:serial:/dev/ttyUSB0@9600`.
+ * `tcp:host:port`, or for a camera `video:/dev/video0` (or an rtsp:// / http:// URL). Example:
+ * `printer-1:printer:serial:/dev/ttyUSB0@9600`.
  */
 export function parseDeviceSpec(spec: string): DeviceEntry {
   const [id, kind, type, ...rest] = spec.split(':');
@@ -48,6 +49,16 @@ export function parseDeviceSpec(spec: string): DeviceEntry {
     throw new CliError(`--device "${spec}": expected ID:KIND:TRANSPORT[:ARGS]`, EXIT_USAGE);
   if (!(DEVICE_KINDS as readonly string[]).includes(kind)) {
     throw new CliError(`--device "${spec}": kind must be one of ${DEVICE_KINDS.join(', ')}`, EXIT_USAGE);
+  }
+  if (type === 'video') {
+    // A camera read by ffmpeg: the source is a V4L2 node or a stream URL (which has colons of its own).
+    if (kind !== 'camera' || !arg) {
+      throw new CliError(
+        `--device "${spec}": video is for cameras, e.g. camera-1:camera:video:/dev/video0 or …:video:rtsp://10.0.0.9/stream`,
+        EXIT_USAGE,
+      );
+    }
+    return { id, kind: 'camera', transport: { type }, camera: { source: arg } };
   }
   return { id, kind: kind as DeviceKind, transport: transportFromSpec(spec, type, arg) };
 }
@@ -69,7 +80,7 @@ function transportFromSpec(spec: string, type: string, arg: string): Record<stri
       return { type, host: m[1], port: Number(m[2]) };
     }
     default:
-      throw new CliError(`--device "${spec}": transport must be simulated, serial or tcp`, EXIT_USAGE);
+      throw new CliError(`--device "${spec}": transport must be simulated, serial, tcp or video`, EXIT_USAGE);
   }
 }
 

@@ -1,4 +1,6 @@
 // `boxagent devices scan|list|test`.
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CliError, CONFIG_FLAGS, CONFIG_HELP, load, print, printJson, type ConfigOption } from './support.js';
 import { DaemonClient } from './daemon-client.js';
@@ -29,6 +31,7 @@ export function registerDevices(program: Command): void {
         const match = d.match ? `  → ${d.match.kind} (${d.match.profile})` : '';
         print(`${d.class.padEnd(12)}${d.node.padEnd(18)}${ids.padEnd(11)} ${d.description ?? ''}${match}`);
         if (d.ieee1284) print(`${''.padEnd(30)}1284 ID: ${d.ieee1284}`);
+        if (d.formats) print(`${''.padEnd(30)}formats: ${d.formats.join(', ') || 'none listed'}`);
         if (d.suggestion) print(`${''.padEnd(30)}config init ${d.suggestion}`);
       }
     });
@@ -51,17 +54,67 @@ export function registerDevices(program: Command): void {
 
   devices
     .command('test <id>')
-    .description("run a device's harmless self-test through the daemon (never presses a seal)")
+    .description(
+      "run a device's harmless self-test through the daemon (never presses a seal); a camera also writes a snapshot and says what faces it sees",
+    )
     .option(CONFIG_FLAGS, CONFIG_HELP)
     .option('--json', 'print JSON')
-    .action(async (id: string, opts: ConfigOption & { json?: boolean }) => {
+    .option('--out <file>', 'camera: where to write the snapshot (default: ./<id>-snapshot.jpg)')
+    .action(async (id: string, opts: ConfigOption & { json?: boolean; out?: string }) => {
       const client = DaemonClient.fromConfig(load(opts).config);
+      const path = `/v1/devices/${encodeURIComponent(id)}`;
       const job = await client.call<{ state: string; result: { ok: boolean; summary: string } }>(
         'POST',
-        `/v1/devices/${encodeURIComponent(id)}/test`,
+        `${path}/test`,
       );
-      if (opts.json) printJson(job);
-      else print(`${id}: ${job.result.ok ? 'ok' : 'FAILED'} — ${job.result.summary}`);
+      const { kind } = await client.call<{ kind: string }>('GET', path);
+      const camera = kind === 'camera' && job.result.ok ? await testCamera(client, id, opts.out) : undefined;
+      if (opts.json) printJson(camera ? { ...job, camera } : job);
+      else {
+        print(`${id}: ${job.result.ok ? 'ok' : 'FAILED'} — ${job.result.summary}`);
+        if (camera) {
+          print(`snapshot written to ${camera.snapshot}`);
+          print(camera.faces);
+        }
+      }
       if (!job.result.ok) throw new CliError(`${id} failed its self-test: ${job.result.summary}`);
     });
+}
+
+interface DetectAnswer {
+  width: number;
+  height: number;
+  faces: { box: { width: number; height: number }; liveness?: { live: boolean; score: number } }[];
+}
+
+/** A camera's snapshot to a file, and what the face pipeline finds in it (or why it cannot say). */
+async function testCamera(
+  client: DaemonClient,
+  id: string,
+  out: string | undefined,
+): Promise<{ snapshot: string; bytes: number; faces: string; detect?: DetectAnswer }> {
+  const jpeg = await client.callBinary('GET', `/v1/camera/${encodeURIComponent(id)}/snapshot`);
+  const file = resolve(out ?? `${id}-snapshot.jpg`);
+  writeFileSync(file, jpeg);
+  let detect: DetectAnswer;
+  try {
+    detect = await client.call<DetectAnswer>('POST', '/v1/face/detect', {
+      probe: { image: jpeg.toString('base64') },
+    });
+  } catch (err) {
+    // Face recognition may be off or its models missing: the camera still works, say why no faces.
+    return { snapshot: file, bytes: jpeg.length, faces: `face detection: ${(err as Error).message}` };
+  }
+  const faces =
+    detect.faces.length === 0
+      ? `no face in the ${detect.width}×${detect.height} frame`
+      : `${detect.faces.length} face(s) in the ${detect.width}×${detect.height} frame: ` +
+        detect.faces
+          .map(
+            (f) =>
+              `${Math.round(Math.min(f.box.width, f.box.height))} px` +
+              (f.liveness ? `, ${f.liveness.live ? 'live' : 'not live'} (${f.liveness.score})` : ''),
+          )
+          .join('; ');
+  return { snapshot: file, bytes: jpeg.length, faces, detect };
 }
