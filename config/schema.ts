@@ -231,10 +231,6 @@ export const CameraOptionsSchema = Type.Object(
           'Transport video: a V4L2 node (/dev/video0, /dev/v4l/by-id/…), rtsp://…, or an http(s) MJPEG stream URL',
       }),
     ),
-    snapshotUrl: Type.Boolean({
-      default: false,
-      description: 'The http(s) source answers one JPEG per request: poll it at `fps`',
-    }),
     inputFormat: StringEnum(['mjpeg', 'yuyv422'] as const, {
       default: 'mjpeg',
       description: 'What a V4L2 camera is asked for; mjpeg frames pass through without re-encoding',

@@ -14,11 +14,10 @@ export function cameraOptions(device: DeviceConfig): CameraOptions {
   return Value.Default(CameraOptionsSchema, structuredClone(device.camera ?? {})) as CameraOptions;
 }
 
-/** What `camera.source` (or `irSource`) names: a V4L2 node, an MJPEG/RTSP stream, or a snapshot URL. */
+/** What `camera.source` (or `irSource`) names: a V4L2 node, or an RTSP / HTTP MJPEG stream. */
 export function parseSource(text: string, opts: CameraOptions): CameraSource {
   if (/^rtsps?:\/\//.test(text)) return { kind: 'url', url: text };
-  if (/^https?:\/\//.test(text))
-    return opts.snapshotUrl ? { kind: 'snapshot-url', url: text } : { kind: 'url', url: text };
+  if (/^https?:\/\//.test(text)) return { kind: 'url', url: text };
   if (text.startsWith('/')) return { kind: 'v4l2', path: text, inputFormat: opts.inputFormat };
   throw new UnsupportedDeviceError(
     `camera source "${text}" is neither a /dev/video path nor an rtsp:// or http(s):// URL`,

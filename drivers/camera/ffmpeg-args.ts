@@ -13,8 +13,6 @@ export type CameraSource =
   | { kind: 'v4l2'; path: string; inputFormat: 'mjpeg' | 'yuyv422' }
   /** rtsp://, or an http(s) MJPEG stream (`multipart/x-mixed-replace`). */
   | { kind: 'url'; url: string }
-  /** An http(s) URL that answers one JPEG per request, polled at the frame rate. */
-  | { kind: 'snapshot-url'; url: string }
   /** Simulator: lavfi `testsrc` (no data files needed). */
   | { kind: 'testsrc' }
   /** Simulator: one image, repeated. */
@@ -68,14 +66,6 @@ export function ffmpegArgs(source: CameraSource, f: CaptureFormat): string[] {
         ...(source.url.startsWith('rtsp') ? ['-rtsp_transport', 'tcp'] : []),
         ...['-i', source.url],
         ...['-an', '-vf', `fps=${f.fps},${fitFilter(f)}`],
-        ...ENCODE,
-        ...OUTPUT,
-      ];
-    case 'snapshot-url':
-      return [
-        ...head,
-        ...['-f', 'image2', '-loop', '1', '-framerate', String(f.fps), '-i', source.url],
-        ...['-vf', `${fitFilter(f)},realtime`],
         ...ENCODE,
         ...OUTPUT,
       ];

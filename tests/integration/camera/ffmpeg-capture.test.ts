@@ -1,6 +1,8 @@
 // The camera driver with the real ffmpeg as its frame source (lavfi testsrc, looped face images), under
 // the real supervisor: frames arrive and decode, a killed ffmpeg is restarted and frames resume, a missing
 // ffmpeg or an unplugged camera is reported with its reason.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import sharp from 'sharp';
@@ -8,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { DeviceConfig } from '../../../config/schema.js';
 import { SupervisedDevice } from '../../../agent/devices/supervised-device.js';
 import type { DeviceState } from '../../../agent/devices/state.js';
+import { framePart } from '../../../agent/http/camera-stream.js';
 import { CameraDevice, type CameraOptions } from '../../../drivers/camera/camera.js';
 import { ROOT } from '../../helpers/daemon.js';
 import { waitFor } from '../../helpers/wait-for.js';
@@ -134,6 +137,33 @@ describe('camera capture through ffmpeg', () => {
     const { device } = supervise(cam);
     await waitFor('absent', () => device.currentState() === 'absent');
     expect(device.status().reason).toContain('/dev/video-not-here');
+  });
+
+  it('reads an IP camera: an HTTP MJPEG stream', async () => {
+    // The "IP camera": a local HTTP server fed by a testsrc capture.
+    const origin = new CameraDevice(options());
+    running.push(origin);
+    await origin.open();
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'multipart/x-mixed-replace; boundary=boxagent-frame' });
+      const off = origin.onFrame((f) => res.write(framePart(f.jpeg)));
+      res.on('close', off);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const source = { kind: 'url' as const, url: `http://127.0.0.1:${port}/stream` };
+      // Re-encoded to the configured size and rate.
+      const cam = new CameraDevice(options({ source, format: { width: 160, height: 120, fps: 5 } }));
+      running.push(cam);
+      await cam.open();
+      const f = (await cam.nextFrame(cam.latest()!.seq, 5000))!;
+      const meta = await sharp(f.jpeg).metadata();
+      expect([meta.width, meta.height]).toEqual([160, 120]);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 
   it('pairs each RGB frame with the IR frame nearest in time', async () => {
