@@ -12,6 +12,30 @@ export function framePart(jpeg: Buffer): Buffer {
   return Buffer.concat([Buffer.from(head, 'latin1'), jpeg, Buffer.from('\r\n', 'latin1')]);
 }
 
+/** Where a viewer's parts go: the response socket (or a test's stand-in). */
+export interface ViewerSink {
+  readonly writableNeedDrain: boolean;
+  readonly destroyed: boolean;
+  write(chunk: Buffer): boolean;
+}
+
+/**
+ * One viewer's frame filter: at most `fps` parts a second, and none while the socket has not taken the
+ * previous one (a slow viewer skips frames; nothing queues up for it).
+ */
+export function viewerPacer(sink: ViewerSink, fps: number): (frame: Frame) => void {
+  const interval = 1000 / fps;
+  // When the next part is due; a frame a little early (jitter) is taken and the schedule kept, so a
+  // capture at exactly the preview rate is not halved and a faster one averages out at `fps`.
+  let due = -Infinity;
+  return (frame) => {
+    if (frame.at < due - interval * 0.2) return;
+    if (sink.writableNeedDrain || sink.destroyed) return;
+    due = frame.at > due + interval ? frame.at + interval : due + interval;
+    sink.write(framePart(frame.jpeg));
+  };
+}
+
 /** The open MJPEG streams, so a shutdown can end them, and their count for the metrics. */
 export class CameraStreams {
   private readonly open = new Set<FastifyReply['raw']>();
@@ -36,15 +60,7 @@ export class CameraStreams {
       'x-accel-buffering': 'no',
     });
     this.open.add(res);
-    const interval = 1000 / camera.previewFps;
-    let lastSent = -Infinity;
-    const send = (frame: Frame): void => {
-      // A little slack, so a capture at exactly the preview rate is not halved by jitter.
-      if (frame.at - lastSent < interval * 0.8) return;
-      if (res.writableNeedDrain || res.destroyed) return; // slow viewer: drop, never queue
-      lastSent = frame.at;
-      res.write(framePart(frame.jpeg));
-    };
+    const send = viewerPacer(res, camera.previewFps);
     const first = camera.driver.latest();
     if (first) send(first);
     const unsubscribe = camera.driver.onFrame(send);
