@@ -3,6 +3,8 @@
 // ffmpeg or an unplugged camera is reported with its reason.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import sharp from 'sharp';
@@ -137,6 +139,26 @@ describe('camera capture through ffmpeg', () => {
     const { device } = supervise(cam);
     await waitFor('absent', () => device.currentState() === 'absent');
     expect(device.status().reason).toContain('/dev/video-not-here');
+  });
+
+  it('tries a V4L2 camera again once its node reappears', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'boxagent-cam-'));
+    const node = join(dir, 'video9');
+    try {
+      const cam = new CameraDevice(options({ source: { kind: 'v4l2', path: node, inputFormat: 'mjpeg' } }));
+      const { device } = supervise(cam);
+      await waitFor('absent', () => device.currentState() === 'absent');
+      // "Plugged in": a node appears. It is no real camera, so ffmpeg's V4L2 input refuses it, which
+      // shows the capture was started on it.
+      writeFileSync(node, '');
+      await waitFor('an attempt on the node', () =>
+        (device.status().reason ?? '').startsWith('ffmpeg exited'),
+      );
+      expect(device.currentState()).not.toBe('absent');
+      expect(device.status().reason).toContain(node);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads an IP camera: an HTTP MJPEG stream', async () => {
