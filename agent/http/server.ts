@@ -11,6 +11,7 @@ import { Dispatcher } from '../operations/dispatch.js';
 import { BinaryOutput, type AnyOperation } from '../operations/operation.js';
 import { Problem } from '../operations/problems.js';
 import type { Services } from '../services.js';
+import { CameraStreams } from './camera-stream.js';
 import { EventStreams } from './event-stream.js';
 import { AuthThrottle } from './auth-throttle.js';
 import { clientErrorHandler, frameworkErrorHandler } from './client-errors.js';
@@ -68,6 +69,7 @@ export function buildHttpServer(
     services.config.http.authFailures.perMinute,
   );
   const streams = new EventStreams(services.events, log);
+  const cameraStreams = new CameraStreams(services.cameras);
 
   app.decorateRequest('principal', undefined);
   // JSON only: a text/plain body must be refused (415), not handed to an operation as a string.
@@ -132,6 +134,15 @@ export function buildHttpServer(
     },
   );
 
+  // Not an operation: a stream without end. `<img>` cannot send headers, hence `?access_token=`.
+  app.get(
+    '/v1/camera/:id/stream',
+    { config: { scope: 'face', queryToken: true } satisfies RouteConfig },
+    (request, reply) => {
+      cameraStreams.handle(request, reply);
+    },
+  );
+
   app.get('/metrics', { config: { scope: 'read' } satisfies RouteConfig }, async (_request, reply) => {
     const text = await metrics.registry.metrics();
     return reply.type(metrics.registry.contentType).send(text);
@@ -140,7 +151,13 @@ export function buildHttpServer(
   const openapi = buildOpenApi(CATALOG, services.version);
   app.get('/openapi.json', { config: {} satisfies RouteConfig }, (_request, reply) => reply.send(openapi));
 
-  return { app, closeStreams: () => streams.closeAll() };
+  return {
+    app,
+    closeStreams: () => {
+      streams.closeAll();
+      cameraStreams.closeAll();
+    },
+  };
 }
 
 /** Authenticates unless this caller has used up its failed attempts; counts a failure. */

@@ -33,6 +33,10 @@ export const PROBLEMS = {
   'several-faces': { status: 422, title: 'More than one face was found in the image' },
   'face-quality': { status: 422, title: 'The face is not good enough to enrol' },
   'face-not-live': { status: 422, title: 'The face did not pass the liveness check' },
+  'capture-timeout': {
+    status: 422,
+    title: 'The camera saw no good, live face in time (see `missing` and `hint`)',
+  },
   'template-invalid': { status: 422, title: 'The template is not valid' },
   'model-mismatch': { status: 409, title: 'The template was made by another face model' },
   'person-exists': { status: 409, title: 'A person with this id is already enrolled' },
