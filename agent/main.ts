@@ -7,6 +7,8 @@ import { TokenService } from './auth/token-service.js';
 import { DeviceManager } from './devices/device-manager.js';
 import { createDriver } from './devices/driver-factory.js';
 import { EventLog } from './events/event-log.js';
+import { CameraService } from './camera/camera-service.js';
+import { FaceCaptureService } from './face/face-capture.js';
 import { FaceService } from './face/face-service.js';
 import { overlayFleetConfig } from './fleet/config-sync.js';
 import { FleetLink } from './fleet/fleet-link.js';
@@ -98,6 +100,14 @@ export class Agent {
       log.child({ component: 'face' }),
     ));
     const seals = new SealService(store, events, devices, log.child({ component: 'seal' }));
+    const cameras = new CameraService(devices);
+    const faceCapture = new FaceCaptureService(
+      cameras,
+      face,
+      events,
+      config.face,
+      log.child({ component: 'face-capture' }),
+    );
     const services: Services = {
       config,
       log,
@@ -108,6 +118,8 @@ export class Agent {
       idcards,
       printing,
       face,
+      cameras,
+      faceCapture,
       seals,
       version: VERSION,
       startedAt: new Date(),

@@ -8,7 +8,8 @@
 //   6. the dot-matrix printer: ESC/P encoding and preview of an A4 form, bytes on the wire (bench/printer.ts).
 //   7. face recognition (bench/face.ts): per-stage latency, RSS, 1:N over 230 000 templates, accuracy.
 //   8. the fleet link through a local mosquitto (bench/fleet.ts): RPC round trip, outbox drain, memory.
-//   9. BENCH_ONLY=load (bench/load-mix.ts): 50 clients mixing health, devices, print submits and face
+//   9. the face camera (bench/camera.ts): MJPEG frames/s and daemon CPU with 1 and 3 viewers, capture latency.
+//  10. BENCH_ONLY=load (bench/load-mix.ts): 50 clients mixing health, devices, print submits and face
 //      verifies, then a soak (BENCH_SOAK_SECONDS, default 600) watching RSS and open fds. Not in the default
 //      run: the soak alone takes ten minutes.
 // Everything runs one after another (the boxes and CI have two cores) and every child process is stopped,
@@ -22,6 +23,7 @@ import { startHelloServer } from './hello-server.js';
 import { measureLoad, WARMUP_SECONDS, type LoadResult } from './load.js';
 import { benchPrinter } from './printer.js';
 import { benchFace } from './face.js';
+import { benchCamera } from './camera.js';
 import { benchLoadMix } from './load-mix.js';
 
 const CONNECTIONS = 10;
@@ -206,6 +208,11 @@ async function main(): Promise<void> {
     printTable(seconds);
     return;
   }
+  if (process.env.BENCH_ONLY === 'camera') {
+    await section('camera', () => benchCamera(row, progress));
+    printTable(seconds);
+    return;
+  }
   // BENCH_ONLY=load: the mixed counter load and the soak (bench/load-mix.ts).
   if (process.env.BENCH_ONLY === 'load') {
     await section('load', () => benchLoadMix(row, progress, seconds));
@@ -228,6 +235,7 @@ async function main(): Promise<void> {
     for (const r of await benchPrinter()) row(r.metric, r.value, r.notes);
   });
   await section('face', () => benchFace(row, progress));
+  await section('camera', () => benchCamera(row, progress));
   await section('fleet link', () => benchFleet(row, progress));
   printTable(seconds);
 }

@@ -41,7 +41,8 @@ const KIND_LABELS: Record<DeviceKind, string> = {
 
 /**
  * `ID:KIND:TRANSPORT[:ARGS]` → a device entry. TRANSPORT is `simulated`, `serial:/dev/ttyUSB0[@baud]` or
- * `tcp:host:port`. Example: `printer-1:printer:serial:/dev/ttyUSB0@9600`.
+ * `tcp:host:port`, or for a camera `video:/dev/video0` (or an rtsp:// / http:// URL). Example:
+ * `printer-1:printer:serial:/dev/ttyUSB0@9600`.
  */
 export function parseDeviceSpec(spec: string): DeviceEntry {
   const [id, kind, type, ...rest] = spec.split(':');
@@ -50,6 +51,16 @@ export function parseDeviceSpec(spec: string): DeviceEntry {
     throw new CliError(`--device "${spec}": expected ID:KIND:TRANSPORT[:ARGS]`, EXIT_USAGE);
   if (!(DEVICE_KINDS as readonly string[]).includes(kind)) {
     throw new CliError(`--device "${spec}": kind must be one of ${DEVICE_KINDS.join(', ')}`, EXIT_USAGE);
+  }
+  if (type === 'video') {
+    // A camera read by ffmpeg: the source is a V4L2 node or a stream URL (which has colons of its own).
+    if (kind !== 'camera' || !arg) {
+      throw new CliError(
+        `--device "${spec}": video is for cameras, e.g. camera-1:camera:video:/dev/video0 or …:video:rtsp://10.0.0.9/stream`,
+        EXIT_USAGE,
+      );
+    }
+    return { id, kind: 'camera', transport: { type }, camera: { source: arg } };
   }
   return { id, kind: kind as DeviceKind, transport: transportFromSpec(spec, type, arg) };
 }
@@ -75,7 +86,10 @@ function transportFromSpec(spec: string, type: string, arg: string): Record<stri
         throw new CliError(`--device "${spec}": usblp needs a path, e.g. usblp:/dev/usb/lp0`, EXIT_USAGE);
       return { type, path: arg };
     default:
-      throw new CliError(`--device "${spec}": transport must be simulated, serial, usblp or tcp`, EXIT_USAGE);
+      throw new CliError(
+        `--device "${spec}": transport must be simulated, serial, usblp, tcp or video`,
+        EXIT_USAGE,
+      );
   }
 }
 
@@ -101,6 +115,7 @@ class Asker {
 function specOf(found: FoundDevice, root: string): string | undefined {
   if (found.class === 'serial') return `serial:${stableSerialPath(found.node, root)}`;
   if (found.class === 'usb-printer') return `usblp:${found.node}`;
+  if (found.class === 'video') return `video:${found.node}`;
   return undefined;
 }
 

@@ -29,18 +29,15 @@ export class DaemonClient {
   }
 
   async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await this.send(method, path, body);
-    return JSON.parse(await res.text()) as T;
+    return JSON.parse((await this.request(method, path, body)).toString('utf8')) as T;
   }
 
-  /** A call whose answer is a file (a PNG preview, a JPEG snapshot). */
+  /** A call whose answer is not JSON (a camera snapshot, a print preview). */
   async callBinary(method: string, path: string, body?: unknown): Promise<Buffer> {
-    const res = await this.send(method, path, body);
-    return Buffer.from(await res.arrayBuffer());
+    return this.request(method, path, body);
   }
 
-  /** The response of a successful call; a CliError with the daemon's problem detail otherwise. */
-  private async send(method: string, path: string, body?: unknown): Promise<Response> {
+  private async request(method: string, path: string, body?: unknown): Promise<Buffer> {
     let res: Response;
     try {
       res = await fetch(this.baseUrl + path, {
@@ -58,8 +55,9 @@ export class DaemonClient {
         EXIT_UNAVAILABLE,
       );
     }
+    const bytes = Buffer.from(await res.arrayBuffer());
     if (!res.ok) {
-      const text = await res.text();
+      const text = bytes.toString('utf8');
       let detail = text;
       try {
         const p = JSON.parse(text) as { title?: string; detail?: string };
@@ -69,6 +67,6 @@ export class DaemonClient {
       }
       throw new CliError(`the daemon refused: ${detail} (HTTP ${res.status})`);
     }
-    return res;
+    return bytes;
   }
 }

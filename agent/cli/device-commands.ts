@@ -1,6 +1,7 @@
 // `boxagent devices scan|list|test`.
-import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
 import { calibrationPage } from '../printing/calibration-page.js';
 import {
   CliError,
@@ -42,6 +43,7 @@ export function registerDevices(program: Command): void {
         const match = d.match ? `  → ${d.match.kind} (${d.match.profile})` : '';
         print(`${d.class.padEnd(12)}${d.node.padEnd(18)}${ids.padEnd(11)} ${d.description ?? ''}${match}`);
         if (d.ieee1284) print(`${''.padEnd(30)}1284 ID: ${d.ieee1284}`);
+        if (d.formats) print(`${''.padEnd(30)}formats: ${d.formats.join(', ') || 'none listed'}`);
         if (d.suggestion) print(`${''.padEnd(30)}config init ${d.suggestion}`);
       }
     });
@@ -66,7 +68,8 @@ export function registerDevices(program: Command): void {
     .command('test <id>')
     .description(
       "run a device's harmless self-test through the daemon (never presses a seal); a printer then prints " +
-        'its calibration page (rulers in mm, a grid, a Chinese line) for measuring the offsets',
+        'its calibration page (rulers in mm, a grid, a Chinese line) for measuring the offsets; a camera ' +
+        'writes a snapshot and says what faces it sees',
     )
     .option(CONFIG_FLAGS, CONFIG_HELP)
     .option('--no-page', 'printer: only the self-test, no calibration page')
@@ -79,26 +82,35 @@ export function registerDevices(program: Command): void {
     .option('--yes', 'with --stamp: yes, press the seal')
     .option('--operator <name>', 'with --stamp: who is testing, for the audit log', 'installer')
     .option('--json', 'print JSON')
+    .option('--out <file>', 'camera: where to write the snapshot (default: ./<id>-snapshot.jpg)')
     .action(async (id: string, opts: TestOptions) => {
       if (opts.stamp && !opts.yes) {
         throw new CliError('--stamp presses the seal for real and cannot be undone: add --yes', EXIT_USAGE);
       }
       const client = DaemonClient.fromConfig(load(opts).config);
       const paper = parsePaper(opts.paper);
+      const path = `/v1/devices/${encodeURIComponent(id)}`;
       const job = await client.call<{ state: string; result: { ok: boolean; summary: string } }>(
         'POST',
-        `/v1/devices/${encodeURIComponent(id)}/test`,
+        `${path}/test`,
       );
-      if (opts.json) printJson(job);
-      else print(`${id}: ${job.result.ok ? 'ok' : 'FAILED'} — ${job.result.summary}`);
+      const { kind } = await client.call<{ kind: string }>('GET', path);
+      const camera = kind === 'camera' && job.result.ok ? await testCamera(client, id, opts.out) : undefined;
+      if (opts.json) printJson(camera ? { ...job, camera } : job);
+      else {
+        print(`${id}: ${job.result.ok ? 'ok' : 'FAILED'} — ${job.result.summary}`);
+        if (camera) {
+          print(`snapshot written to ${camera.snapshot}`);
+          print(camera.faces);
+        }
+      }
       if (!job.result.ok) throw new CliError(`${id} failed its self-test: ${job.result.summary}`);
-      const device = await client.call<DeviceRow>('GET', `/v1/devices/${encodeURIComponent(id)}`);
-      if (device.kind === 'printer' && (opts.page || opts.preview)) {
+      if (kind === 'printer' && (opts.page || opts.preview)) {
         await calibrationSheet(client, id, paper, opts);
       }
       if (opts.stamp) {
-        if (device.kind !== 'seal')
-          throw new CliError(`--stamp is for seal machines; ${id} is a ${device.kind}`, EXIT_USAGE);
+        if (kind !== 'seal')
+          throw new CliError(`--stamp is for seal machines; ${id} is a ${kind}`, EXIT_USAGE);
         await testStamp(client, id, opts);
       }
     });
@@ -124,6 +136,7 @@ async function testStamp(client: DaemonClient, device: string, opts: TestOptions
 
 interface TestOptions extends ConfigOption {
   json?: boolean;
+  out?: string;
   stamp?: boolean;
   yes?: boolean;
   operator: string;
@@ -181,4 +194,42 @@ async function calibrationSheet(
 interface PrintJob {
   id: string;
   state: string;
+}
+
+interface DetectAnswer {
+  width: number;
+  height: number;
+  faces: { box: { width: number; height: number }; liveness?: { live: boolean; score: number } }[];
+}
+
+/** A camera's snapshot to a file, and what the face pipeline finds in it (or why it cannot say). */
+async function testCamera(
+  client: DaemonClient,
+  id: string,
+  out: string | undefined,
+): Promise<{ snapshot: string; bytes: number; faces: string; detect?: DetectAnswer }> {
+  const jpeg = await client.callBinary('GET', `/v1/camera/${encodeURIComponent(id)}/snapshot`);
+  const file = resolve(out ?? `${id}-snapshot.jpg`);
+  writeFileSync(file, jpeg);
+  let detect: DetectAnswer;
+  try {
+    detect = await client.call<DetectAnswer>('POST', '/v1/face/detect', {
+      probe: { image: jpeg.toString('base64') },
+    });
+  } catch (err) {
+    // Face recognition may be off or its models missing: the camera still works, say why no faces.
+    return { snapshot: file, bytes: jpeg.length, faces: `face detection: ${(err as Error).message}` };
+  }
+  const faces =
+    detect.faces.length === 0
+      ? `no face in the ${detect.width}×${detect.height} frame`
+      : `${detect.faces.length} face(s) in the ${detect.width}×${detect.height} frame: ` +
+        detect.faces
+          .map(
+            (f) =>
+              `${Math.round(Math.min(f.box.width, f.box.height))} px` +
+              (f.liveness ? `, ${f.liveness.live ? 'live' : 'not live'} (${f.liveness.score})` : ''),
+          )
+          .join('; ');
+  return { snapshot: file, bytes: jpeg.length, faces, detect };
 }

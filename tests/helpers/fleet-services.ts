@@ -9,6 +9,8 @@ import { TokenService } from '../../agent/auth/token-service.js';
 import { DeviceManager } from '../../agent/devices/device-manager.js';
 import { createDriver } from '../../agent/devices/driver-factory.js';
 import { EventLog } from '../../agent/events/event-log.js';
+import { CameraService } from '../../agent/camera/camera-service.js';
+import { FaceCaptureService } from '../../agent/face/face-capture.js';
 import { FaceService } from '../../agent/face/face-service.js';
 import { IdCardService } from '../../agent/idcard/card-service.js';
 import { PrintService } from '../../agent/printing/print-service.js';
@@ -38,6 +40,8 @@ export function buildServices(yaml: string): TestServices {
     events.publish('device.state', { device: s.id, state: s.state, previous }),
   );
   devices.start();
+  const face = new FaceService(config.face, store, dir, log);
+  const cameras = new CameraService(devices);
   const services: Services = {
     config,
     log,
@@ -48,7 +52,9 @@ export function buildServices(yaml: string): TestServices {
     // Built as agent/main.ts builds them but not started: the fleet tests use device and agent operations.
     idcards: new IdCardService(devices, events, log),
     printing: new PrintService({ store, events, devices, log, storageDir: dir }),
-    face: new FaceService(config.face, store, dir, log),
+    face,
+    cameras,
+    faceCapture: new FaceCaptureService(cameras, face, events, config.face, log),
     seals: new SealService(store, events, devices, log),
     version: '0.0.0-test',
     startedAt: new Date(),
