@@ -38,14 +38,19 @@ export class AuditRepository {
   private readonly listeners: ((entry: AuditEntry) => void)[] = [];
   private readonly appendTx: (e: Parameters<AuditRepository['append']>[0]) => AuditEntry;
 
-  constructor(db: Database.Database) {
+  /**
+   * `transaction` is the store's (so what listeners defer to the commit, like the event log's live
+   * listeners, waits for it); plain `db.transaction` when used alone.
+   */
+  constructor(db: Database.Database, transaction: <T>(fn: () => T) => T = (fn) => db.transaction(fn)()) {
     this.sql = statementCache(db);
     // The entry and whatever listeners write (the event log's outbox row) commit together.
-    this.appendTx = db.transaction((e: Parameters<AuditRepository['append']>[0]) => {
-      const entry = this.insert(e);
-      for (const listener of this.listeners) listener(entry);
-      return entry;
-    });
+    this.appendTx = (e) =>
+      transaction(() => {
+        const entry = this.insert(e);
+        for (const listener of this.listeners) listener(entry);
+        return entry;
+      });
   }
 
   /** Calls `listener` inside the appending transaction for every new entry (the event log publishes it). */

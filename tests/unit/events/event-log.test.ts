@@ -3,9 +3,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventLog, type AgentEvent } from '../../../agent/events/event-log.js';
-import { Store } from '../../../agent/store/store.js';
+import { DB_FILE, Store } from '../../../agent/store/store.js';
 
 let dir: string;
 let store: Store;
@@ -60,5 +61,17 @@ describe('event log listeners', () => {
     });
     expect(heard.map((e) => e.payload)).toEqual([{ job: 'kept' }]);
     expect(events.replay(0).map((e) => e.payload)).toEqual([{ job: 'kept' }]);
+  });
+
+  it('hear an audit entry only once another connection can read it (committed)', () => {
+    store.audit.onAppend((entry) => events.publish('audit.entry', { ...entry }));
+    const other = new Database(join(dir, DB_FILE), { readonly: true });
+    const committed: boolean[] = [];
+    events.subscribe((e) =>
+      committed.push(other.prepare('SELECT 1 FROM outbox WHERE seq = ?').get(e.seq) !== undefined),
+    );
+    store.audit.append({ actor: 'clerk', action: 'device.simulate', target: 'printer-1' });
+    other.close();
+    expect(committed).toEqual([true]);
   });
 });
