@@ -219,13 +219,16 @@ export class FleetLink {
     this.reconnectDelay = this.services.config.mqtt.reconnectMinMs;
     client.options.reconnectPeriod = this.reconnectDelay;
     this.lastError = '';
-    this.log.info({ sessionId: this.sessionId }, 'fleet link connected');
+    // "online" is announced once the RPC subscription is in place, so a fleet manager that reacts to the
+    // status at once does not send a request the broker would drop for want of a subscriber.
     client.subscribe([this.topics.rpcFilter, this.topics.configDesired], { qos: 1 }, (err) => {
       if (err) this.log.warn({ err: err.message }, 'fleet subscribe failed');
+      if (!client.connected) return;
+      this.log.info({ sessionId: this.sessionId }, 'fleet link connected');
+      this.publishStatus();
+      this.pump?.connected();
+      void this.publishTelemetry();
     });
-    this.publishStatus();
-    this.pump?.connected();
-    void this.publishTelemetry();
   }
 
   private onClose(): void {
