@@ -141,6 +141,7 @@ async function oneToN(row: Row): Promise<void> {
       for (let j = 0; j < DIM; j++) v[j] = next();
       gallery.add(`p${i}`, l2Normalise(v));
     }
+    gallery.trim(); // as the service does after loading
     const queries = Array.from({ length: 25 }, () => l2Normalise(Float32Array.from({ length: DIM }, next)));
     const time = async (fn: (q: Float32Array) => Promise<unknown>, n: number): Promise<number[]> => {
       const out: number[] = [];
@@ -155,7 +156,7 @@ async function oneToN(row: Row): Promise<void> {
     row(
       `1:N identify, ${GALLERY_SIZE} × ${DIM} templates, onnxruntime (p50 / p90)`,
       `${fmt(quantile(fast, 0.5))} / ${fmt(quantile(fast, 0.9))} ms`,
-      'exact: MatMul + TopK, float32 (goal ≤ 20 ms)',
+      'exact: MatMul (1 × 512 × n, transposed gallery) + TopK, float32 (goal ≤ 20 ms)',
     );
     const slow = await time((q) => Promise.resolve(gallery.searchJs(q, 5)), 5);
     row(
@@ -163,16 +164,22 @@ async function oneToN(row: Row): Promise<void> {
       `${fmt(quantile(slow, 0.5))} ms`,
       'the reference implementation, blocks the event loop',
     );
-    const same = (await gallery.search(queries[0]!, 5)).map((c) => c.personId).join();
-    row(
-      '1:N onnxruntime vs JS top-5',
-      same ===
+    let same = 0;
+    for (const q of queries) {
+      const fastTop = (await gallery.search(q, 5)).map((c) => c.personId).join();
+      if (
+        fastTop ===
         gallery
-          .searchJs(queries[0]!, 5)
+          .searchJs(q, 5)
           .map((c) => c.personId)
           .join()
-        ? 'identical'
-        : 'DIFFERENT',
+      )
+        same++;
+    }
+    row(
+      '1:N onnxruntime vs JS top-5',
+      same === queries.length ? 'identical' : 'DIFFERENT',
+      `${same} of ${queries.length} random queries`,
     );
   } finally {
     await searcher.release();
