@@ -4,8 +4,8 @@
 //   2. the daemon's RSS at idle with the face models loaded and with face disabled;
 //   3. exact 1:N over 230 000 synthetic 512-d templates: onnxruntime MatMul + TopK and the plain JS loop;
 //   4. verification accuracy on the dev and East-Asian pairs (best accuracy, AUC, TAR at FAR 1e-2/1e-3/1e-4,
-//      and the shipped threshold).
-// The peer comparison (@vladmandic/face-api) is not included.
+//      and the shipped threshold);
+//   5. the peer @vladmandic/face-api (tfjs wasm) on the same pairs: latency and accuracy (face-peer.ts).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -15,6 +15,7 @@ import { FaceEngine } from '../agent/face/engine.js';
 import { Gallery } from '../agent/face/gallery.js';
 import { l2Normalise } from '../agent/face/tensors.js';
 import { TopKSearcher } from '../agent/face/topk-model.js';
+import { benchFacePeer } from './face-peer.js';
 import { loadManifest, resolveModels } from '../models/manifest.js';
 import { startDaemon, type Daemon } from '../tests/helpers/daemon.js';
 import { removeScratchDir, rssMb, scratchDir, stopChild, track } from './children.js';
@@ -233,4 +234,6 @@ export async function benchFace(row: Row, progress: (msg: string) => void): Prom
   await oneToN(row);
   progress('face: accuracy on the dev and East-Asian pairs');
   await accuracy(row);
+  progress('face: the peer @vladmandic/face-api (tfjs wasm) on the same pairs (several minutes)');
+  await benchFacePeer(row);
 }
