@@ -64,6 +64,7 @@ export class FleetLink {
   private telemetryTimer?: NodeJS.Timeout;
   private statusTimer?: NodeJS.Timeout;
   private unsubscribe?: () => void;
+  private subscribed = false;
   private sessionId = randomUUID();
   private reconnectDelay: number;
   private lastError = '';
@@ -85,8 +86,9 @@ export class FleetLink {
     this.verifier = new RequestVerifier(services.config.mqtt, services.config.box.id);
   }
 
+  /** Connected and subscribed to RPC: the link serves the fleet. */
   get connected(): boolean {
-    return this.client?.connected ?? false;
+    return this.subscribed && (this.client?.connected ?? false);
   }
 
   /** Starts connecting and returns at once; the connection comes up (and back) in the background. */
@@ -224,6 +226,7 @@ export class FleetLink {
     client.subscribe([this.topics.rpcFilter, this.topics.configDesired], { qos: 1 }, (err) => {
       if (err) this.log.warn({ err: err.message }, 'fleet subscribe failed');
       if (!client.connected) return;
+      this.subscribed = true;
       this.log.info({ sessionId: this.sessionId }, 'fleet link connected');
       this.publishStatus();
       this.pump?.connected();
@@ -232,6 +235,7 @@ export class FleetLink {
   }
 
   private onClose(): void {
+    this.subscribed = false;
     this.pump?.disconnected();
     if (this.stopping) return;
     // The next connection is a new session: its will must name it.
