@@ -39,7 +39,7 @@ const KIND_LABELS: Record<DeviceKind, string> = {
 
 /**
  * `ID:KIND:TRANSPORT[:ARGS]` → a device entry. TRANSPORT is `simulated`, `serial:/dev/ttyUSB0[@baud]` or
- * `tcp:host:port`. Example: `printer-1:printer:serial:/dev/ttyUSB0@9600`.
+ * `tcp:host:port` or `ipp://host:port/path`. Example: `printer-1:printer:serial:/dev/ttyUSB0@9600`.
  */
 export function parseDeviceSpec(spec: string): DeviceEntry {
   const [id, kind, type, ...rest] = spec.split(':');
@@ -68,8 +68,12 @@ function transportFromSpec(spec: string, type: string, arg: string): Record<stri
         throw new CliError(`--device "${spec}": tcp needs host:port, e.g. tcp:10.0.0.5:9100`, EXIT_USAGE);
       return { type, host: m[1], port: Number(m[2]) };
     }
+    case 'ipp':
+    case 'ipps':
+      // `p2:photo-printer:ipp://host:631/printers/Q`: the spec's own scheme is the URL's.
+      return { type: 'ipp', url: `${type}:${arg}` };
     default:
-      throw new CliError(`--device "${spec}": transport must be simulated, serial or tcp`, EXIT_USAGE);
+      throw new CliError(`--device "${spec}": transport must be simulated, serial, tcp or ipp`, EXIT_USAGE);
   }
 }
 

@@ -61,5 +61,8 @@ export function printerDriver(device: DeviceConfig): PrinterDriver {
         setup,
         stallMs,
       });
+    case 'ipp':
+      // IPP printers take page images, not ESC/P: they are photo printers here.
+      throw new Error('a dot-matrix printer over ipp is not supported (ipp is for kind photo-printer)');
   }
 }
