@@ -9,6 +9,8 @@ import type { IdCardService } from './idcard/card-service.js';
 import type { PrintService } from './printing/print-service.js';
 import type { FaceService } from './face/face-service.js';
 import type { SealService } from './sealing/seal-service.js';
+import type { PhotoService } from './photos/photo-service.js';
+import type { CertificateService } from './certificates/certificate-service.js';
 
 export interface Services {
   config: Config;
@@ -23,6 +25,10 @@ export interface Services {
   face: FaceService;
   /** Seal jobs (create, confirm, resolve). */
   seals: SealService;
+  /** ID photos cropped by face landmarks. */
+  photos: PhotoService;
+  /** Certificate jobs (compose, print on the photo printer, seal job). */
+  certificates: CertificateService;
   version: string;
   startedAt: Date;
   /** Null when ready, else why not (start-up, shutting down). */

@@ -7,6 +7,15 @@ import { getIdCard } from './idcard-ops.js';
 import { cancelPrint, getPrint, listPrints, previewPrint, resolvePrint, submitPrint } from './print-ops.js';
 import { detectFaces, faceStatus, identifyFace, verifyFace } from './face-ops.js';
 import { addPersonFace, deletePerson, enrollPerson, getPerson, listPersons } from './person-ops.js';
+import { makeIdPhoto } from './photo-ops.js';
+import {
+  cancelCertificate,
+  certificateDocument,
+  getCertificate,
+  listCertificates,
+  resolveCertificate,
+  submitCertificate,
+} from './certificate-ops.js';
 import { confirmSealJob, createSealJob, getSealJob, listSealJobs, resolveSealJob } from './seal-ops.js';
 
 export const CATALOG: readonly AnyOperation[] = [
@@ -38,6 +47,13 @@ export const CATALOG: readonly AnyOperation[] = [
   getSealJob,
   listSealJobs,
   resolveSealJob,
+  makeIdPhoto,
+  submitCertificate,
+  listCertificates,
+  getCertificate,
+  certificateDocument,
+  cancelCertificate,
+  resolveCertificate,
 ];
 
 export function findOperation(name: string): AnyOperation | undefined {

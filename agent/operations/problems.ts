@@ -32,6 +32,10 @@ export const PROBLEMS = {
   'several-faces': { status: 422, title: 'More than one face was found in the image' },
   'face-quality': { status: 422, title: 'The face is not good enough to enrol' },
   'face-not-live': { status: 422, title: 'The face did not pass the liveness check' },
+  'photo-unusable': {
+    status: 422,
+    title: 'The picture cannot make an ID photo (framing, size or background)',
+  },
   'template-invalid': { status: 422, title: 'The template is not valid' },
   'model-mismatch': { status: 409, title: 'The template was made by another face model' },
   'person-exists': { status: 409, title: 'A person with this id is already enrolled' },
@@ -46,6 +50,7 @@ export const PROBLEMS = {
   'seal-device-error': { status: 502, title: 'The seal machine did not answer as expected' },
   'not-ready': { status: 503, title: 'The agent is not ready' },
   'face-unavailable': { status: 503, title: 'The face service is not available' },
+  'camera-unavailable': { status: 503, title: 'The camera cannot take a picture now' },
   'face-busy': { status: 503, title: 'The face service is busy; retry shortly' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -14,6 +14,8 @@ import { IdCardService } from '../../agent/idcard/card-service.js';
 import { PrintService } from '../../agent/printing/print-service.js';
 import { SealService } from '../../agent/sealing/seal-service.js';
 import type { Services } from '../../agent/services.js';
+import { PhotoService } from '../../agent/photos/photo-service.js';
+import { CertificateService } from '../../agent/certificates/certificate-service.js';
 import { Store } from '../../agent/store/store.js';
 
 export interface TestServices {
@@ -38,6 +40,9 @@ export function buildServices(yaml: string): TestServices {
     events.publish('device.state', { device: s.id, state: s.state, previous }),
   );
   devices.start();
+  const face = new FaceService(config.face, store, dir, log);
+  const seals = new SealService(store, events, devices, log);
+  const photos = new PhotoService(face);
   const services: Services = {
     config,
     log,
@@ -48,8 +53,10 @@ export function buildServices(yaml: string): TestServices {
     // Built as agent/main.ts builds them but not started: the fleet tests use device and agent operations.
     idcards: new IdCardService(devices, events, log),
     printing: new PrintService({ store, events, devices, log, storageDir: dir }),
-    face: new FaceService(config.face, store, dir, log),
-    seals: new SealService(store, events, devices, log),
+    face,
+    seals,
+    photos,
+    certificates: new CertificateService({ store, events, devices, seals, photos, log, storageDir: dir }),
     version: '0.0.0-test',
     startedAt: new Date(),
     notReadyReason: () => null,
