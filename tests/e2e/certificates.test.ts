@@ -143,7 +143,8 @@ async function sealJobs(): Promise<{ id: string; state: string }[]> {
 
 describe('bad certificate requests are problems and never reach the seal', () => {
   it('missing field, unknown field, unknown template, wrong devices, no face, no seal scope', async () => {
-    const { name: _name, ...withoutName } = FIELDS;
+    const withoutName: Record<string, string> = { ...FIELDS };
+    delete withoutName.name;
     const cases: [Record<string, unknown>, number, string, string?][] = [
       [{ fields: withoutName }, 400, 'invalid-request', '/fields/name'],
       [{ fields: { ...FIELDS, colour: 'red' } }, 400, 'invalid-request', '/fields/colour'],
@@ -248,12 +249,23 @@ describe('a senior-citizen card printed on ippeveprinter', () => {
     expect((await certificate(queued.id)).seal!.confirmationToken).toBeUndefined();
   }, 90_000);
 
-  it('devices test shows the printer-state over IPP', async () => {
+  it('devices test shows the printer-state and its reasons over IPP', async () => {
     const r = await runCliAsync(['devices', 'test', 'photo-1'], cliEnv);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(
-      /photo-1: ok — IPP ipp:\/\/127\.0\.0\.1:\d+\/ipp\/print: printer-state (idle|processing)/,
+      /photo-1: ok — IPP ipp:\/\/127\.0\.0\.1:\d+\/ipp\/print: printer-state (idle|processing); no printer-state-reasons/,
     );
+    // The printer's own web pages empty its trays and run its toner low (ippeveprinter reports both).
+    const media = await fetch(
+      `${ipp.webUrl}/media?size1=na_letter_8.5x11in&type1=stationery&level1=0&size3=na_number-10_4.125x9.5in&type3=envelope&level3=0`,
+    );
+    expect(media.status).toBe(200);
+    expect((await fetch(`${ipp.webUrl}/supplies?supply0=20&supply1=5`)).status).toBe(200);
+    const low = await runCliAsync(['devices', 'test', 'photo-1'], cliEnv);
+    expect(low.stdout).toContain('printer-state-reasons media-empty-report, toner-low-report');
+    // `-report` reasons inform; they do not stop the printer (RFC 8011), so the test still passes.
+    expect(low.status, low.stderr).toBe(0);
+    await fetch(`${ipp.webUrl}/supplies?supply0=20&supply1=75`);
   });
 });
 
