@@ -34,6 +34,13 @@ export class SimulatedPhotoPrinter extends SimulatedDevice implements PhotoPrint
       : mapPrinterState(3, ['none']);
   }
 
+  /** Like the IPP printer: an empty tray puts the device in error with the reason. */
+  override async probe(): Promise<void> {
+    await super.probe();
+    const s = this.currentStatus();
+    if (s.state === 'attention') throw new Error(s.detail);
+  }
+
   formats(): readonly string[] {
     return ['image/jpeg', 'image/png'];
   }
