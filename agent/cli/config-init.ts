@@ -99,7 +99,9 @@ async function askDevices(ask: Asker): Promise<DeviceEntry[]> {
   const devices: DeviceEntry[] = [];
   for (const kind of DEVICE_KINDS) {
     const answer = await ask.value(
-      `${KIND_LABELS[kind]}: "simulated", "serial:/dev/ttyUSB0", "tcp:HOST:PORT" or empty for none`,
+      kind === 'photo-printer'
+        ? `${KIND_LABELS[kind]}: "simulated", "ipp://HOST:631/printers/QUEUE" or empty for none`
+        : `${KIND_LABELS[kind]}: "simulated", "serial:/dev/ttyUSB0", "tcp:HOST:PORT" or empty for none`,
       undefined,
       '',
     );
