@@ -209,7 +209,10 @@ export class CertificateService {
       target: id,
       detail: { outcome },
     });
-    if (outcome === 'printed') return this.view(this.createSealJob(c), false);
+    if (outcome === 'printed') {
+      rmSync(this.file(id, 'photo'), { force: true });
+      return this.view(this.createSealJob(c), false);
+    }
     this.wakers.get(c.printer)?.();
     return this.view(c, false);
   }
@@ -422,6 +425,8 @@ export class CertificateService {
       });
       if (done.state === 'completed') {
         const printed = this.move(job.id, ['printing'], 'printed', { error: null });
+        // The resident's photo is in the printed card now; the separate copy is not kept.
+        rmSync(this.file(job.id, 'photo'), { force: true });
         if (printed) this.createSealJob(printed);
       } else {
         this.move(job.id, ['printing'], 'failed', {
