@@ -19,6 +19,7 @@ import { startHelloServer } from './hello-server.js';
 import { measureLoad, WARMUP_SECONDS, type LoadResult } from './load.js';
 import { benchPrinter } from './printer.js';
 import { benchFace } from './face.js';
+import { benchCertificates } from './certificates.js';
 
 const CONNECTIONS = 10;
 const IDLE_SECONDS = 3;
@@ -202,6 +203,13 @@ async function main(): Promise<void> {
     printTable(seconds);
     return;
   }
+  if (process.env.BENCH_ONLY === 'certificates') {
+    await section('certificates', async () => {
+      for (const r of await benchCertificates()) row(r.metric, r.value, r.notes);
+    });
+    printTable(seconds);
+    return;
+  }
   const hello = await section('fastify hello-world', () => benchHello(seconds));
   const health = await section('daemon load', () => benchDaemon(seconds));
   if (hello && health) {
@@ -216,6 +224,10 @@ async function main(): Promise<void> {
   await section('printer', async () => {
     progress('printer: encode and preview an A4 form');
     for (const r of await benchPrinter()) row(r.metric, r.value, r.notes);
+  });
+  await section('certificates', async () => {
+    progress('certificates: compose a card, print it to ippeveprinter');
+    for (const r of await benchCertificates()) row(r.metric, r.value, r.notes);
   });
   await section('face', () => benchFace(row, progress));
   await section('fleet link', () => benchFleet(row, progress));
