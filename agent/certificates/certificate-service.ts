@@ -45,7 +45,7 @@ export interface CertificateView {
 export interface CertificateRequest {
   template: string;
   fields: Record<string, string>;
-  photo: { image: string; crop: boolean; requireLightBackground: boolean };
+  photo: { image?: string; camera?: string; crop: boolean; requireLightBackground: boolean };
   printer: string;
   seal?: { device: string; operator: string };
 }

@@ -59,7 +59,14 @@ export const submitCertificate = defineOperation({
       fields: Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 500 })),
       photo: Type.Object(
         {
-          image: Base64Image,
+          image: Type.Optional(Base64Image),
+          camera: Type.Optional(
+            Type.String({
+              minLength: 1,
+              maxLength: 64,
+              description: 'Take the ID photo with this camera instead (implies crop)',
+            }),
+          ),
           crop: Type.Boolean({
             default: false,
             description:
@@ -70,7 +77,7 @@ export const submitCertificate = defineOperation({
             description: 'With crop: refuse a dark or busy background',
           }),
         },
-        { additionalProperties: false },
+        { additionalProperties: false, description: 'Either image or camera' },
       ),
       printer: Type.String({ minLength: 1, maxLength: 64, description: 'Photo printer device id' }),
       seal: Type.Optional(

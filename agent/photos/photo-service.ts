@@ -44,20 +44,26 @@ export class PhotoService {
   }
 
   /**
-   * The photo a certificate prints: the picture as sent (checked to be an image), or with `crop` an ID
-   * photo cut from it for the template's photo box.
+   * The photo a certificate prints: the picture as sent (checked to be an image), or an ID photo cut for
+   * the template's photo box from the picture (`crop`) or from the camera.
    */
   async checkedPhoto(
-    photo: { image: string; crop: boolean; requireLightBackground: boolean },
+    photo: { image?: string; camera?: string; crop: boolean; requireLightBackground: boolean },
     box: { widthMm: number; heightMm: number },
   ): Promise<Buffer> {
-    if (photo.crop) {
+    if (photo.crop || photo.camera !== undefined) {
       const made = await this.idPhoto(
-        { image: photo.image, spec: box, requireLightBackground: photo.requireLightBackground },
+        {
+          ...(photo.image !== undefined ? { image: photo.image } : {}),
+          ...(photo.camera !== undefined ? { camera: photo.camera } : {}),
+          spec: box,
+          requireLightBackground: photo.requireLightBackground,
+        },
         '/photo',
       );
       return made.jpeg;
     }
+    if (photo.image === undefined) throw new Problem('invalid-request', 'give "image" or "camera"', '/photo');
     const buf = decodeBase64(photo.image, '/photo/image');
     try {
       const meta = await sharp(buf).metadata();

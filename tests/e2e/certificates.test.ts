@@ -179,6 +179,8 @@ describe('bad certificate requests are problems and never reach the seal', () =>
         'image-invalid',
         '/photo/image',
       ],
+      [{ photo: { camera: 'camera-1' } }, 503, 'camera-unavailable', '/photo/camera'],
+      [{ photo: { crop: false } }, 400, 'invalid-request', '/photo'],
     ];
     for (const [change, status, code, field] of cases) {
       const res = await post('/v1/certificates', request(change));
