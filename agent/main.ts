@@ -7,6 +7,8 @@ import { TokenService } from './auth/token-service.js';
 import { DeviceManager } from './devices/device-manager.js';
 import { createDriver } from './devices/driver-factory.js';
 import { EventLog } from './events/event-log.js';
+import { CameraService } from './camera/camera-service.js';
+import { FaceCaptureService } from './face/face-capture.js';
 import { FaceService } from './face/face-service.js';
 import { overlayFleetConfig } from './fleet/config-sync.js';
 import { FleetLink } from './fleet/fleet-link.js';
@@ -103,8 +105,19 @@ export class Agent {
       log.child({ component: 'face' }),
     ));
     const seals = new SealService(store, events, devices, log.child({ component: 'seal' }));
-    // The camera capture for `{camera}` ID photos is wired here once the camera part provides it.
+    const cameras = new CameraService(devices);
+    const faceCapture = new FaceCaptureService(
+      cameras,
+      face,
+      events,
+      config.face,
+      log.child({ component: 'face-capture' }),
+    );
+    // ID photos from `{camera}` take a guided capture: a good, live face, then its frame is cropped.
     const photos = new PhotoService(face);
+    photos.setCapture(
+      async (camera, field) => (await faceCapture.capture({ camera, field })).frame.jpeg,
+    );
     const certificates = (this.certificates = new CertificateService({
       store,
       events,
@@ -124,6 +137,8 @@ export class Agent {
       idcards,
       printing,
       face,
+      cameras,
+      faceCapture,
       seals,
       photos,
       certificates,

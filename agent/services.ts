@@ -8,6 +8,8 @@ import type { TokenService } from './auth/token-service.js';
 import type { IdCardService } from './idcard/card-service.js';
 import type { PrintService } from './printing/print-service.js';
 import type { FaceService } from './face/face-service.js';
+import type { CameraService } from './camera/camera-service.js';
+import type { FaceCaptureService } from './face/face-capture.js';
 import type { SealService } from './sealing/seal-service.js';
 import type { PhotoService } from './photos/photo-service.js';
 import type { CertificateService } from './certificates/certificate-service.js';
@@ -23,6 +25,10 @@ export interface Services {
   idcards: IdCardService;
   printing: PrintService;
   face: FaceService;
+  /** The face cameras: latest frame, frame subscriptions. */
+  cameras: CameraService;
+  /** A good, live face from a camera (face.capture, camera probes, the ID photo). */
+  faceCapture: FaceCaptureService;
   /** Seal jobs (create, confirm, resolve). */
   seals: SealService;
   /** ID photos cropped by face landmarks. */

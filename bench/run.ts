@@ -8,6 +8,7 @@
 //   6. the dot-matrix printer: ESC/P encoding and preview of an A4 form, bytes on the wire (bench/printer.ts).
 //   7. face recognition (bench/face.ts): per-stage latency, RSS, 1:N over 230 000 templates, accuracy.
 //   8. the fleet link through a local mosquitto (bench/fleet.ts): RPC round trip, outbox drain, memory.
+//   9. the face camera (bench/camera.ts): MJPEG frames/s and daemon CPU with 1 and 3 viewers, capture latency.
 // Everything runs one after another (the boxes and CI have two cores) and every child process is stopped,
 // even on error. Timings are informative: nothing here fails on a slow number (see DESIGN.md, Testing).
 import { cpus } from 'node:os';
@@ -20,6 +21,7 @@ import { measureLoad, WARMUP_SECONDS, type LoadResult } from './load.js';
 import { benchPrinter } from './printer.js';
 import { benchFace } from './face.js';
 import { benchCertificates } from './certificates.js';
+import { benchCamera } from './camera.js';
 
 const CONNECTIONS = 10;
 const IDLE_SECONDS = 3;
@@ -210,6 +212,11 @@ async function main(): Promise<void> {
     printTable(seconds);
     return;
   }
+  if (process.env.BENCH_ONLY === 'camera') {
+    await section('camera', () => benchCamera(row, progress));
+    printTable(seconds);
+    return;
+  }
   const hello = await section('fastify hello-world', () => benchHello(seconds));
   const health = await section('daemon load', () => benchDaemon(seconds));
   if (hello && health) {
@@ -230,6 +237,7 @@ async function main(): Promise<void> {
     for (const r of await benchCertificates()) row(r.metric, r.value, r.notes);
   });
   await section('face', () => benchFace(row, progress));
+  await section('camera', () => benchCamera(row, progress));
   await section('fleet link', () => benchFleet(row, progress));
   printTable(seconds);
 }

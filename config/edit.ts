@@ -11,13 +11,69 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
-import { isMap, parseDocument } from 'yaml';
+import { isMap, isSeq, parseDocument, type Document } from 'yaml';
 import { ConfigError, convertValue, envKeys, parseConfig } from './load.js';
-import type { Config } from './schema.js';
+import { DeviceSchema, type Config } from './schema.js';
 
 /** Dotted key → JSON type, for every key the schema knows (`http.port` → integer). */
 export function configKeys(): Map<string, string> {
   return new Map([...envKeys().values()].map((k) => [k.path.join('.'), k.type]));
+}
+
+/**
+ * Key path inside one device entry → JSON type (`printer.calibration.xMm` → number). Devices are addressed
+ * by id (`devices.printer-1.printer.calibration.xMm`), so installers never count array positions. Keys of
+ * every transport branch are listed; the schema check after the change rejects one the transport lacks.
+ */
+export function deviceKeys(): Map<string, string> {
+  const keys = new Map<string, string>();
+  const walk = (schema: Record<string, unknown>, path: string[]): void => {
+    const branches = schema.oneOf as Record<string, unknown>[] | undefined;
+    if (branches) {
+      if (path.length > 0) keys.set(path.join('.'), 'object');
+      for (const b of branches) walk(b, path);
+      return;
+    }
+    const type = typeof schema.type === 'string' ? schema.type : 'string';
+    if (path.length > 0) keys.set(path.join('.'), type);
+    const props = schema.properties as Record<string, Record<string, unknown>> | undefined;
+    if (type === 'object' && props) for (const [k, v] of Object.entries(props)) walk(v, [...path, k]);
+  };
+  walk(DeviceSchema, []);
+  keys.delete('id'); // renaming a device is not a one-key change: other config and jobs refer to it
+  return keys;
+}
+
+interface ResolvedKey {
+  type: string;
+  /** `devices.<id>.<rest>`: the device id and the path inside its entry. */
+  device?: { id: string; rest: string[] };
+}
+
+function resolveKey(key: string): ResolvedKey {
+  const type = configKeys().get(key);
+  if (type !== undefined) return { type };
+  const [head, id, ...rest] = key.split('.');
+  const deviceType = head === 'devices' && id ? deviceKeys().get(rest.join('.')) : undefined;
+  if (deviceType === undefined || id === undefined) throw unknownKeyError(key);
+  return { type: deviceType, device: { id, rest } };
+}
+
+/** The YAML path of device `id`'s key `rest` in this document, or an error naming the known ids. */
+function devicePath(doc: Document, key: string, id: string, rest: string[]): (string | number)[] {
+  const devices = doc.get('devices');
+  const items = isSeq(devices) ? devices.items : [];
+  const index = items.findIndex((item) => isMap(item) && item.get('id') === id);
+  if (index < 0) {
+    const known = items.map((item) => (isMap(item) ? String(item.get('id')) : '?'));
+    throw new ConfigError([
+      {
+        path: key,
+        message: `no device "${id}" in the file (devices: ${known.join(', ') || 'none'})`,
+      },
+    ]);
+  }
+  return ['devices', index, ...rest];
 }
 
 export function unknownKeyError(key: string): ConfigError {
@@ -26,9 +82,15 @@ export function unknownKeyError(key: string): ConfigError {
 
 /** Reads a value from a resolved config by dotted path; undefined when unset. */
 export function getKey(config: Config, key: string): unknown {
-  if (!configKeys().has(key)) throw unknownKeyError(key);
+  const { device } = resolveKey(key);
   let node: unknown = config;
-  for (const seg of key.split('.')) {
+  let path = key.split('.');
+  if (device) {
+    node = config.devices.find((d) => d.id === device.id);
+    if (node === undefined) throw new ConfigError([{ path: key, message: `no device "${device.id}"` }]);
+    path = device.rest;
+  }
+  for (const seg of path) {
     if (node === null || typeof node !== 'object') return undefined;
     node = (node as Record<string, unknown>)[seg];
   }
@@ -37,8 +99,7 @@ export function getKey(config: Config, key: string): unknown {
 
 /** Returns the new file text with `key` set to `value` (text, converted to the key's type). Validates. */
 export function setKey(text: string, file: string, key: string, value: string): string {
-  const type = configKeys().get(key);
-  if (type === undefined) throw unknownKeyError(key);
+  const { type, device } = resolveKey(key);
   const doc = parseDocument(text);
   if (doc.errors.length > 0) parseConfig(text, file); // reports the YAML error with its line
   if (doc.contents !== null && !isMap(doc.contents)) {
@@ -50,7 +111,7 @@ export function setKey(text: string, file: string, key: string, value: string): 
   } catch {
     throw new ConfigError([{ path: key, message: `expects ${type} (JSON for lists and objects)` }]);
   }
-  doc.setIn(key.split('.'), parsed);
+  doc.setIn(device ? devicePath(doc, key, device.id, device.rest) : key.split('.'), parsed);
   const next = doc.toString();
   parseConfig(next, file); // throws ConfigError naming the key when the value is not valid
   return next;

@@ -115,8 +115,17 @@ const IppTransport = Type.Object(
   { additionalProperties: false, description: 'An IPP printer or CUPS queue (photo/certificate printers)' },
 );
 
+const VideoTransport = Type.Object(
+  { type: Type.Literal('video') },
+  {
+    additionalProperties: false,
+    description: 'A camera captured by ffmpeg from `camera.source` (V4L2 device, rtsp:// or http:// URL)',
+  },
+);
+
 export const TransportSchema = TaggedUnion([
   SimulatedTransport,
+  VideoTransport,
   SerialTransport,
   TcpTransport,
   UsbLpTransport,
@@ -261,6 +270,59 @@ export const PhotoPrinterOptionsSchema = Type.Object(
 );
 export type PhotoPrinterOptions = Static<typeof PhotoPrinterOptionsSchema>;
 
+/** Options of a face camera (`kind: camera`); every key has a default except the real camera's source. */
+export const CameraOptionsSchema = Type.Object(
+  {
+    source: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'Transport video: a V4L2 node (/dev/video0, /dev/v4l/by-id/…), rtsp://…, or an http(s) MJPEG stream URL',
+      }),
+    ),
+    inputFormat: StringEnum(['mjpeg', 'yuyv422'] as const, {
+      default: 'mjpeg',
+      description: 'What a V4L2 camera is asked for; mjpeg frames pass through without re-encoding',
+    }),
+    irSource: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'The infrared node of a dual RGB + IR module (frames paired with RGB by time)',
+      }),
+    ),
+    width: Type.Integer({ default: 640, minimum: 160, maximum: 4096 }),
+    height: Type.Integer({ default: 480, minimum: 120, maximum: 4096 }),
+    fps: Type.Integer({ default: 15, minimum: 1, maximum: 60, description: 'Capture rate' }),
+    previewFps: Type.Integer({
+      default: 10,
+      minimum: 1,
+      maximum: 60,
+      description: 'Rate of GET /v1/camera/:id/stream (at most the capture rate)',
+    }),
+    stallSeconds: Type.Number({
+      default: 5,
+      minimum: 0.5,
+      maximum: 120,
+      description: 'No frame for this long: the capture is restarted',
+    }),
+    simulatedImages: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'Transport simulated: an image file (shown still) or a folder of *.jpg images (shown in turn); default lavfi testsrc',
+      }),
+    ),
+    simulatedHoldSeconds: Type.Number({
+      default: 3,
+      minimum: 0.1,
+      maximum: 3600,
+      description: 'Transport simulated with a folder: how long each image is shown',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type CameraOptions = Static<typeof CameraOptionsSchema>;
+
 export const DeviceSchema = Type.Object(
   {
     id: Identifier,
@@ -271,6 +333,7 @@ export const DeviceSchema = Type.Object(
     printer: Type.Optional(PrinterOptionsSchema),
     seal: Type.Optional(SealOptionsSchema),
     photoPrinter: Type.Optional(PhotoPrinterOptionsSchema),
+    camera: Type.Optional(CameraOptionsSchema),
   },
   { additionalProperties: false },
 );
@@ -300,6 +363,39 @@ export const ConfigSchema = Type.Object(
           description: 'Browser origins allowed to call the API (CORS), e.g. http://localhost:3000',
         }),
         bodyLimitBytes: Type.Integer({ default: 1_048_576, minimum: 1024, maximum: 67_108_864 }),
+        headersTimeoutMs: Type.Integer({
+          default: 10_000,
+          minimum: 500,
+          maximum: 300_000,
+          description: 'A client that has not sent its whole request head by then is cut off (slow-loris)',
+        }),
+        requestTimeoutMs: Type.Integer({
+          default: 60_000,
+          minimum: 1000,
+          maximum: 3_600_000,
+          description: 'A request (head and body) not received in full by then is answered 408',
+        }),
+        maxConnections: Type.Integer({
+          default: 256,
+          minimum: 8,
+          maximum: 65_536,
+          description: 'Connections beyond this are refused, so a flood cannot use up file descriptors',
+        }),
+        authFailures: Type.Object(
+          {
+            burst: Type.Integer({
+              default: 20,
+              minimum: 1,
+              description: 'Failed token checks a caller may make in a row',
+            }),
+            perMinute: Type.Integer({
+              default: 30,
+              minimum: 1,
+              description: 'Then this many more per minute; beyond, 429 without checking the token',
+            }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
         announceAdminToken: Type.Boolean({
           default: false,
           description: 'Print the bootstrap admin token at start-up (development only)',
@@ -456,6 +552,23 @@ export const ConfigSchema = Type.Object(
           minimum: 320,
           description: 'Larger images are scaled down first',
         }),
+        capture: Type.Object(
+          {
+            timeoutMs: Type.Integer({
+              default: 10_000,
+              minimum: 500,
+              maximum: 120_000,
+              description: 'How long face.capture (and verify/identify with a camera probe) wait by default',
+            }),
+            consecutiveFrames: Type.Integer({
+              default: 2,
+              minimum: 1,
+              maximum: 30,
+              description: 'Good frames in a row before a capture is taken',
+            }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
         enrol: Type.Object(
           {
             minFaceSize: Type.Integer({

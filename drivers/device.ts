@@ -24,6 +24,11 @@ export interface DeviceDriver {
   selfTest(): Promise<SelfTestResult>;
   /** Releases the transport. Safe to call more than once. */
   close(): Promise<void>;
+  /**
+   * For drivers that notice a lost device between probes (a capture process that exited): the supervisor
+   * registers here and treats the call like a failed probe at once.
+   */
+  onLost?(listener: (err: Error) => void): void;
 }
 
 /** The device is not attached (no device node, no answer on the bus): distinct from a failing device. */

@@ -8,6 +8,7 @@ import { stringify } from 'yaml';
 import { DEFAULT_CONFIG_PATH, parseConfig } from '../../config/load.js';
 import { writeConfigFile } from '../../config/edit.js';
 import { DEVICE_KINDS, type DeviceKind } from '../../config/schema.js';
+import { scanDevices, stableSerialPath, type FoundDevice } from './device-scan.js';
 import { CliError, EXIT_USAGE, print } from './support.js';
 
 interface InitOptions {
@@ -25,6 +26,7 @@ interface InitOptions {
   simulated?: boolean;
   nonInteractive?: boolean;
   force?: boolean;
+  sysfsRoot: string;
 }
 
 type DeviceEntry = Record<string, unknown> & { id: string; kind: DeviceKind };
@@ -39,7 +41,8 @@ const KIND_LABELS: Record<DeviceKind, string> = {
 
 /**
  * `ID:KIND:TRANSPORT[:ARGS]` → a device entry. TRANSPORT is `simulated`, `serial:/dev/ttyUSB0[@baud]` or
- * `tcp:host:port` or `ipp://host:port/path`. Example: `printer-1:printer:serial:/dev/ttyUSB0@9600`.
+ * `tcp:host:port`, `ipp://host:port/path` (photo printers), or for a camera `video:/dev/video0` (or an
+ * rtsp:// / http:// URL). Example: `printer-1:printer:serial:/dev/ttyUSB0@9600`.
  */
 export function parseDeviceSpec(spec: string): DeviceEntry {
   const [id, kind, type, ...rest] = spec.split(':');
@@ -48,6 +51,16 @@ export function parseDeviceSpec(spec: string): DeviceEntry {
     throw new CliError(`--device "${spec}": expected ID:KIND:TRANSPORT[:ARGS]`, EXIT_USAGE);
   if (!(DEVICE_KINDS as readonly string[]).includes(kind)) {
     throw new CliError(`--device "${spec}": kind must be one of ${DEVICE_KINDS.join(', ')}`, EXIT_USAGE);
+  }
+  if (type === 'video') {
+    // A camera read by ffmpeg: the source is a V4L2 node or a stream URL (which has colons of its own).
+    if (kind !== 'camera' || !arg) {
+      throw new CliError(
+        `--device "${spec}": video is for cameras, e.g. camera-1:camera:video:/dev/video0 or …:video:rtsp://10.0.0.9/stream`,
+        EXIT_USAGE,
+      );
+    }
+    return { id, kind: 'camera', transport: { type }, camera: { source: arg } };
   }
   return { id, kind: kind as DeviceKind, transport: transportFromSpec(spec, type, arg) };
 }
@@ -68,12 +81,19 @@ function transportFromSpec(spec: string, type: string, arg: string): Record<stri
         throw new CliError(`--device "${spec}": tcp needs host:port, e.g. tcp:10.0.0.5:9100`, EXIT_USAGE);
       return { type, host: m[1], port: Number(m[2]) };
     }
+    case 'usblp':
+      if (!arg.startsWith('/'))
+        throw new CliError(`--device "${spec}": usblp needs a path, e.g. usblp:/dev/usb/lp0`, EXIT_USAGE);
+      return { type, path: arg };
     case 'ipp':
     case 'ipps':
       // `p2:photo-printer:ipp://host:631/printers/Q`: the spec's own scheme is the URL's.
       return { type: 'ipp', url: `${type}:${arg}` };
     default:
-      throw new CliError(`--device "${spec}": transport must be simulated, serial, tcp or ipp`, EXIT_USAGE);
+      throw new CliError(
+        `--device "${spec}": transport must be simulated, serial, usblp, tcp, ipp or video`,
+        EXIT_USAGE,
+      );
   }
 }
 
@@ -95,17 +115,54 @@ class Asker {
   }
 }
 
-async function askDevices(ask: Asker): Promise<DeviceEntry[]> {
+/** The transport spec for an attached device from the scan, or undefined when the wizard cannot use it. */
+function specOf(found: FoundDevice, root: string): string | undefined {
+  if (found.class === 'serial') return `serial:${stableSerialPath(found.node, root)}`;
+  if (found.class === 'usb-printer') return `usblp:${found.node}`;
+  if (found.class === 'video') return `video:${found.node}`;
+  return undefined;
+}
+
+/** Asks for each kind of device, offering what `devices scan` finds (by number) as well as a typed spec. */
+async function askDevices(ask: Asker, root: string): Promise<DeviceEntry[]> {
+  const found = scanDevices(root).filter((d) => specOf(d, root) !== undefined);
+  if (found.length > 0) {
+    print('Attached devices:');
+    found.forEach((d, i) => {
+      const ids = d.vendorId ? ` ${d.vendorId}:${d.productId}` : '';
+      const match = d.match
+        ? ` (looks like a ${KIND_LABELS[d.match.kind as DeviceKind] ?? d.match.kind})`
+        : '';
+      print(`  ${i + 1}) ${d.node}${ids} ${d.description ?? ''}${match}`);
+    });
+  }
   const devices: DeviceEntry[] = [];
   for (const kind of DEVICE_KINDS) {
+    const suggested = found.findIndex((d) => d.match?.kind === kind);
     const answer = await ask.value(
-      kind === 'photo-printer'
-        ? `${KIND_LABELS[kind]}: "simulated", "ipp://HOST:631/printers/QUEUE" or empty for none`
-        : `${KIND_LABELS[kind]}: "simulated", "serial:/dev/ttyUSB0", "tcp:HOST:PORT" or empty for none`,
+      `${KIND_LABELS[kind]}: ${found.length > 0 ? 'a number from the list, ' : ''}"simulated", ` +
+        (kind === 'photo-printer'
+          ? '"ipp://HOST:631/printers/QUEUE" or empty for none'
+          : '"serial:/dev/ttyUSB0", "tcp:HOST:PORT" or empty for none'),
       undefined,
-      '',
+      suggested >= 0 ? String(suggested + 1) : '',
     );
-    if (answer !== '') devices.push(parseDeviceSpec(`${kind}-1:${kind}:${answer}`));
+    if (answer === '') continue;
+    const picked = /^\d+$/.test(answer) ? found[Number(answer) - 1] : undefined;
+    if (/^\d+$/.test(answer) && !picked) {
+      throw new CliError(`no device number ${answer} in the list (1–${found.length})`, EXIT_USAGE);
+    }
+    const spec = picked ? (specOf(picked, root) as string) : answer;
+    const device = parseDeviceSpec(`${kind}-1:${kind}:${spec}`);
+    if (kind === 'printer') {
+      // Measured later from the calibration page (`boxagent devices test printer-1`); known offsets go in now.
+      const xMm = Number(await ask.value('  printer calibration, x offset in mm', undefined, '0'));
+      const yMm = Number(await ask.value('  printer calibration, y offset in mm', undefined, '0'));
+      if (Number.isNaN(xMm) || Number.isNaN(yMm))
+        throw new CliError('calibration offsets are numbers of mm', EXIT_USAGE);
+      if (xMm !== 0 || yMm !== 0) device.printer = { calibration: { xMm, yMm } };
+    }
+    devices.push(device);
   }
   return devices;
 }
@@ -146,7 +203,7 @@ async function init(opts: InitOptions): Promise<void> {
     }
     let devices = opts.device.map(parseDeviceSpec);
     if (opts.simulated) devices.push(...DEVICE_KINDS.map((k) => parseDeviceSpec(`${k}-1:${k}:simulated`)));
-    if (devices.length === 0 && !opts.nonInteractive) devices = await askDevices(ask);
+    if (devices.length === 0 && !opts.nonInteractive) devices = await askDevices(ask, opts.sysfsRoot);
 
     const config: Record<string, unknown> = {
       box: { id: boxId, site },
@@ -194,5 +251,6 @@ export function registerInit(config: Command): void {
     .option('--simulated', 'add a simulated device of every kind (a training or demo box)')
     .option('--non-interactive', 'never ask; fail when a required value is missing')
     .option('--force', 'replace an existing file (kept as .bak)')
+    .option('--sysfs-root <dir>', 'discover devices under this root instead of / (for tests)', '/')
     .action(init);
 }

@@ -29,6 +29,15 @@ export class DaemonClient {
   }
 
   async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return JSON.parse((await this.request(method, path, body)).toString('utf8')) as T;
+  }
+
+  /** A call whose answer is not JSON (a camera snapshot, a print preview). */
+  async callBinary(method: string, path: string, body?: unknown): Promise<Buffer> {
+    return this.request(method, path, body);
+  }
+
+  private async request(method: string, path: string, body?: unknown): Promise<Buffer> {
     let res: Response;
     try {
       res = await fetch(this.baseUrl + path, {
@@ -46,8 +55,9 @@ export class DaemonClient {
         EXIT_UNAVAILABLE,
       );
     }
-    const text = await res.text();
+    const bytes = Buffer.from(await res.arrayBuffer());
     if (!res.ok) {
+      const text = bytes.toString('utf8');
       let detail = text;
       try {
         const p = JSON.parse(text) as { title?: string; detail?: string };
@@ -57,6 +67,6 @@ export class DaemonClient {
       }
       throw new CliError(`the daemon refused: ${detail} (HTTP ${res.status})`);
     }
-    return JSON.parse(text) as T;
+    return bytes;
   }
 }

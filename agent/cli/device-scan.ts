@@ -2,6 +2,7 @@
 // IEEE 1284 Device ID, HID devices and video devices, each matched against known device profiles.
 import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 
 export interface FoundDevice {
   class: 'serial' | 'usb-printer' | 'hid' | 'video';
@@ -12,6 +13,8 @@ export interface FoundDevice {
   description?: string;
   /** IEEE 1284 Device ID string of a USB printer. */
   ieee1284?: string;
+  /** Video: the pixel formats the camera offers (from v4l2-ctl, when it is installed). */
+  formats?: string[];
   /** What the box probably uses it for, from the known profiles. */
   match?: { kind: string; profile: string };
   /** A config snippet the installer can paste (or give to `config init --device`). */
@@ -42,8 +45,18 @@ function list(dir: string): string[] {
   }
 }
 
+export interface UsbIdentity {
+  vendorId?: string;
+  productId?: string;
+  product?: string;
+  /** The iSerial string, when the device has one. */
+  serial?: string;
+  /** The USB port path (`1-1.2`): the socket it is plugged into. */
+  port?: string;
+}
+
 /** Walks up from a sysfs device directory to the USB device that holds idVendor/idProduct. */
-function usbIds(sysDevice: string): { vendorId?: string; productId?: string; product?: string } {
+export function usbIds(sysDevice: string): UsbIdentity {
   // sysfs class entries are symlinks into /sys/devices; walk the real path, not the link's text.
   let dir: string;
   try {
@@ -53,8 +66,16 @@ function usbIds(sysDevice: string): { vendorId?: string; productId?: string; pro
   }
   for (let i = 0; i < 6 && dir.length > 1; i++) {
     const vendorId = read(join(dir, 'idVendor'));
-    if (vendorId)
-      return { vendorId, productId: read(join(dir, 'idProduct')), product: read(join(dir, 'product')) };
+    if (vendorId) {
+      const serial = read(join(dir, 'serial'));
+      return {
+        vendorId,
+        productId: read(join(dir, 'idProduct')),
+        product: read(join(dir, 'product')),
+        ...(serial ? { serial } : {}),
+        port: basename(dir),
+      };
+    }
     dir = join(dir, '..');
   }
   return {};
@@ -117,15 +138,42 @@ export function scanDevices(root = '/'): FoundDevice[] {
     // A UVC camera exposes a metadata node beside each capture node; index 0 is the capture one.
     const index = read(join(dir, 'index'));
     if (index !== undefined && index !== '0') continue;
+    const node = `/dev/${name}`;
+    const formats = root === '/' ? videoFormats(node) : undefined;
     found.push({
       class: 'video',
-      node: `/dev/${name}`,
+      node,
       ...(ids.vendorId ? { vendorId: ids.vendorId, productId: ids.productId } : {}),
       description: read(join(dir, 'name')) ?? 'video device',
+      ...(formats ? { formats } : {}),
       match: { kind: 'camera', profile: 'uvc' },
+      suggestion: `--device camera-1:camera:video:${stableVideoPath(node, root)}`,
     });
   }
   return found;
+}
+
+/**
+ * The pixel formats a V4L2 node offers, e.g. ["MJPG", "YUYV"], read with v4l2-ctl (package v4l-utils);
+ * undefined when v4l2-ctl is not installed or the node does not answer.
+ */
+export function videoFormats(node: string): string[] | undefined {
+  const r = spawnSync('v4l2-ctl', ['-d', node, '--list-formats'], { encoding: 'utf8', timeout: 3000 });
+  if (r.status !== 0 || typeof r.stdout !== 'string') return undefined;
+  return [...r.stdout.matchAll(/'([A-Z0-9 ]{4})'/g)].map((m) => m[1]!.trim());
+}
+
+/** The stable /dev/v4l/by-id name of a video node, which survives re-plugging into another USB port. */
+export function stableVideoPath(node: string, root = '/'): string {
+  const byId = join(root, 'dev/v4l/by-id');
+  for (const link of list(byId)) {
+    try {
+      if (basename(readlinkSync(join(byId, link))) === basename(node)) return join('/dev/v4l/by-id', link);
+    } catch {
+      // not a link
+    }
+  }
+  return node;
 }
 
 /** The stable /dev/serial/by-id name for a tty, which survives re-plugging into another USB port. */

@@ -9,6 +9,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
@@ -92,6 +93,53 @@ function checkDeviceNodes(config: Config): CheckResult[] {
           'fail',
           `${path} is not readable and writable by this user`,
           'add the service user to group dialout (see the udev rules)',
+        ),
+      ];
+    }
+  });
+}
+
+/** ffmpeg captures every camera (and the simulated one): without it no camera works. */
+function checkFfmpeg(config: Config): CheckResult {
+  const cameras = config.devices.filter((d) => d.kind === 'camera').length;
+  const r = spawnSync('ffmpeg', ['-hide_banner', '-version'], { encoding: 'utf8', timeout: 5000 });
+  if (r.error || r.status !== 0) {
+    return result(
+      'ffmpeg',
+      cameras > 0 ? 'fail' : 'warn',
+      `ffmpeg not found${cameras > 0 ? `: ${cameras} camera(s) cannot capture` : ' (no camera configured yet)'}`,
+      'apt-get install ffmpeg',
+    );
+  }
+  const version = /ffmpeg version (\S+)/.exec(r.stdout)?.[1] ?? 'unknown version';
+  return result('ffmpeg', 'ok', `ffmpeg ${version} present (camera capture)`);
+}
+
+/** A V4L2 camera's node: present, and readable by this user (group video). */
+function checkCameraNodes(config: Config): CheckResult[] {
+  return config.devices.flatMap((d) => {
+    const path = d.kind === 'camera' && d.transport.type === 'video' ? d.camera?.source : undefined;
+    if (!path?.startsWith('/')) return [];
+    if (!existsSync(path)) {
+      return [
+        result(
+          `device ${d.id}`,
+          'fail',
+          `${path} does not exist`,
+          'plug the camera in, or run `boxagent devices scan` for its path',
+        ),
+      ];
+    }
+    try {
+      accessSync(path, constants.R_OK | constants.W_OK);
+      return [result(`device ${d.id}`, 'ok', `${path} present and accessible`)];
+    } catch {
+      return [
+        result(
+          `device ${d.id}`,
+          'fail',
+          `${path} is not readable by this user`,
+          'add the service user to group video',
         ),
       ];
     }
@@ -237,6 +285,8 @@ export async function runChecks(opts: ConfigOption): Promise<CheckResult[]> {
     checkStateDir(config),
     checkKeyFiles(config),
     ...checkDeviceNodes(config),
+    ...checkCameraNodes(config),
+    checkFfmpeg(config),
     checkGroups(),
     checkUdev(),
     checkModels(config),
@@ -252,7 +302,7 @@ export function registerDoctor(program: Command): void {
   program
     .command('doctor')
     .description(
-      'check the install: config, state dir, keys, devices, groups, udev, face models, clock, port, broker',
+      'check the install: config, state dir, keys, devices, ffmpeg, groups, udev, face models, clock, port, broker',
     )
     .option(CONFIG_FLAGS, CONFIG_HELP)
     .option('--json', 'print JSON')

@@ -1,11 +1,12 @@
 // `boxagent service install`: puts the systemd unit, sysusers, tmpfiles and udev files in place, then runs
 // the commands that activate them, printing each one.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { CliError, print } from './support.js';
+import { CliError, CONFIG_FLAGS, CONFIG_HELP, load, print, printJson, type ConfigOption } from './support.js';
+import { deviceLinks, linksRulesFile, LINKS_RULES_FILE } from './udev-links.js';
 
 /** Where each shipped file goes on a Debian-like system (paths relative to the root). */
 const FILES: readonly [string, string][] = [
@@ -70,4 +71,35 @@ export function registerService(program: Command): void {
     .action((opts: { root: string; activate: boolean }) =>
       install({ root: opts.root, activate: opts.activate && resolve(opts.root) === '/' }),
     );
+  service
+    .command('links')
+    .description('udev rules giving each configured USB device a stable /dev/boxagent/<id> name')
+    .option(CONFIG_FLAGS, CONFIG_HELP)
+    .option('--write', `write the rules to /${LINKS_RULES_FILE} (under --root)`)
+    .option('--root <dir>', 'read sysfs and write under this root instead of / (an image, tests)', '/')
+    .option('--json', 'print JSON')
+    .action((opts: LinksOptions) => links(opts));
+}
+
+interface LinksOptions extends ConfigOption {
+  write?: boolean;
+  root: string;
+  json?: boolean;
+}
+
+function links(opts: LinksOptions): void {
+  const found = deviceLinks(load(opts).config.devices, resolve(opts.root));
+  if (opts.json) return printJson(found);
+  const text = linksRulesFile(found);
+  if (!opts.write) {
+    process.stdout.write(text);
+  } else {
+    const target = join(resolve(opts.root), LINKS_RULES_FILE);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, text);
+    print(`installed ${target}; to apply now: udevadm control --reload && udevadm trigger`);
+  }
+  const toChange = found.filter((l) => l.rule && l.configKey);
+  if (toChange.length > 0) print('# then point the config at the stable names:');
+  for (const l of toChange) print(`#   boxagent config set ${l.configKey} ${l.link}`);
 }

@@ -59,7 +59,7 @@ export class DeviceManager {
   private startDevice(config: DeviceConfig): void {
     let driver: DeviceDriver;
     try {
-      driver = this.createDriver(config);
+      driver = this.createDriver(config, this.log);
     } catch (err) {
       driver = new UnusableDriver(err instanceof Error ? err.message : String(err));
     }

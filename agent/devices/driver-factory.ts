@@ -1,6 +1,7 @@
 // Maps a device's config (kind + transport) to its driver. Each kind has one entry; a kind's entry decides
 // which transports it supports. A device whose driver cannot be built is reported in error, not fatal.
 import { Value } from '@sinclair/typebox/value';
+import type { Logger } from 'pino';
 import {
   IdCardOptionsSchema,
   PhotoPrinterOptionsSchema,
@@ -13,7 +14,8 @@ import {
 } from '../../config/schema.js';
 import type { DeviceDriver } from '../../drivers/device.js';
 import { printerDriver } from './printer-driver-factory.js';
-import { SimulatedCamera } from '../../drivers/camera/simulator.js';
+import { cameraDriver } from './camera-driver-factory.js';
+import { UnsupportedDeviceError } from './unsupported.js';
 import { SealMachine } from '../../drivers/seal/machine.js';
 import { resolveSealProfile } from '../../drivers/seal/profile.js';
 import { SimulatedSealMachine } from '../../drivers/seal/simulated-machine.js';
@@ -25,12 +27,10 @@ import type { ByteLink } from '../../drivers/transport/byte-link.js';
 import { memoryLinkPair } from '../../drivers/transport/memory-pair.js';
 import { openSerial } from '../../drivers/transport/serial.js';
 
-export type DriverFactory = (device: DeviceConfig) => DeviceDriver;
+/** Builds a device's driver; `log` is the device manager's logger, for drivers that log (ffmpeg's stderr). */
+export type DriverFactory = (device: DeviceConfig, log?: Logger) => DeviceDriver;
 
-/** The device's configuration asks for something this build cannot drive. */
-export class UnsupportedDeviceError extends Error {
-  override name = 'UnsupportedDeviceError';
-}
+export { UnsupportedDeviceError };
 
 function simulatedOnly(make: () => DeviceDriver): DriverFactory {
   return (device) => {
@@ -119,10 +119,10 @@ const photoPrinter: DriverFactory = (device) => {
 
 const FACTORIES: Record<DeviceKind, DriverFactory> = {
   printer: printerDriver,
-  camera: simulatedOnly(() => new SimulatedCamera()),
+  camera: cameraDriver,
   seal: sealMachine,
   'photo-printer': photoPrinter,
   idcard: idCardReader,
 };
 
-export const createDriver: DriverFactory = (device) => FACTORIES[device.kind](device);
+export const createDriver: DriverFactory = (device, log) => FACTORIES[device.kind](device, log);

@@ -5,6 +5,7 @@ import { EscpLinkPrinter } from '../../drivers/printer/link-printer.js';
 import type { PrinterDriver } from '../../drivers/printer/printer-driver.js';
 import { LQ_630K } from '../../drivers/printer/profile.js';
 import { SimulatedDotMatrixPrinter } from '../../drivers/printer/simulator.js';
+import { UnsupportedDeviceError } from './unsupported.js';
 import { openTcp } from '../../drivers/transport/tcp.js';
 import { openUsbLp, readUsbLpDeviceId } from '../../drivers/transport/usblp.js';
 import { openUsbPrinter } from '../../drivers/transport/usb-printer.js';
@@ -61,8 +62,10 @@ export function printerDriver(device: DeviceConfig): PrinterDriver {
         setup,
         stallMs,
       });
+    case 'video':
+      throw new UnsupportedDeviceError('a printer over video is not a printer');
     case 'ipp':
       // IPP printers take page images, not ESC/P: they are photo printers here.
-      throw new Error('a dot-matrix printer over ipp is not supported (ipp is for kind photo-printer)');
+      throw new UnsupportedDeviceError('a dot-matrix printer over ipp is not supported (ipp is for kind photo-printer)');
   }
 }

@@ -52,6 +52,11 @@ export class SupervisedDevice {
     private readonly onChange: StateChangeListener,
   ) {
     this.backoffMs = policy.backoffInitialMs;
+    driver.onLost?.((err) => {
+      if (this.state !== 'ready' && this.state !== 'busy') return;
+      this.log.warn({ device: config.id, err: message(err) }, 'device lost');
+      void this.fail(err);
+    });
   }
 
   currentState(): DeviceState {

@@ -31,6 +31,11 @@ import { QueueFullError, WorkQueue } from './work-queue.js';
 
 const RETRY_AFTER_SECONDS = 1;
 
+/** A probe face already taken from a camera by the face capture (with its liveness). */
+export interface CapturedProbe {
+  captured: AnalysedFace;
+}
+
 export class FaceService {
   private engine?: FaceEngine;
   private manifest?: Manifest;
@@ -174,7 +179,6 @@ export class FaceService {
     return gallery;
   }
 
-  /** Decodes and analyses one image inside the bounded queue; image problems name `field`. */
   /** The engine and manifest alone (no gallery needed). */
   private models(): { engine: FaceEngine; manifest: Manifest } {
     if (this.unavailable !== null || !this.engine || !this.manifest) {
@@ -183,14 +187,44 @@ export class FaceService {
     return { engine: this.engine, manifest: this.manifest };
   }
 
-  private async analyse(
+  private analyse(
     ref: ImageRef,
     field: string,
     embed: 'none' | 'all' | 'largest',
     liveness: 'none' | 'all' | 'largest',
   ): Promise<Analysis> {
+    return this.analyseBuffer(decodeBase64(ref.image, field), field, embed, liveness);
+  }
+
+  /**
+   * One camera frame through the pipeline (detect, landmarks, quality; liveness of the largest face when
+   * asked), in the same bounded queue as the API's images. No embedding: `embedFace` adds it to the frame
+   * that is kept.
+   */
+  analyseFrame(jpeg: Buffer, opts: { liveness: boolean }): Promise<Analysis> {
+    return this.analyseBuffer(jpeg, '/camera', 'none', opts.liveness ? 'largest' : 'none');
+  }
+
+  /** The embedding of a face found by `analyseFrame`. */
+  async embedFace(face: AnalysedFace): Promise<Float32Array> {
     const { engine } = this.models();
-    const buf = decodeBase64(ref.image, field);
+    face.embedding ??= await this.queue.run(() => engine.embed(face.aligned));
+    return face.embedding;
+  }
+
+  /** The model that makes templates (for a capture's template). */
+  modelId(): string {
+    return this.models().engine.embedderId;
+  }
+
+  /** Decodes and analyses one image inside the bounded queue; image problems name `field`. */
+  private async analyseBuffer(
+    buf: Buffer,
+    field: string,
+    embed: 'none' | 'all' | 'largest',
+    liveness: 'none' | 'all' | 'largest',
+  ): Promise<Analysis> {
+    const { engine } = this.models();
     return this.queued(field, () =>
       analyseImage(engine, buf, {
         limits: { maxPixels: this.config.maxImagePixels, maxSide: this.config.maxImageSide },
@@ -297,7 +331,7 @@ export class FaceService {
   }
 
   async verify(input: {
-    probe: ImageRef;
+    probe: ImageRef | CapturedProbe;
     reference: { image?: string; personId?: string; template?: string };
     largest: boolean;
   }): Promise<VerifyResult> {
@@ -305,8 +339,7 @@ export class FaceService {
     const { engine, manifest } = this.models();
     const modelId = engine.embedderId;
     const references = await this.referenceEmbeddings(input.reference, input.largest);
-    const a = await this.analyse(input.probe, '/probe/image', 'largest', 'largest');
-    const face = this.single(a, '/probe/image', input.largest);
+    const face = await this.probeFace(input.probe, input.largest);
     const score = Math.max(...references.map((r) => cosine(face.embedding!, r)));
     const threshold = manifest.thresholds.verify;
     const liveness = face.liveness!;
@@ -321,6 +354,17 @@ export class FaceService {
       modelId,
       timingMs: round1(performance.now() - t0),
     };
+  }
+
+  /** The probe's face with embedding and liveness: analysed from the image, or the capture's own. */
+  private async probeFace(probe: ImageRef | CapturedProbe, largest: boolean): Promise<AnalysedFace> {
+    if ('captured' in probe) {
+      await this.embedFace(probe.captured);
+      if (!probe.captured.liveness) throw new Error('a captured probe must carry its liveness');
+      return probe.captured;
+    }
+    const a = await this.analyse(probe, '/probe/image', 'largest', 'largest');
+    return this.single(a, '/probe/image', largest);
   }
 
   private async referenceEmbeddings(
@@ -382,12 +426,15 @@ export class FaceService {
     return [this.single(a, '/reference/image', largest).embedding!];
   }
 
-  async identify(input: { probe: ImageRef; topK: number; largest: boolean }): Promise<IdentifyResult> {
+  async identify(input: {
+    probe: ImageRef | CapturedProbe;
+    topK: number;
+    largest: boolean;
+  }): Promise<IdentifyResult> {
     const t0 = performance.now();
     const { engine, manifest } = this.ready();
     const gallery = this.currentGallery();
-    const a = await this.analyse(input.probe, '/probe/image', 'largest', 'largest');
-    const face = this.single(a, '/probe/image', input.largest);
+    const face = await this.probeFace(input.probe, input.largest);
     const { verify, identify, identifyMargin } = manifest.thresholds;
     // Two at least, so the margin over the runner-up is known.
     const found = await gallery.search(face.embedding!, Math.max(input.topK, 2));

@@ -102,6 +102,19 @@ export function buildOpenApi(catalog: readonly AnyOperation[], version: string):
       },
     },
   };
+  paths['/v1/camera/{id}/stream'] = {
+    get: {
+      operationId: 'camera.stream',
+      summary:
+        "MJPEG (multipart/x-mixed-replace) preview for an <img> tag at the camera's previewFps; a slow viewer skips frames. The token may be given as ?access_token=.",
+      security: [{ bearer: ['face'] }],
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      responses: {
+        '200': { description: 'multipart/x-mixed-replace; boundary=boxagent-frame' },
+        default: { $ref: '#/components/responses/Problem' },
+      },
+    },
+  };
   paths['/metrics'] = {
     get: {
       operationId: 'metrics',

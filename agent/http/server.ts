@@ -11,7 +11,10 @@ import { Dispatcher } from '../operations/dispatch.js';
 import { BinaryOutput, type AnyOperation } from '../operations/operation.js';
 import { Problem } from '../operations/problems.js';
 import type { Services } from '../services.js';
+import { CameraStreams } from './camera-stream.js';
 import { EventStreams } from './event-stream.js';
+import { AuthThrottle } from './auth-throttle.js';
+import { clientErrorHandler, frameworkErrorHandler } from './client-errors.js';
 import { applyCors, authenticate, checkHost } from './guards.js';
 import { buildOpenApi } from './openapi.js';
 import { problemFromError, redactUrl, sendProblem } from './problem-reply.js';
@@ -50,8 +53,23 @@ export function buildHttpServer(
     // Keep-alive connections must not hold a shutdown for long.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    // Slow clients (slow-loris) are cut off: the head must arrive within headersTimeoutMs, the whole
+    // request within requestTimeoutMs; Node checks both every second here instead of every 30 s.
+    http: {
+      headersTimeout: services.config.http.headersTimeoutMs,
+      connectionsCheckingInterval: 1000,
+    },
+    requestTimeout: services.config.http.requestTimeoutMs,
+    frameworkErrors: frameworkErrorHandler(log),
+    clientErrorHandler: clientErrorHandler(log),
   });
+  app.server.maxConnections = services.config.http.maxConnections;
+  const throttle = new AuthThrottle(
+    services.config.http.authFailures.burst,
+    services.config.http.authFailures.perMinute,
+  );
   const streams = new EventStreams(services.events, log);
+  const cameraStreams = new CameraStreams(services.cameras);
 
   app.decorateRequest('principal', undefined);
   // JSON only: a text/plain body must be refused (415), not handed to an operation as a string.
@@ -64,7 +82,9 @@ export function buildHttpServer(
       if (applyCors(request, reply, services.config.http.allowedOrigins)) return; // preflight answered
       const config = request.routeOptions.config as RouteConfig;
       if (config.scope !== undefined) {
-        request.principal = authenticate(request, services.tokens, config.queryToken === true);
+        request.principal = throttledAuthenticate(request, throttle, () =>
+          authenticate(request, services.tokens, config.queryToken === true),
+        );
         if (!hasScope(request.principal, config.scope)) {
           throw new Problem('forbidden', `this needs scope "${config.scope}"`, undefined, {
             requiredScope: config.scope,
@@ -114,6 +134,15 @@ export function buildHttpServer(
     },
   );
 
+  // Not an operation: a stream without end. `<img>` cannot send headers, hence `?access_token=`.
+  app.get(
+    '/v1/camera/:id/stream',
+    { config: { scope: 'face', queryToken: true } satisfies RouteConfig },
+    (request, reply) => {
+      cameraStreams.handle(request, reply);
+    },
+  );
+
   app.get('/metrics', { config: { scope: 'read' } satisfies RouteConfig }, async (_request, reply) => {
     const text = await metrics.registry.metrics();
     return reply.type(metrics.registry.contentType).send(text);
@@ -122,7 +151,34 @@ export function buildHttpServer(
   const openapi = buildOpenApi(CATALOG, services.version);
   app.get('/openapi.json', { config: {} satisfies RouteConfig }, (_request, reply) => reply.send(openapi));
 
-  return { app, closeStreams: () => streams.closeAll() };
+  return {
+    app,
+    closeStreams: () => {
+      streams.closeAll();
+      cameraStreams.closeAll();
+    },
+  };
+}
+
+/** Authenticates unless this caller has used up its failed attempts; counts a failure. */
+function throttledAuthenticate(
+  request: FastifyRequest,
+  throttle: AuthThrottle,
+  check: () => Principal,
+): Principal {
+  const caller = AuthThrottle.callerOf(request);
+  const wait = throttle.retryAfter(caller);
+  if (wait > 0) {
+    throw new Problem('rate-limited', 'too many failed token checks from this caller', undefined, {
+      retryAfter: wait,
+    });
+  }
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof Problem && err.code === 'unauthorized') throttle.failed(caller);
+    throw err;
+  }
 }
 
 function registerOperation(

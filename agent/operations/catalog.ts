@@ -5,6 +5,7 @@ import { getDevice, listDevices, simulateDevice, testDevice } from './device-ops
 import { listAudit } from './audit-ops.js';
 import { getIdCard } from './idcard-ops.js';
 import { cancelPrint, getPrint, listPrints, previewPrint, resolvePrint, submitPrint } from './print-ops.js';
+import { cameraSnapshot, captureFace } from './camera-ops.js';
 import { detectFaces, faceStatus, identifyFace, verifyFace } from './face-ops.js';
 import { addPersonFace, deletePerson, enrollPerson, getPerson, listPersons } from './person-ops.js';
 import { makeIdPhoto } from './photo-ops.js';
@@ -33,6 +34,8 @@ export const CATALOG: readonly AnyOperation[] = [
   getPrint,
   cancelPrint,
   resolvePrint,
+  cameraSnapshot,
+  captureFace,
   faceStatus,
   detectFaces,
   verifyFace,

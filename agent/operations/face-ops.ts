@@ -1,13 +1,50 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
+import type { CapturedProbe } from '../face/face-service.js';
+import type { ImageRef } from '../face/results.js';
+import type { Services } from '../services.js';
 import { defineOperation } from './operation.js';
 import {
   Base64Image,
+  CameraProbeSchema,
   IMAGE_BODY_LIMIT_BYTES,
   ImageRefSchema,
   LivenessSchema,
   PersonIdSchema,
   QualitySchema,
 } from './face-schemas.js';
+
+/** verify/identify probe: an image, or a camera to capture a good, live face from (face.capture). */
+const ProbeSchema = Type.Union([ImageRefSchema, CameraProbeSchema]);
+
+const CaptureInfoSchema = Type.Optional(
+  Type.Object(
+    { id: Type.String(), camera: Type.String(), framesExamined: Type.Integer(), timingMs: Type.Number() },
+    { description: 'With a camera probe: the capture the probe face came from' },
+  ),
+);
+
+/** The probe as the face service takes it: the image, or the face captured from the camera. */
+async function resolveProbe(
+  probe: Static<typeof ProbeSchema>,
+  services: Services,
+): Promise<{ probe: ImageRef | CapturedProbe; capture?: Static<typeof CaptureInfoSchema> }> {
+  if (!('camera' in probe)) return { probe };
+  const c = await services.faceCapture.capture({
+    camera: probe.camera,
+    timeoutMs: probe.timeoutMs,
+    liveness: true,
+    field: '/probe/camera',
+  });
+  return {
+    probe: { captured: c.face },
+    capture: {
+      id: c.id,
+      camera: c.camera,
+      framesExamined: c.framesExamined,
+      timingMs: Math.round(c.timingMs * 10) / 10,
+    },
+  };
+}
 
 const Largest = Type.Boolean({
   default: false,
@@ -58,7 +95,7 @@ export const verifyFace = defineOperation({
   bodyLimitBytes: IMAGE_BODY_LIMIT_BYTES,
   input: Type.Object(
     {
-      probe: ImageRefSchema,
+      probe: ProbeSchema,
       reference: Type.Object(
         {
           image: Type.Optional(Base64Image),
@@ -80,9 +117,14 @@ export const verifyFace = defineOperation({
     quality: QualitySchema,
     modelId: Type.String(),
     timingMs: Type.Number(),
+    capture: CaptureInfoSchema,
   }),
   http: { method: 'POST', path: '/v1/face/verify' },
-  handler: (input, { services }) => services.face.verify(input),
+  async handler(input, { services }) {
+    const { probe, capture } = await resolveProbe(input.probe, services);
+    const result = await services.face.verify({ ...input, probe });
+    return capture ? { ...result, capture } : result;
+  },
 });
 
 const CandidateSchema = Type.Object({ personId: Type.String(), name: Type.String(), score: Type.Number() });
@@ -93,7 +135,7 @@ export const identifyFace = defineOperation({
   scope: 'face',
   bodyLimitBytes: IMAGE_BODY_LIMIT_BYTES,
   input: Type.Object(
-    { probe: ImageRefSchema, topK: Type.Integer({ minimum: 1, maximum: 20, default: 5 }), largest: Largest },
+    { probe: ProbeSchema, topK: Type.Integer({ minimum: 1, maximum: 20, default: 5 }), largest: Largest },
     { additionalProperties: false },
   ),
   output: Type.Object({
@@ -109,9 +151,14 @@ export const identifyFace = defineOperation({
     modelId: Type.String(),
     gallerySize: Type.Integer(),
     timingMs: Type.Number(),
+    capture: CaptureInfoSchema,
   }),
   http: { method: 'POST', path: '/v1/face/identify' },
-  handler: (input, { services }) => services.face.identify(input),
+  async handler(input, { services }) {
+    const { probe, capture } = await resolveProbe(input.probe, services);
+    const result = await services.face.identify({ ...input, probe });
+    return capture ? { ...result, capture } : result;
+  },
 });
 
 export const faceStatus = defineOperation({

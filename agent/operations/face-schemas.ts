@@ -12,6 +12,21 @@ export const Base64Image = Type.String({
 
 export const ImageRefSchema = Type.Object({ image: Base64Image }, { additionalProperties: false });
 
+/** A probe taken from a camera by face.capture (liveness required). */
+export const CameraProbeSchema = Type.Object(
+  {
+    camera: Type.String({ minLength: 1, maxLength: 64, description: 'The camera device id' }),
+    timeoutMs: Type.Optional(
+      Type.Integer({
+        minimum: 100,
+        maximum: 120_000,
+        description: 'How long to wait for a good, live face (default face.capture.timeoutMs, 10 000)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const FaceSourceSchema = StringEnum(['camera', 'document'] as const, {
   default: 'camera',
   description: 'camera: a live capture, must pass liveness; document: an ID-card or file photo, no liveness',

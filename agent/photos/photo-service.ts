@@ -7,8 +7,11 @@ import { Problem } from '../operations/problems.js';
 import { cropIdPhoto, singleFace, type IdPhoto } from './id-photo.js';
 import { customSpec, NAMED_SPECS, type IdPhotoSpec } from './id-photo-specs.js';
 
-/** Takes one picture of the person at the counter with the camera `cameraId`, as JPEG. */
-export type CaptureFace = (cameraId: string) => Promise<Buffer>;
+/**
+ * Takes one picture of the person at the counter with the camera `cameraId`, as JPEG; its problems name
+ * `field` (where the camera id was in the request).
+ */
+export type CaptureFace = (cameraId: string, field: string) => Promise<Buffer>;
 
 export type SpecInput = '1-inch' | '2-inch' | { widthMm: number; heightMm: number };
 
@@ -93,6 +96,6 @@ export class PhotoService {
         field,
       );
     }
-    return { buf: await this.captureFace(req.camera!), field };
+    return { buf: await this.captureFace(req.camera!, field), field };
   }
 }

@@ -1,12 +1,35 @@
-import { SimulatedDevice } from '../simulated-device.js';
-import type { DeviceIdentity } from '../device.js';
+// The simulated face camera: the real capture path (ffmpeg → MJPEG pipe → frame splitter) fed by lavfi
+// testsrc, a still image or a folder of images, with the simulator faults an installer can inject.
+import { DeviceAbsentError, type DeviceIdentity } from '../device.js';
+import type { Simulator, SimulatorFault } from '../simulated-device.js';
+import { CameraDevice, type CameraOptions } from './camera.js';
 
-/** Stands in for a UVC face camera. */
-export class SimulatedCamera extends SimulatedDevice {
-  protected identity(): DeviceIdentity {
-    return { model: 'UVC face camera (simulated)', serial: 'SIM-CAM-0001' };
+export class SimulatedCamera extends CameraDevice implements Simulator {
+  fault: SimulatorFault = 'none';
+
+  constructor(options: CameraOptions) {
+    super(options);
   }
-  protected selfTestSummary(): string {
-    return 'camera answered: streaming available';
+
+  setFault(fault: SimulatorFault): void {
+    this.fault = fault;
+    // Pulling the cable or the camera hanging ends the running capture, as it would on real hardware.
+    if (fault === 'unplugged') this.lost(new DeviceAbsentError('simulated camera unplugged'));
+    if (fault === 'offline') this.lost(new Error('simulated camera does not answer'));
+  }
+
+  override async open(): Promise<DeviceIdentity> {
+    this.checkFault();
+    return super.open();
+  }
+
+  protected override checkAttached(): void {
+    this.checkFault();
+    super.checkAttached();
+  }
+
+  private checkFault(): void {
+    if (this.fault === 'unplugged') throw new DeviceAbsentError('simulated camera unplugged');
+    if (this.fault === 'offline') throw new Error('simulated camera does not answer');
   }
 }

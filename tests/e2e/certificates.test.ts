@@ -179,7 +179,7 @@ describe('bad certificate requests are problems and never reach the seal', () =>
         'image-invalid',
         '/photo/image',
       ],
-      [{ photo: { camera: 'camera-1' } }, 503, 'camera-unavailable', '/photo/camera'],
+      [{ photo: { camera: 'no-camera' } }, 404, 'not-found', '/photo/camera'],
       [{ photo: { crop: false } }, 400, 'invalid-request', '/photo'],
     ];
     for (const [change, status, code, field] of cases) {

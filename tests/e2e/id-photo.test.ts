@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHIN_BELOW_EYES, CROWN_ABOVE_EYES } from '../../agent/photos/id-photo.js';
 import { NAMED_SPECS } from '../../agent/photos/id-photo-specs.js';
 import { FACE_DATA } from '../../bench/face-pairs.js';
-import { removeDir, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { removeDir, ROOT, startDaemon, tempDir, writeConfig, type Daemon } from '../helpers/daemon.js';
 
 const PROBLEM = 'urn:boxagent:problem:';
 const portrait = (person: string, n: number): Buffer =>
@@ -25,16 +26,26 @@ const PEOPLE: [string, number][] = [
   ['Zhu_Rongji', 1],
 ];
 
+// A simulated camera showing a portrait, as the counter camera would show the resident.
+const CAMERA_IMAGE = join(ROOT, '../shared/data/faces/dev/images/Angela_Bassett/Angela_Bassett_0001.jpg');
+const CONFIG = `
+box: { id: photo-box }
+devices:
+  - { id: face-cam, kind: camera, transport: { type: simulated }, camera: { simulatedImages: ${JSON.stringify(CAMERA_IMAGE)}, fps: 10 } }
+`;
+
 let daemon: Daemon;
+let dir: string;
 
 beforeAll(async () => {
-  daemon = await startDaemon({ env: { BOXAGENT_HTTP_PORT: '0' } });
+  dir = tempDir();
+  daemon = await startDaemon({ config: writeConfig(dir, CONFIG), storageDir: join(dir, 'state') });
   if (!daemon.logs.some((l) => l.msg === 'face service ready')) throw new Error('face service did not start');
 }, 60_000);
 
 afterAll(async () => {
   await daemon.stop('SIGKILL');
-  removeDir(daemon.storageDir);
+  removeDir(dir);
 });
 
 function post(path: string, body: unknown): Promise<Response> {
@@ -133,7 +144,26 @@ describe('POST /v1/photos/id-photo', () => {
     expect(light.headers.get('x-photo-background')).toMatch(/^light;/);
   });
 
-  it('refuses a picture without a face or with two, and a camera this build cannot use', async () => {
+  it('takes the photo with the counter camera: a guided capture, then the crop', async () => {
+    await waitFor('the camera to stream', async () => {
+      const d = (await (await daemon.fetch('/v1/devices/face-cam')).json()) as { state: string };
+      return d.state === 'ready';
+    });
+    const res = await post('/v1/photos/id-photo', {
+      camera: 'face-cam',
+      spec: '2-inch',
+      requireLightBackground: false,
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+    const jpeg = Buffer.from(await res.arrayBuffer());
+    expect(await sharp(jpeg).metadata()).toMatchObject({ format: 'jpeg', width: 413, height: 579 });
+    const m = await measure(jpeg);
+    const spec = NAMED_SPECS['2-inch'];
+    expect(m.eyeLineMm).toBeGreaterThanOrEqual(spec.eyeLineMm[0]);
+    expect(m.eyeLineMm).toBeLessThanOrEqual(spec.eyeLineMm[1]);
+  }, 30_000);
+
+  it('refuses a picture without a face or with two, and a camera that is not there', async () => {
     const blank = await sharp({ create: { width: 400, height: 500, channels: 3, background: '#eee' } })
       .jpeg()
       .toBuffer();
@@ -148,11 +178,11 @@ describe('POST /v1/photos/id-photo', () => {
     expect(two.status).toBe(422);
     expect(await two.json()).toMatchObject({ type: `${PROBLEM}several-faces`, field: '/image', faces: 2 });
 
-    const camera = await post('/v1/photos/id-photo', { camera: 'camera-1', spec: '1-inch' });
-    expect(camera.status).toBe(503);
-    expect(await camera.json()).toMatchObject({ type: `${PROBLEM}camera-unavailable`, field: '/camera' });
+    const camera = await post('/v1/photos/id-photo', { camera: 'no-camera', spec: '1-inch' });
+    expect(camera.status).toBe(404);
+    expect(await camera.json()).toMatchObject({ type: `${PROBLEM}not-found`, field: '/camera' });
 
-    const both = await post('/v1/photos/id-photo', { camera: 'camera-1', image: b64(blank), spec: '1-inch' });
+    const both = await post('/v1/photos/id-photo', { camera: 'face-cam', image: b64(blank), spec: '1-inch' });
     expect(both.status).toBe(400);
   });
 });

@@ -4,9 +4,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI, DEFAULT_CONFIG, removeDir, runCli, startDaemon, tempDir, testEnv } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { mmToDots } from '../../drivers/printer/units.js';
 
 const dirs: string[] = [];
 function scratch(): string {
@@ -29,6 +31,30 @@ function oneLineError(r: { status: number | null; stderr: string }, status: numb
   const lines = r.stderr.trim().split('\n');
   expect(lines).toHaveLength(1);
   return lines[0] as string;
+}
+
+/**
+ * No USB hardware here: a small sysfs tree stands in for the kernel's (the only mock in this file) — a CH340
+ * USB-serial adapter on ttyUSB0 with its /dev/serial/by-id link, and an Epson LQ-630K on usblp lp0.
+ */
+function fakeSysfs(): string {
+  const root = scratch();
+  const usb = join(root, 'sys/devices/usb1/1-1');
+  mkdirSync(join(usb, '1-1:1.0/ttyUSB0'), { recursive: true });
+  writeFileSync(join(usb, 'idVendor'), '1a86\n');
+  writeFileSync(join(usb, 'idProduct'), '7523\n');
+  mkdirSync(join(root, 'sys/class/tty/ttyUSB0'), { recursive: true });
+  symlinkSync(join(usb, '1-1:1.0/ttyUSB0'), join(root, 'sys/class/tty/ttyUSB0/device'));
+  const lp = join(root, 'sys/devices/usb1/1-2');
+  mkdirSync(join(lp, '1-2:1.0'), { recursive: true });
+  writeFileSync(join(lp, 'idVendor'), '04b8\n');
+  writeFileSync(join(lp, 'idProduct'), '0005\n');
+  writeFileSync(join(lp, '1-2:1.0/ieee1284_id'), 'MFG:EPSON;CMD:ESCPL2,BDC;MDL:LQ-630K;CLS:PRINTER;\n');
+  mkdirSync(join(root, 'sys/class/usbmisc/lp0'), { recursive: true });
+  symlinkSync(join(lp, '1-2:1.0'), join(root, 'sys/class/usbmisc/lp0/device'));
+  mkdirSync(join(root, 'dev/serial/by-id'), { recursive: true });
+  symlinkSync('../../ttyUSB0', join(root, 'dev/serial/by-id/usb-1a86_USB_Serial-if00-port0'));
+  return root;
 }
 
 describe('config init', () => {
@@ -108,13 +134,16 @@ describe('config init', () => {
     expect(existsSync(file)).toBe(false);
   });
 
-  it('asks for what is missing when run at a terminal (a real pty via socat)', async () => {
-    const dir = scratch();
+  it('asks for what is missing when run at a terminal, offering the attached devices (a real pty via socat)', async () => {
+    const dir = fakeSysfs();
     const file = join(dir, 'config.yaml');
     // socat runs the CLI on a fresh pseudo-terminal and relays our stdin/stdout to it.
     const child = spawn(
       'socat',
-      ['-', `EXEC:${process.execPath} ${CLI} config init -c ${file},pty,setsid,ctty,stderr`],
+      [
+        '-',
+        `EXEC:${process.execPath} ${CLI} config init -c ${file} --sysfs-root ${dir},pty,setsid,ctty,stderr`,
+      ],
       { env: testEnv(dir), stdio: ['pipe', 'pipe', 'pipe'] },
     );
     let screen = '';
@@ -124,9 +153,12 @@ describe('config init', () => {
       [/Site.*: $/, '城关镇政务服务中心'],
       [/Local HTTP port \[8620\]: $/, '8630'],
       [/Fleet broker URL.*: $/, ''],
-      [/dot-matrix printer:.*: $/, 'serial:/dev/ttyUSB3'],
+      // The LQ-630K found on lp0 is offered as the printer (default [2]); Enter takes it.
+      [/2\) \/dev\/usb\/lp0 04b8:0005 LQ-630K[^]*dot-matrix printer: a number from the list.*\[2\]: $/, ''],
+      [/x offset in mm \[0\]: $/, '-1.5'],
+      [/y offset in mm \[0\]: $/, ''],
       [/face camera:.*: $/, 'simulated'],
-      [/steel-seal machine:.*: $/, ''],
+      [/steel-seal machine:.*: $/, '1'],
       [/photo\/certificate printer:.*: $/, 'tcp:127.0.0.1:9100'],
       [/ID card reader:.*: $/, 'serial:/dev/ttyUSB4@115200'],
     ];
@@ -140,16 +172,25 @@ describe('config init', () => {
     const config = JSON.parse(runCli(['config', 'validate', file, '--json'], plainEnv(dir)).stdout) as {
       box: { id: string; site: string };
       http: { port: number };
-      devices: { id: string; kind: string; transport: { type: string } }[];
+      devices: { id: string; kind: string; transport: { type: string; path?: string } }[];
     };
     expect(config.box).toEqual({ id: 'box-42', site: '城关镇政务服务中心' });
     expect(config.http.port).toBe(8630);
     expect(config.devices.map((d) => `${d.id}:${d.transport.type}`)).toEqual([
-      'printer-1:serial',
+      'printer-1:usblp',
       'camera-1:simulated',
+      'seal-1:serial',
       'photo-printer-1:tcp',
       'idcard-1:serial',
     ]);
+    expect(config.devices[0]).toMatchObject({
+      transport: { path: '/dev/usb/lp0' },
+      printer: { calibration: { xMm: -1.5, yMm: 0 } },
+    });
+    // The adapter by its stable name, which survives moving it to another USB socket.
+    expect(config.devices[2]).toMatchObject({
+      transport: { path: '/dev/serial/by-id/usb-1a86_USB_Serial-if00-port0' },
+    });
   });
 });
 
@@ -216,25 +257,55 @@ describe('config show, get, set', () => {
   });
 });
 
+describe('config set on a device, addressed by its id', () => {
+  it('sets the printer calibration offsets of one device and refuses an unknown device or key', () => {
+    const dir = scratch();
+    const file = join(dir, 'config.yaml');
+    writeFileSync(
+      file,
+      [
+        'box:',
+        '  id: box-1',
+        'devices:',
+        '  - id: seal-1 # the seal',
+        '    kind: seal',
+        '    transport: { type: simulated }',
+        '  - id: printer-1',
+        '    kind: printer',
+        '    transport: { type: serial, path: /dev/ttyUSB0 }',
+        '',
+      ].join('\n'),
+    );
+    const env = plainEnv(dir, { BOXAGENT_CONFIG: file });
+    expect(runCli(['config', 'set', 'devices.printer-1.printer.calibration.xMm', '-1.5'], env).status).toBe(
+      0,
+    );
+    expect(runCli(['config', 'set', 'devices.printer-1.transport.baudRate', '19200'], env).status).toBe(0);
+    expect(runCli(['config', 'get', 'devices.printer-1.printer.calibration.xMm'], env).stdout.trim()).toBe(
+      '-1.5',
+    );
+    expect(runCli(['config', 'get', 'devices.printer-1.printer.calibration.yMm'], env).stdout.trim()).toBe(
+      '0',
+    );
+    expect(readFileSync(file, 'utf8')).toContain('# the seal');
+
+    const before = readFileSync(file, 'utf8');
+    expect(
+      oneLineError(runCli(['config', 'set', 'devices.printer-9.printer.calibration.xMm', '1'], env), 78),
+    ).toMatch(/no device "printer-9" in the file \(devices: seal-1, printer-1\)/);
+    expect(oneLineError(runCli(['config', 'set', 'devices.printer-1.colour', 'red'], env), 78)).toMatch(
+      /unknown key/,
+    );
+    expect(
+      oneLineError(runCli(['config', 'set', 'devices.printer-1.printer.calibration.xMm', '80'], env), 78),
+    ).toMatch(/calibration\/xMm|calibration\.xMm: must be <= 50/);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+});
+
 describe('devices', () => {
   it('scan lists serial ports, USB printers (IEEE 1284 ID), HID and video devices from sysfs', () => {
-    // No USB hardware here: a small sysfs tree stands in for the kernel's (the only mock in this file).
-    const root = scratch();
-    const usb = join(root, 'sys/devices/usb1/1-1');
-    mkdirSync(join(usb, '1-1:1.0/ttyUSB0'), { recursive: true });
-    writeFileSync(join(usb, 'idVendor'), '1a86\n');
-    writeFileSync(join(usb, 'idProduct'), '7523\n');
-    mkdirSync(join(root, 'sys/class/tty/ttyUSB0'), { recursive: true });
-    symlinkSync(join(usb, '1-1:1.0/ttyUSB0'), join(root, 'sys/class/tty/ttyUSB0/device'));
-    const lp = join(root, 'sys/devices/usb1/1-2');
-    mkdirSync(join(lp, '1-2:1.0'), { recursive: true });
-    writeFileSync(join(lp, 'idVendor'), '04b8\n');
-    writeFileSync(join(lp, 'idProduct'), '0005\n');
-    writeFileSync(join(lp, '1-2:1.0/ieee1284_id'), 'MFG:EPSON;CMD:ESCPL2,BDC;MDL:LQ-630K;CLS:PRINTER;\n');
-    mkdirSync(join(root, 'sys/class/usbmisc/lp0'), { recursive: true });
-    symlinkSync(join(lp, '1-2:1.0'), join(root, 'sys/class/usbmisc/lp0/device'));
-    mkdirSync(join(root, 'dev/serial/by-id'), { recursive: true });
-    symlinkSync('../../ttyUSB0', join(root, 'dev/serial/by-id/usb-1a86_USB_Serial-if00-port0'));
+    const root = fakeSysfs();
 
     const r = runCli(['devices', 'scan', '--json', '--sysfs-root', root], testEnv(root));
     expect(r.status).toBe(0);
@@ -259,6 +330,57 @@ describe('devices', () => {
     });
   });
 
+  it('service links writes udev rules for stable /dev/boxagent/<id> names of the configured USB devices', () => {
+    // A small sysfs tree again (no USB hardware here): a CH340 adapter with a serial number behind the
+    // printer's by-id link, an identical one without, and a USB printer on usblp.
+    const root = scratch();
+    const adapter = (port: string, tty: string, serial?: string): void => {
+      const dir = join(root, 'sys/devices/usb1', port);
+      mkdirSync(join(dir, `${port}:1.0`, tty), { recursive: true });
+      writeFileSync(join(dir, 'idVendor'), '1a86\n');
+      writeFileSync(join(dir, 'idProduct'), '7523\n');
+      if (serial) writeFileSync(join(dir, 'serial'), `${serial}\n`);
+      mkdirSync(join(root, 'sys/class/tty', tty), { recursive: true });
+      symlinkSync(join(dir, `${port}:1.0`, tty), join(root, 'sys/class/tty', tty, 'device'));
+    };
+    adapter('1-1', 'ttyUSB0', 'A50285BI');
+    adapter('1-3.2', 'ttyUSB1');
+    mkdirSync(join(root, 'dev/serial/by-id'), { recursive: true });
+    symlinkSync('../../ttyUSB0', join(root, 'dev/serial/by-id/usb-1a86_USB_Serial_A50285BI-if00-port0'));
+    const file = join(root, 'config.yaml');
+    writeFileSync(
+      file,
+      [
+        'box: { id: box-1 }',
+        'devices:',
+        '  - { id: printer-1, kind: printer, transport: { type: serial, path: /dev/serial/by-id/usb-1a86_USB_Serial_A50285BI-if00-port0 } }',
+        '  - { id: idcard-1, kind: idcard, transport: { type: serial, path: /dev/ttyUSB1, baudRate: 115200 } }',
+        '  - { id: seal-1, kind: seal, transport: { type: serial, path: /dev/ttyUSB7 } }',
+        '  - { id: printer-2, kind: printer, transport: { type: usb, vendorId: 0x04b8, productId: 0x0005 } }',
+        '  - { id: camera-1, kind: camera, transport: { type: simulated } }',
+        '',
+      ].join('\n'),
+    );
+    const env = testEnv(root, { BOXAGENT_CONFIG: file });
+    const r = runCli(['service', 'links', '--root', root, '--write'], env);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const rules = readFileSync(join(root, 'etc/udev/rules.d/71-boxagent-devices.rules'), 'utf8');
+    expect(rules).toContain(
+      'SUBSYSTEM=="tty", ATTRS{idVendor}=="1a86", ATTRS{idProduct}=="7523", ATTRS{serial}=="A50285BI", SYMLINK+="boxagent/printer-1"',
+    );
+    // No serial number: bound to the USB socket it is plugged into.
+    expect(rules).toContain(
+      'SUBSYSTEM=="tty", ATTRS{idVendor}=="1a86", ATTRS{idProduct}=="7523", KERNELS=="1-3.2", SYMLINK+="boxagent/idcard-1"',
+    );
+    expect(rules).toContain('ATTR{idVendor}=="04b8", ATTR{idProduct}=="0005"');
+    expect(rules).toMatch(/# seal-1: no rule — \/dev\/ttyUSB7 is not attached now/);
+    expect(rules).not.toContain('camera-1');
+    expect(r.stdout).toContain(
+      'boxagent config set devices.printer-1.transport.path /dev/boxagent/printer-1',
+    );
+  });
+
   it('list and test go through the running daemon; without it they say so', async () => {
     const dir = scratch();
     const env = testEnv(dir, { BOXAGENT_CONFIG: DEFAULT_CONFIG, BOXAGENT_HTTP_PORT: '0' });
@@ -280,7 +402,37 @@ describe('devices', () => {
       const test = runCli(['devices', 'test', 'seal-1'], live);
       expect(test.status).toBe(0);
       expect(test.stdout).toMatch(/^seal-1: ok/);
+      // The self-test never stamps; a real stamp needs --stamp --yes and goes through an audited seal job.
+      const jobsBefore = await daemon
+        .fetch('/v1/seal-jobs')
+        .then((r) => r.json() as Promise<{ jobs: unknown[] }>);
+      expect(oneLineError(runCli(['devices', 'test', 'seal-1', '--stamp'], live), 64)).toMatch(/add --yes/);
+      const after = await daemon.fetch('/v1/seal-jobs').then((r) => r.json() as Promise<{ jobs: unknown[] }>);
+      expect(after.jobs).toHaveLength(jobsBefore.jobs.length);
+      const stamped = runCli(
+        ['devices', 'test', 'seal-1', '--stamp', '--yes', '--operator', 'Li Ming'],
+        live,
+      );
+      expect(stamped.stderr).toBe('');
+      expect(stamped.stdout).toMatch(/seal-1: test stamp done \(seal job [0-9a-f-]+, in the audit log\)/);
+      const audit = await daemon.fetch('/v1/audit').then((r) => r.text());
+      expect(audit).toContain('Li Ming');
       expect(oneLineError(runCli(['devices', 'test', 'nope'], live), 1)).toMatch(/no device "nope"/);
+
+      // A printer: the self-test, then the calibration page as a preview file and as a real print job.
+      const preview = join(dir, 'calibration.png');
+      const viewed = runCli(['devices', 'test', 'printer-1', '--preview', preview], live);
+      expect(viewed.status).toBe(0);
+      const meta = await sharp(preview).metadata();
+      expect([meta.width, meta.height]).toEqual([mmToDots(210), mmToDots(297)]);
+      const printed = runCli(['devices', 'test', 'printer-1', '--paper', '241x280'], live);
+      expect(printed.stderr).toBe('');
+      expect(printed.stdout).toMatch(/^printer-1: ok/);
+      expect(printed.stdout).toMatch(/calibration page printed \(job [0-9a-f-]+\)/);
+      expect(printed.stdout).toContain('boxagent config set devices.printer-1.printer.calibration.xMm');
+      expect(oneLineError(runCli(['devices', 'test', 'printer-1', '--paper', 'A4'], live), 64)).toMatch(
+        /--paper "A4": expected WIDTHxHEIGHT in mm/,
+      );
     } finally {
       await daemon.stop();
     }

@@ -9,6 +9,8 @@ import { TokenService } from '../../agent/auth/token-service.js';
 import { DeviceManager } from '../../agent/devices/device-manager.js';
 import { createDriver } from '../../agent/devices/driver-factory.js';
 import { EventLog } from '../../agent/events/event-log.js';
+import { CameraService } from '../../agent/camera/camera-service.js';
+import { FaceCaptureService } from '../../agent/face/face-capture.js';
 import { FaceService } from '../../agent/face/face-service.js';
 import { IdCardService } from '../../agent/idcard/card-service.js';
 import { PrintService } from '../../agent/printing/print-service.js';
@@ -43,6 +45,7 @@ export function buildServices(yaml: string): TestServices {
   const face = new FaceService(config.face, store, dir, log);
   const seals = new SealService(store, events, devices, log);
   const photos = new PhotoService(face);
+  const cameras = new CameraService(devices);
   const services: Services = {
     config,
     log,
@@ -54,6 +57,8 @@ export function buildServices(yaml: string): TestServices {
     idcards: new IdCardService(devices, events, log),
     printing: new PrintService({ store, events, devices, log, storageDir: dir }),
     face,
+    cameras,
+    faceCapture: new FaceCaptureService(cameras, face, events, config.face, log),
     seals,
     photos,
     certificates: new CertificateService({ store, events, devices, seals, photos, log, storageDir: dir }),
