@@ -32,13 +32,6 @@ export type DriverFactory = (device: DeviceConfig, log?: Logger) => DeviceDriver
 
 export { UnsupportedDeviceError };
 
-function simulatedOnly(make: () => DeviceDriver): DriverFactory {
-  return (device) => {
-    if (device.transport.type === 'simulated') return make();
-    throw new UnsupportedDeviceError(`a ${device.kind} over ${device.transport.type} is not supported yet`);
-  };
-}
-
 /** A device's `idcard` options with the schema's defaults filled in (the key itself is optional). */
 export function idCardOptions(device: DeviceConfig): IdCardOptions {
   return Value.Default(IdCardOptionsSchema, structuredClone(device.idcard ?? {})) as IdCardOptions;
