@@ -115,9 +115,7 @@ export class Agent {
     );
     // ID photos from `{camera}` take a guided capture: a good, live face, then its frame is cropped.
     const photos = new PhotoService(face);
-    photos.setCapture(
-      async (camera, field) => (await faceCapture.capture({ camera, field })).frame.jpeg,
-    );
+    photos.setCapture(async (camera, field) => (await faceCapture.capture({ camera, field })).frame.jpeg);
     const certificates = (this.certificates = new CertificateService({
       store,
       events,
