@@ -164,6 +164,7 @@ export class FaceService {
         undecryptable++;
       }
     }
+    gallery.trim();
     if (otherModel > 0) {
       this.log.warn(
         { templates: otherModel, model: modelId },

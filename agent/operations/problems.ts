@@ -6,6 +6,7 @@ export const PROBLEM_BASE = 'urn:boxagent:problem:';
 export const PROBLEMS = {
   'invalid-request': { status: 400, title: 'The request is not valid' },
   'malformed-json': { status: 400, title: 'The request body is not valid JSON' },
+  'malformed-multipart': { status: 400, title: 'The request body is not valid multipart/form-data' },
   unauthorized: { status: 401, title: 'A valid bearer token is required' },
   'bad-signature': { status: 401, title: 'The request signature is missing, invalid or replayed' },
   forbidden: { status: 403, title: 'The token lacks the scope this operation needs' },
