@@ -240,6 +240,7 @@ function registerOperation(
       if (result.output instanceof BinaryOutput) {
         return reply
           .code(http.status ?? 200)
+          .headers(result.output.headers)
           .type(result.output.contentType)
           .send(result.output.body);
       }
