@@ -15,6 +15,8 @@ import { FleetLink } from './fleet/fleet-link.js';
 import { buildHttpServer, type HttpServer } from './http/server.js';
 import { IdCardService } from './idcard/card-service.js';
 import { SealService } from './sealing/seal-service.js';
+import { PhotoService } from './photos/photo-service.js';
+import { CertificateService } from './certificates/certificate-service.js';
 import { createNotifier, type Notifier } from './lifecycle/sd-notify.js';
 import { Metrics } from './metrics.js';
 import { PrintService } from './printing/print-service.js';
@@ -37,6 +39,7 @@ export class Agent {
   private devices?: DeviceManager;
   private idcards?: IdCardService;
   private printing?: PrintService;
+  private certificates?: CertificateService;
   private face?: FaceService;
   private http?: HttpServer;
   private fleet?: FleetLink;
@@ -108,6 +111,18 @@ export class Agent {
       config.face,
       log.child({ component: 'face-capture' }),
     );
+    // ID photos from `{camera}` take a guided capture: a good, live face, then its frame is cropped.
+    const photos = new PhotoService(face);
+    photos.setCapture(async (camera, field) => (await faceCapture.capture({ camera, field })).frame.jpeg);
+    const certificates = (this.certificates = new CertificateService({
+      store,
+      events,
+      devices,
+      seals,
+      photos,
+      log: log.child({ component: 'certificates' }),
+      storageDir,
+    }));
     const services: Services = {
       config,
       log,
@@ -121,6 +136,8 @@ export class Agent {
       cameras,
       faceCapture,
       seals,
+      photos,
+      certificates,
       version: VERSION,
       startedAt: new Date(),
       notReadyReason: () => (this.stopping ? 'shutting down' : this.ready ? null : 'starting'),
@@ -132,6 +149,8 @@ export class Agent {
     devices.start();
     idcards.start();
     printing.start();
+    // After seals.start(): a certificate printed before a crash may still need its seal job.
+    certificates.start();
     // A missing or wrong model leaves only the face service unavailable (503 face-unavailable).
     await face.start();
     // HTTP and the fleet's RPC run operations through one dispatcher.
@@ -170,6 +189,7 @@ export class Agent {
     await this.fleet?.stop();
     this.idcards?.stop();
     await this.printing?.stop();
+    await this.certificates?.stop();
     await this.devices?.stop();
     await this.face?.stop();
     this.store?.close();

@@ -11,6 +11,8 @@ import type { FaceService } from './face/face-service.js';
 import type { CameraService } from './camera/camera-service.js';
 import type { FaceCaptureService } from './face/face-capture.js';
 import type { SealService } from './sealing/seal-service.js';
+import type { PhotoService } from './photos/photo-service.js';
+import type { CertificateService } from './certificates/certificate-service.js';
 
 export interface Services {
   config: Config;
@@ -29,6 +31,10 @@ export interface Services {
   faceCapture: FaceCaptureService;
   /** Seal jobs (create, confirm, resolve). */
   seals: SealService;
+  /** ID photos cropped by face landmarks. */
+  photos: PhotoService;
+  /** Certificate jobs (compose, print on the photo printer, seal job). */
+  certificates: CertificateService;
   version: string;
   startedAt: Date;
   /** Null when ready, else why not (start-up, shutting down). */

@@ -23,6 +23,7 @@ import { startHelloServer } from './hello-server.js';
 import { measureLoad, WARMUP_SECONDS, type LoadResult } from './load.js';
 import { benchPrinter } from './printer.js';
 import { benchFace } from './face.js';
+import { benchCertificates } from './certificates.js';
 import { benchCamera } from './camera.js';
 import { benchLoadMix } from './load-mix.js';
 
@@ -208,6 +209,13 @@ async function main(): Promise<void> {
     printTable(seconds);
     return;
   }
+  if (process.env.BENCH_ONLY === 'certificates') {
+    await section('certificates', async () => {
+      for (const r of await benchCertificates()) row(r.metric, r.value, r.notes);
+    });
+    printTable(seconds);
+    return;
+  }
   if (process.env.BENCH_ONLY === 'camera') {
     await section('camera', () => benchCamera(row, progress));
     printTable(seconds);
@@ -233,6 +241,10 @@ async function main(): Promise<void> {
   await section('printer', async () => {
     progress('printer: encode and preview an A4 form');
     for (const r of await benchPrinter()) row(r.metric, r.value, r.notes);
+  });
+  await section('certificates', async () => {
+    progress('certificates: compose a card, print it to ippeveprinter');
+    for (const r of await benchCertificates()) row(r.metric, r.value, r.notes);
   });
   await section('face', () => benchFace(row, progress));
   await section('camera', () => benchCamera(row, progress));

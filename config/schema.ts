@@ -46,7 +46,11 @@ const SimulatedTransport = Type.Object(
       Type.Integer({ minimum: 1, description: 'Printer simulator: data rate it accepts' }),
     ),
     outputDir: Type.Optional(
-      Type.String({ minLength: 1, description: 'Printer simulator: page PNGs and jobs.jsonl' }),
+      Type.String({
+        minLength: 1,
+        description:
+          "Printer simulators: printed pages (PNG, or the photo printer's JPEG/PNG) and jobs.jsonl",
+      }),
     ),
   },
   { additionalProperties: false, description: 'An in-process simulator of the device (no hardware needed)' },
@@ -93,6 +97,24 @@ const UsbTransport = Type.Object(
   { additionalProperties: false, description: 'A USB printer-class device through libusb (usblp detached)' },
 );
 
+const IppTransport = Type.Object(
+  {
+    type: Type.Literal('ipp'),
+    url: Type.String({
+      pattern: '^ipps?://[^/]+(/.*)?$',
+      description:
+        'ipp://host:631/printers/QUEUE (CUPS) or ipp://printer/ipp/print (IPP Everywhere); ipps:// for TLS',
+    }),
+    timeoutMs: Type.Integer({
+      default: 10_000,
+      minimum: 100,
+      maximum: 120_000,
+      description: 'Per IPP request',
+    }),
+  },
+  { additionalProperties: false, description: 'An IPP printer or CUPS queue (photo/certificate printers)' },
+);
+
 const VideoTransport = Type.Object(
   { type: Type.Literal('video') },
   {
@@ -108,6 +130,7 @@ export const TransportSchema = TaggedUnion([
   TcpTransport,
   UsbLpTransport,
   UsbTransport,
+  IppTransport,
 ]);
 export type TransportConfig = Static<typeof TransportSchema>;
 
@@ -221,6 +244,32 @@ export const SealOptionsSchema = Type.Object(
 );
 export type SealOptions = Static<typeof SealOptionsSchema>;
 
+/** Options of a photo/certificate printer (`kind: photo-printer`); every key has a default. */
+export const PhotoPrinterOptionsSchema = Type.Object(
+  {
+    media: Type.Optional(
+      Type.String({
+        pattern: '^[a-z0-9_.-]{1,64}$',
+        description: "IPP media keyword sent with each job (e.g. iso_a6_105x148mm); default: the printer's",
+      }),
+    ),
+    jobTimeoutMs: Type.Integer({
+      default: 180_000,
+      minimum: 1000,
+      maximum: 3_600_000,
+      description: 'How long a handed-over certificate may take to complete before it is in doubt',
+    }),
+    jobPollMs: Type.Integer({
+      default: 1000,
+      minimum: 50,
+      maximum: 60_000,
+      description: 'How often the job state is asked for (Get-Job-Attributes)',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type PhotoPrinterOptions = Static<typeof PhotoPrinterOptionsSchema>;
+
 /** Options of a face camera (`kind: camera`); every key has a default except the real camera's source. */
 export const CameraOptionsSchema = Type.Object(
   {
@@ -283,6 +332,7 @@ export const DeviceSchema = Type.Object(
     idcard: Type.Optional(IdCardOptionsSchema),
     printer: Type.Optional(PrinterOptionsSchema),
     seal: Type.Optional(SealOptionsSchema),
+    photoPrinter: Type.Optional(PhotoPrinterOptionsSchema),
     camera: Type.Optional(CameraOptionsSchema),
   },
   { additionalProperties: false },

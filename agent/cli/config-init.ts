@@ -41,8 +41,8 @@ const KIND_LABELS: Record<DeviceKind, string> = {
 
 /**
  * `ID:KIND:TRANSPORT[:ARGS]` → a device entry. TRANSPORT is `simulated`, `serial:/dev/ttyUSB0[@baud]` or
- * `tcp:host:port`, or for a camera `video:/dev/video0` (or an rtsp:// / http:// URL). Example:
- * `printer-1:printer:serial:/dev/ttyUSB0@9600`.
+ * `tcp:host:port`, `ipp://host:port/path` (photo printers), or for a camera `video:/dev/video0` (or an
+ * rtsp:// / http:// URL). Example: `printer-1:printer:serial:/dev/ttyUSB0@9600`.
  */
 export function parseDeviceSpec(spec: string): DeviceEntry {
   const [id, kind, type, ...rest] = spec.split(':');
@@ -85,9 +85,13 @@ function transportFromSpec(spec: string, type: string, arg: string): Record<stri
       if (!arg.startsWith('/'))
         throw new CliError(`--device "${spec}": usblp needs a path, e.g. usblp:/dev/usb/lp0`, EXIT_USAGE);
       return { type, path: arg };
+    case 'ipp':
+    case 'ipps':
+      // `p2:photo-printer:ipp://host:631/printers/Q`: the spec's own scheme is the URL's.
+      return { type: 'ipp', url: `${type}:${arg}` };
     default:
       throw new CliError(
-        `--device "${spec}": transport must be simulated, serial, usblp, tcp or video`,
+        `--device "${spec}": transport must be simulated, serial, usblp, tcp, ipp or video`,
         EXIT_USAGE,
       );
   }
@@ -137,7 +141,9 @@ async function askDevices(ask: Asker, root: string): Promise<DeviceEntry[]> {
     const suggested = found.findIndex((d) => d.match?.kind === kind);
     const answer = await ask.value(
       `${KIND_LABELS[kind]}: ${found.length > 0 ? 'a number from the list, ' : ''}"simulated", ` +
-        '"serial:/dev/ttyUSB0", "tcp:HOST:PORT" or empty for none',
+        (kind === 'photo-printer'
+          ? '"ipp://HOST:631/printers/QUEUE" or empty for none'
+          : '"serial:/dev/ttyUSB0", "tcp:HOST:PORT" or empty for none'),
       undefined,
       suggested >= 0 ? String(suggested + 1) : '',
     );

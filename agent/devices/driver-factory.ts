@@ -4,7 +4,9 @@ import { Value } from '@sinclair/typebox/value';
 import type { Logger } from 'pino';
 import {
   IdCardOptionsSchema,
+  PhotoPrinterOptionsSchema,
   SealOptionsSchema,
+  type PhotoPrinterOptions,
   type SealOptions,
   type DeviceConfig,
   type DeviceKind,
@@ -18,6 +20,7 @@ import { SealMachine } from '../../drivers/seal/machine.js';
 import { resolveSealProfile } from '../../drivers/seal/profile.js';
 import { SimulatedSealMachine } from '../../drivers/seal/simulated-machine.js';
 import { SimulatedPhotoPrinter } from '../../drivers/photo-printer/simulator.js';
+import { IppPhotoPrinter } from '../../drivers/photo-printer/ipp-printer.js';
 import { IdCardReader } from '../../drivers/idcard/reader.js';
 import { IdCardReaderSimulator, SAMPLE_CARDS } from '../../drivers/idcard/simulator.js';
 import type { ByteLink } from '../../drivers/transport/byte-link.js';
@@ -28,13 +31,6 @@ import { openSerial } from '../../drivers/transport/serial.js';
 export type DriverFactory = (device: DeviceConfig, log?: Logger) => DeviceDriver;
 
 export { UnsupportedDeviceError };
-
-function simulatedOnly(make: () => DeviceDriver): DriverFactory {
-  return (device) => {
-    if (device.transport.type === 'simulated') return make();
-    throw new UnsupportedDeviceError(`a ${device.kind} over ${device.transport.type} is not supported yet`);
-  };
-}
 
 /** A device's `idcard` options with the schema's defaults filled in (the key itself is optional). */
 export function idCardOptions(device: DeviceConfig): IdCardOptions {
@@ -95,11 +91,30 @@ const sealMachine: DriverFactory = (device) => {
   });
 };
 
+/** A device's `photoPrinter` options with the schema's defaults filled in. */
+export function photoPrinterOptions(device: DeviceConfig): PhotoPrinterOptions {
+  return Value.Default(
+    PhotoPrinterOptionsSchema,
+    structuredClone(device.photoPrinter ?? {}),
+  ) as PhotoPrinterOptions;
+}
+
+/** IPP → the printer or CUPS queue at the URL; simulated → an in-process printer keeping what it prints. */
+const photoPrinter: DriverFactory = (device) => {
+  const t = device.transport;
+  if (t.type === 'simulated') return new SimulatedPhotoPrinter(t.outputDir);
+  if (t.type !== 'ipp') {
+    throw new UnsupportedDeviceError(`a photo-printer over ${t.type} is not supported (use ipp)`);
+  }
+  const media = photoPrinterOptions(device).media;
+  return new IppPhotoPrinter({ url: t.url, timeoutMs: t.timeoutMs, ...(media ? { media } : {}) });
+};
+
 const FACTORIES: Record<DeviceKind, DriverFactory> = {
   printer: printerDriver,
   camera: cameraDriver,
   seal: sealMachine,
-  'photo-printer': simulatedOnly(() => new SimulatedPhotoPrinter()),
+  'photo-printer': photoPrinter,
   idcard: idCardReader,
 };
 

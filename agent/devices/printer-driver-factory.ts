@@ -64,5 +64,10 @@ export function printerDriver(device: DeviceConfig): PrinterDriver {
       });
     case 'video':
       throw new UnsupportedDeviceError('a printer over video is not a printer');
+    case 'ipp':
+      // IPP printers take page images, not ESC/P: they are photo printers here.
+      throw new UnsupportedDeviceError(
+        'a dot-matrix printer over ipp is not supported (ipp is for kind photo-printer)',
+      );
   }
 }

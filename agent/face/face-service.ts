@@ -11,7 +11,9 @@ import type { PersonRecord } from '../store/persons.js';
 import { analyseImage, type AnalysedFace, type Analysis } from './analyse.js';
 import { FaceEngine } from './engine.js';
 import { Gallery, type Candidate } from './gallery.js';
-import { ImageError } from './image.js';
+import type { Box } from './detection.js';
+import type { Point } from './geometry.js';
+import { decodeImage, ImageError, type RgbImage } from './image.js';
 import { enrolmentProblems } from './quality.js';
 import { TemplateCipher } from './template-cipher.js';
 import { decodeTemplate, encodeTemplate, TemplateFormatError } from './template-codec.js';
@@ -162,6 +164,7 @@ export class FaceService {
         undecryptable++;
       }
     }
+    gallery.trim();
     if (otherModel > 0) {
       this.log.warn(
         { templates: otherModel, model: modelId },
@@ -177,7 +180,6 @@ export class FaceService {
     return gallery;
   }
 
-  /** Decodes and analyses one image inside the bounded queue; image problems name `field`. */
   /** The engine and manifest alone (no gallery needed). */
   private models(): { engine: FaceEngine; manifest: Manifest } {
     if (this.unavailable !== null || !this.engine || !this.manifest) {
@@ -216,6 +218,7 @@ export class FaceService {
     return this.models().engine.embedderId;
   }
 
+  /** Decodes and analyses one image inside the bounded queue; image problems name `field`. */
   private async analyseBuffer(
     buf: Buffer,
     field: string,
@@ -223,14 +226,43 @@ export class FaceService {
     liveness: 'none' | 'all' | 'largest',
   ): Promise<Analysis> {
     const { engine } = this.models();
+    return this.queued(field, () =>
+      analyseImage(engine, buf, {
+        limits: { maxPixels: this.config.maxImagePixels, maxSide: this.config.maxImageSide },
+        embed,
+        liveness,
+      }),
+    );
+  }
+
+  /**
+   * The decoded image (EXIF-rotated, scaled to `face.maxImageSide`) with each face's box and five landmarks
+   * in its pixels, largest face first: what an ID-photo crop is cut from.
+   */
+  async locateFaces(
+    buf: Buffer,
+    field: string,
+  ): Promise<{ image: RgbImage; faces: { box: Box; landmarks: Point[] }[] }> {
+    const { engine } = this.models();
+    return this.queued(field, async () => {
+      const image = await decodeImage(buf, {
+        maxPixels: this.config.maxImagePixels,
+        maxSide: this.config.maxImageSide,
+      });
+      const faces: { box: Box; landmarks: Point[] }[] = [];
+      for (const box of await engine.detect(image)) {
+        faces.push({ box, landmarks: engine.fivePoints(await engine.landmarks(image, box)) });
+      }
+      const area = (b: Box): number => (b.x2 - b.x1) * (b.y2 - b.y1);
+      faces.sort((a, b) => area(b.box) - area(a.box));
+      return { image, faces };
+    });
+  }
+
+  /** Runs image work in the bounded queue; a full queue and unreadable images become problems. */
+  private async queued<T>(field: string, work: () => Promise<T>): Promise<T> {
     try {
-      return await this.queue.run(() =>
-        analyseImage(engine, buf, {
-          limits: { maxPixels: this.config.maxImagePixels, maxSide: this.config.maxImageSide },
-          embed,
-          liveness,
-        }),
-      );
+      return await this.queue.run(work);
     } catch (err) {
       if (err instanceof QueueFullError) {
         throw new Problem('face-busy', err.message, undefined, { retryAfter: RETRY_AFTER_SECONDS });
@@ -576,7 +608,7 @@ export class FaceService {
   }
 }
 
-function decodeBase64(text: string, field: string): Buffer {
+export function decodeBase64(text: string, field: string): Buffer {
   const comma = text.startsWith('data:') ? text.indexOf(',') : -1;
   const b64 = comma >= 0 ? text.slice(comma + 1) : text;
   if (!/^[A-Za-z0-9+/_=\s-]*$/.test(b64)) {

@@ -1,5 +1,7 @@
-// The 1:N gallery in memory: every template of the current model in one contiguous Float32Array (row-major,
-// one L2-normalised row per template), searched exactly by brute force. Scores are cosine similarities.
+// The 1:N gallery in memory: every template of the current model in one contiguous Float32Array, stored
+// transposed (`dim` rows of `capacity` values: template i is column i, L2-normalised), searched exactly by
+// brute force. Scores are cosine similarities. The layout is the one onnxruntime scores fastest (see
+// topk-model.ts); "row" below means a template.
 // With a TopKSearcher the scoring runs in onnxruntime (MatMul + TopK, off the event loop); without one, in JS.
 import type { TopKSearcher } from './topk-model.js';
 
@@ -8,8 +10,12 @@ export interface Candidate {
   score: number;
 }
 
+/** Capacity growth: small steps, because the search also scores the unused columns (zeros). */
+const GROWTH = 1.25;
+
 export class Gallery {
   private matrix: Float32Array;
+  private capacity: number;
   private persons: string[] = [];
   private count = 0;
   /** Rows per person: the most any one person has bounds how deep the row-level top list must go. */
@@ -22,7 +28,8 @@ export class Gallery {
     capacity = 1024,
     private readonly searcher?: TopKSearcher,
   ) {
-    this.matrix = new Float32Array(capacity * dim);
+    this.capacity = Math.max(1, capacity);
+    this.matrix = new Float32Array(this.capacity * dim);
   }
 
   get size(): number {
@@ -32,29 +39,43 @@ export class Gallery {
   add(personId: string, embedding: Float32Array): void {
     if (embedding.length !== this.dim)
       throw new Error(`template has ${embedding.length} values, not ${this.dim}`);
-    if ((this.count + 1) * this.dim > this.matrix.length) {
-      const bigger = new Float32Array(this.matrix.length * 2);
-      bigger.set(this.matrix);
-      this.matrix = bigger;
-    }
-    this.matrix.set(embedding, this.count * this.dim);
+    if (this.count === this.capacity)
+      this.resize(Math.max(this.capacity + 1024, Math.ceil(this.capacity * GROWTH)));
+    for (let j = 0; j < this.dim; j++) this.matrix[j * this.capacity + this.count] = embedding[j]!;
     this.persons[this.count] = personId;
     this.count++;
     this.rowsOf.set(personId, (this.rowsOf.get(personId) ?? 0) + 1);
     this.version++;
   }
 
+  /** Drops the unused capacity (after loading the whole gallery), so searches score no empty columns. */
+  trim(): void {
+    if (this.count < this.capacity) this.resize(Math.max(this.count, 1));
+  }
+
+  private resize(capacity: number): void {
+    const bigger = new Float32Array(capacity * this.dim);
+    for (let j = 0; j < this.dim; j++) {
+      bigger.set(this.matrix.subarray(j * this.capacity, j * this.capacity + this.count), j * capacity);
+    }
+    this.matrix = bigger;
+    this.capacity = capacity;
+    this.version++;
+  }
+
   /** Removes every row of the person (the last rows move into the holes); returns how many. */
   removePerson(personId: string): number {
     let removed = 0;
+    const m = this.matrix;
+    const cap = this.capacity;
     for (let i = this.count - 1; i >= 0; i--) {
       if (this.persons[i] !== personId) continue;
       const last = this.count - 1;
       if (i !== last) {
-        this.matrix.copyWithin(i * this.dim, last * this.dim, (last + 1) * this.dim);
+        for (let j = 0; j < this.dim; j++) m[j * cap + i] = m[j * cap + last]!;
         this.persons[i] = this.persons[last]!;
       }
-      this.matrix.fill(0, last * this.dim, (last + 1) * this.dim);
+      for (let j = 0; j < this.dim; j++) m[j * cap + last] = 0;
       this.persons.length = last;
       this.count = last;
       removed++;
@@ -82,7 +103,7 @@ export class Gallery {
       let most = 1;
       for (const n of this.rowsOf.values()) if (n > most) most = n;
       const depth = k * most;
-      const top = await this.searcher.search(this.matrix, this.count, query, depth);
+      const top = await this.searcher.search(this.matrix, this.capacity, this.count, query, depth);
       if (version !== this.version) continue; // rows moved under the search: their indices are stale
       const out: Candidate[] = [];
       const seen = new Set<string>();
@@ -99,24 +120,18 @@ export class Gallery {
   /** The same search as a plain JS loop (no onnxruntime), the reference the fast path is tested against. */
   searchJs(query: Float32Array, k: number): Candidate[] {
     if (query.length !== this.dim) throw new Error(`query has ${query.length} values, not ${this.dim}`);
+    // Column by column: a running score per template, reading the matrix in memory order.
+    const scores = new Float64Array(this.count);
+    const m = this.matrix;
+    for (let j = 0; j < this.dim; j++) {
+      const base = j * this.capacity;
+      const qj = query[j]!;
+      for (let r = 0; r < this.count; r++) scores[r]! += m[base + r]! * qj;
+    }
     const top: Candidate[] = [];
     let floor = -Infinity;
-    const m = this.matrix;
-    const d = this.dim;
     for (let r = 0; r < this.count; r++) {
-      const base = r * d;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      // Four accumulators: independent chains let the CPU overlap the multiply-adds.
-      for (let j = 0; j < d; j += 4) {
-        s0 += m[base + j]! * query[j]!;
-        s1 += m[base + j + 1]! * query[j + 1]!;
-        s2 += m[base + j + 2]! * query[j + 2]!;
-        s3 += m[base + j + 3]! * query[j + 3]!;
-      }
-      const score = s0 + s1 + s2 + s3;
+      const score = scores[r]!;
       if (score <= floor && top.length >= k) continue;
       const personId = this.persons[r]!;
       const existing = top.findIndex((c) => c.personId === personId);

@@ -39,17 +39,27 @@ function node(op: string, inputs: string[], outputs: string[], attrs: [string, n
   ];
 }
 
-/** ModelProto bytes: inputs gallery [n, dim], query [dim, 1], k [1] → values [k, 1], indices [k, 1]. */
+/**
+ * ModelProto bytes: query [1, dim] × gallery [dim, capacity] → scores [1, capacity], the first `count`
+ * columns sliced, TopK → values [1, k], indices [1, k]. The gallery is stored transposed (one column per
+ * template) because onnxruntime runs this 1 × dim × n product as a GEMM that streams the matrix at memory
+ * speed, 1.7-2.8× faster than the n × dim × 1 product over row-major templates (same-process A/B runs).
+ */
 export function buildTopKModel(dim: number): Uint8Array {
   const graph = [
-    ...bytes(1, node('MatMul', ['gallery', 'query'], ['scores'])),
-    ...bytes(1, node('TopK', ['scores', 'k'], ['values', 'indices'], [['axis', 0]])),
+    ...bytes(1, node('MatMul', ['query', 'gallery'], ['scores'])),
+    ...bytes(1, node('Slice', ['scores', 'zero', 'count', 'one'], ['live'])),
+    ...bytes(1, node('TopK', ['live', 'k'], ['values', 'indices'], [['axis', 1]])),
     ...str(2, 'gallery-topk'),
-    ...bytes(11, valueInfo('gallery', FLOAT, ['n', dim])),
-    ...bytes(11, valueInfo('query', FLOAT, [dim, 1])),
+    ...bytes(11, valueInfo('gallery', FLOAT, [dim, 'capacity'])),
+    ...bytes(11, valueInfo('query', FLOAT, [1, dim])),
+    ...bytes(11, valueInfo('count', INT64, [1])),
     ...bytes(11, valueInfo('k', INT64, [1])),
-    ...bytes(12, valueInfo('values', FLOAT, ['k', 1])),
-    ...bytes(12, valueInfo('indices', INT64, ['k', 1])),
+    // Slice's start and axis, fed as inputs: the writer needs no initializers.
+    ...bytes(11, valueInfo('zero', INT64, [1])),
+    ...bytes(11, valueInfo('one', INT64, [1])),
+    ...bytes(12, valueInfo('values', FLOAT, [1, 'k'])),
+    ...bytes(12, valueInfo('indices', INT64, [1, 'k'])),
   ];
   const model = [
     ...int(1, 8), // ir_version
@@ -65,7 +75,7 @@ export interface TopRows {
   scores: number[];
 }
 
-/** Scores a query against the first `count` rows of a row-major matrix and returns the best `k` rows. */
+/** Exact top-k of a query against a gallery matrix, in onnxruntime. */
 export class TopKSearcher {
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -82,13 +92,27 @@ export class TopKSearcher {
     return new TopKSearcher(session, dim);
   }
 
-  async search(matrix: Float32Array, count: number, query: Float32Array, k: number): Promise<TopRows> {
+  /**
+   * Scores a query against the first `count` columns of a `dim` × `capacity` row-major matrix (one
+   * template per column) and returns the best `k` columns.
+   */
+  async search(
+    matrix: Float32Array,
+    capacity: number,
+    count: number,
+    query: Float32Array,
+    k: number,
+  ): Promise<TopRows> {
     const kk = Math.min(k, count);
     if (kk === 0) return { rows: [], scores: [] };
+    const int64 = (n: number): ort.Tensor => new ort.Tensor('int64', BigInt64Array.from([BigInt(n)]), [1]);
     const out = await this.session.run({
-      gallery: new ort.Tensor('float32', matrix.subarray(0, count * this.dim), [count, this.dim]),
-      query: new ort.Tensor('float32', query, [this.dim, 1]),
-      k: new ort.Tensor('int64', BigInt64Array.from([BigInt(kk)]), [1]),
+      gallery: new ort.Tensor('float32', matrix.subarray(0, capacity * this.dim), [this.dim, capacity]),
+      query: new ort.Tensor('float32', query, [1, this.dim]),
+      count: int64(count),
+      k: int64(kk),
+      zero: int64(0),
+      one: int64(1),
     });
     const values = out.values!.data as Float32Array;
     const indices = out.indices!.data as BigInt64Array;

@@ -91,6 +91,9 @@ export function renderMqttContract(catalog: readonly AnyOperation[]): string {
     '',
     json({ schema: FLEET_SCHEMA, ok: true, result: {} }),
     '',
+    'An operation whose HTTP answer is a file (`print.preview`, `camera.snapshot`) replies with',
+    '`"result": {"contentType": "image/png", "base64": "…"}`.',
+    '',
     json({
       schema: FLEET_SCHEMA,
       ok: false,

@@ -64,6 +64,7 @@ export class FleetLink {
   private telemetryTimer?: NodeJS.Timeout;
   private statusTimer?: NodeJS.Timeout;
   private unsubscribe?: () => void;
+  private subscribed = false;
   private sessionId = randomUUID();
   private reconnectDelay: number;
   private lastError = '';
@@ -85,8 +86,9 @@ export class FleetLink {
     this.verifier = new RequestVerifier(services.config.mqtt, services.config.box.id);
   }
 
+  /** Connected and subscribed to RPC: the link serves the fleet. */
   get connected(): boolean {
-    return this.client?.connected ?? false;
+    return this.subscribed && (this.client?.connected ?? false);
   }
 
   /** Starts connecting and returns at once; the connection comes up (and back) in the background. */
@@ -219,16 +221,21 @@ export class FleetLink {
     this.reconnectDelay = this.services.config.mqtt.reconnectMinMs;
     client.options.reconnectPeriod = this.reconnectDelay;
     this.lastError = '';
-    this.log.info({ sessionId: this.sessionId }, 'fleet link connected');
+    // "online" is announced once the RPC subscription is in place, so a fleet manager that reacts to the
+    // status at once does not send a request the broker would drop for want of a subscriber.
     client.subscribe([this.topics.rpcFilter, this.topics.configDesired], { qos: 1 }, (err) => {
       if (err) this.log.warn({ err: err.message }, 'fleet subscribe failed');
+      if (!client.connected) return;
+      this.subscribed = true;
+      this.log.info({ sessionId: this.sessionId }, 'fleet link connected');
+      this.publishStatus();
+      this.pump?.connected();
+      void this.publishTelemetry();
     });
-    this.publishStatus();
-    this.pump?.connected();
-    void this.publishTelemetry();
   }
 
   private onClose(): void {
+    this.subscribed = false;
     this.pump?.disconnected();
     if (this.stopping) return;
     // The next connection is a new session: its will must name it.

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Principal } from '../auth/token-service.js';
 import { findOperation } from '../operations/catalog.js';
 import type { Dispatcher } from '../operations/dispatch.js';
+import { BinaryOutput } from '../operations/operation.js';
 import { Problem, storageFullProblem } from '../operations/problems.js';
 import type { Services } from '../services.js';
 import { FLEET_SCHEMA, rpcOperation, type FleetTopics, type RpcReply } from './contract.js';
@@ -91,7 +92,12 @@ export class RpcHandler {
         { services: this.services, principal, via: 'mqtt' },
         { fromUrl: false, idempotencyKey: request.idempotencyKey },
       );
-      this.reply(target, { schema: FLEET_SCHEMA, ok: true, result: output });
+      // A file (snapshot, preview) travels as base64 with its type, not as Node's Buffer JSON.
+      const result =
+        output instanceof BinaryOutput
+          ? { contentType: output.contentType, base64: output.body.toString('base64') }
+          : output;
+      this.reply(target, { schema: FLEET_SCHEMA, ok: true, result });
     } catch (err) {
       const problem =
         err instanceof Problem

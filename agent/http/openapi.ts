@@ -2,6 +2,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { AnyOperation } from '../operations/operation.js';
 import { PROBLEM_BASE, PROBLEMS } from '../operations/problems.js';
+import { imageFieldPaths } from './multipart-form.js';
 
 const URL_INPUT_METHODS = new Set(['GET', 'DELETE']);
 
@@ -18,6 +19,38 @@ function pathTemplate(path: string): { template: string; params: string[] } {
 /** Strips TypeBox's symbol-keyed metadata: the document must be plain JSON Schema. */
 function plain(schema: TSchema): Record<string, unknown> {
   return JSON.parse(JSON.stringify(schema)) as Record<string, unknown>;
+}
+
+/** The JSON body as form fields: nested names dotted (`probe.image`), image fields as file parts. */
+function formSchema(input: TSchema, pathParams: readonly string[]): Record<string, unknown> {
+  const properties: Record<string, unknown> = {};
+  const images = new Set(imageFieldPaths(input));
+  // `name` is the field name as sent (`images.0.image`), `pattern` the same with list indices as `*`.
+  const walk = (schema: Record<string, unknown>, name: string, pattern: string): void => {
+    const join = (a: string, b: string): string => (a ? `${a}.${b}` : b);
+    const props = schema.properties as Record<string, Record<string, unknown>> | undefined;
+    const items = schema.items as Record<string, unknown> | undefined;
+    if (schema.type === 'object' && props) {
+      for (const [k, s] of Object.entries(props)) {
+        if (name === '' && pathParams.includes(k)) continue;
+        walk(s, join(name, k), join(pattern, k));
+      }
+    } else if (schema.type === 'array' && items?.type === 'object') {
+      walk(items, join(name, '0'), join(pattern, '*'));
+    } else if (images.has(pattern)) {
+      properties[name] = { type: 'string', format: 'binary', description: 'The image file' };
+    } else {
+      properties[name] = schema;
+    }
+  };
+  walk(plain(input), '', '');
+  return {
+    schema: {
+      type: 'object',
+      description: "The JSON body's fields under dotted names; list items as name.0.field, name.1.field…",
+      properties,
+    },
+  };
 }
 
 function operationObject(op: AnyOperation): Record<string, unknown> {
@@ -44,17 +77,19 @@ function operationObject(op: AnyOperation): Record<string, unknown> {
   } else if (rest.length > 0) {
     const bodyProps = Object.fromEntries(rest.map((k) => [k, props[k]]));
     const bodyRequired = rest.filter((k) => required.has(k));
+    const jsonSchema = {
+      type: 'object',
+      properties: bodyProps,
+      required: bodyRequired,
+      additionalProperties: false,
+    };
     doc.requestBody = {
       required: bodyRequired.length > 0,
       content: {
-        'application/json': {
-          schema: {
-            type: 'object',
-            properties: bodyProps,
-            required: bodyRequired,
-            additionalProperties: false,
-          },
-        },
+        'application/json': { schema: jsonSchema },
+        ...(imageFieldPaths(op.input).length > 0
+          ? { 'multipart/form-data': formSchema(op.input, params) }
+          : {}),
       },
     };
   }

@@ -1,6 +1,7 @@
 // The local HTTP API for the counter software: routes generated from the operations catalog, plus events,
 // metrics and the OpenAPI document. Every request passes the Host, Origin and token guards before its
 // body is read; every error leaves as application/problem+json.
+import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Scope } from '../../config/schema.js';
 import type { Principal } from '../auth/token-service.js';
@@ -16,6 +17,7 @@ import { EventStreams } from './event-stream.js';
 import { AuthThrottle } from './auth-throttle.js';
 import { clientErrorHandler, frameworkErrorHandler } from './client-errors.js';
 import { applyCors, authenticate, checkHost } from './guards.js';
+import { FormInput, imageFieldPaths, readForm, type FormRules } from './multipart-form.js';
 import { buildOpenApi } from './openapi.js';
 import { problemFromError, redactUrl, sendProblem } from './problem-reply.js';
 
@@ -24,6 +26,8 @@ interface RouteConfig {
   scope?: Scope;
   /** Whether `?access_token=` is accepted (EventSource cannot send headers). */
   queryToken?: boolean;
+  /** Operations with image fields also take multipart/form-data, by these rules. */
+  form?: FormRules;
 }
 
 declare module 'fastify' {
@@ -74,6 +78,16 @@ export function buildHttpServer(
   app.decorateRequest('principal', undefined);
   // JSON only: a text/plain body must be refused (415), not handed to an operation as a string.
   app.removeContentTypeParser('text/plain');
+  // Forms only where an operation takes images; read after the guards, like a JSON body.
+  app.addContentTypeParser('multipart/form-data', (request: FastifyRequest, payload: IncomingMessage) => {
+    const form = (request.routeOptions.config as RouteConfig).form;
+    if (!form) {
+      return Promise.reject(
+        new Problem('unsupported-media-type', 'send JSON with Content-Type: application/json'),
+      );
+    }
+    return readForm(payload, { ...request.headers, 'content-type': request.headers['content-type']! }, form);
+  });
 
   // Callback-style hooks: they run on every request, and skip the promise an async hook costs.
   app.addHook('onRequest', (request, reply, done) => {
@@ -189,13 +203,23 @@ function registerOperation(
 ): void {
   const http = op.http as NonNullable<AnyOperation['http']>;
   const fromUrl = http.method === 'GET' || http.method === 'DELETE';
+  const imagePaths = imageFieldPaths(op.input);
+  const form: FormRules | undefined =
+    imagePaths.length === 0 || fromUrl
+      ? undefined
+      : {
+          imagePaths: new Set(imagePaths),
+          limitBytes: op.bodyLimitBytes ?? services.config.http.bodyLimitBytes,
+        };
   app.route({
     method: http.method,
     url: http.path,
     ...(op.bodyLimitBytes === undefined ? {} : { bodyLimit: op.bodyLimitBytes }),
-    config: { scope: op.scope } satisfies RouteConfig,
+    config: { scope: op.scope, ...(form ? { form } : {}) } satisfies RouteConfig,
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
-      const body = request.body;
+      // Form fields are text, like a URL's: validated with the same coercion ("5" → 5).
+      const isForm = request.body instanceof FormInput;
+      const body = request.body instanceof FormInput ? request.body.fields : request.body;
       if (body !== undefined && body !== null && (typeof body !== 'object' || Array.isArray(body))) {
         throw new Problem('invalid-request', 'the body must be a JSON object');
       }
@@ -210,12 +234,13 @@ function registerOperation(
         op,
         input,
         { services, principal: request.principal as Principal, via: 'http' },
-        { fromUrl, idempotencyKey: typeof key === 'string' ? key : undefined },
+        { fromUrl: fromUrl || isForm, idempotencyKey: typeof key === 'string' ? key : undefined },
       );
       if (result.replayed) void reply.header('Idempotent-Replayed', 'true');
       if (result.output instanceof BinaryOutput) {
         return reply
           .code(http.status ?? 200)
+          .headers(result.output.headers)
           .type(result.output.contentType)
           .send(result.output.body);
       }

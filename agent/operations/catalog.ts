@@ -8,6 +8,15 @@ import { cancelPrint, getPrint, listPrints, previewPrint, resolvePrint, submitPr
 import { cameraSnapshot, captureFace } from './camera-ops.js';
 import { detectFaces, faceStatus, identifyFace, verifyFace } from './face-ops.js';
 import { addPersonFace, deletePerson, enrollPerson, getPerson, listPersons } from './person-ops.js';
+import { makeIdPhoto } from './photo-ops.js';
+import {
+  cancelCertificate,
+  certificateDocument,
+  getCertificate,
+  listCertificates,
+  resolveCertificate,
+  submitCertificate,
+} from './certificate-ops.js';
 import { confirmSealJob, createSealJob, getSealJob, listSealJobs, resolveSealJob } from './seal-ops.js';
 
 export const CATALOG: readonly AnyOperation[] = [
@@ -41,6 +50,13 @@ export const CATALOG: readonly AnyOperation[] = [
   getSealJob,
   listSealJobs,
   resolveSealJob,
+  makeIdPhoto,
+  submitCertificate,
+  listCertificates,
+  getCertificate,
+  certificateDocument,
+  cancelCertificate,
+  resolveCertificate,
 ];
 
 export function findOperation(name: string): AnyOperation | undefined {

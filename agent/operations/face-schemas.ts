@@ -5,9 +5,16 @@ import { StringEnum } from '../../config/schema.js';
 /** Body limit for operations that carry images: a 1080p JPEG in base64 is ~1-2 MB. */
 export const IMAGE_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
 
+/**
+ * An image field. contentEncoding marks it for the HTTP adapter: such operations also take
+ * multipart/form-data, with the image as a file part under the field's dotted name.
+ */
 export const Base64Image = Type.String({
   minLength: 1,
-  description: 'The image (JPEG, PNG, WebP…) as base64, optionally a data: URL',
+  contentEncoding: 'base64',
+  contentMediaType: 'image/*',
+  description:
+    'The image (JPEG, PNG, WebP…) as base64, optionally a data: URL; in multipart/form-data a file part',
 });
 
 export const ImageRefSchema = Type.Object({ image: Base64Image }, { additionalProperties: false });

@@ -33,6 +33,8 @@ export class BinaryOutput {
   constructor(
     readonly contentType: string,
     readonly body: Buffer,
+    /** Facts about the body an HTTP caller reads from headers (e.g. an ID photo's measured framing). */
+    readonly headers: Record<string, string> = {},
   ) {}
 }
 

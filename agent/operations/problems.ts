@@ -6,6 +6,7 @@ export const PROBLEM_BASE = 'urn:boxagent:problem:';
 export const PROBLEMS = {
   'invalid-request': { status: 400, title: 'The request is not valid' },
   'malformed-json': { status: 400, title: 'The request body is not valid JSON' },
+  'malformed-multipart': { status: 400, title: 'The request body is not valid multipart/form-data' },
   unauthorized: { status: 401, title: 'A valid bearer token is required' },
   'bad-signature': { status: 401, title: 'The request signature is missing, invalid or replayed' },
   forbidden: { status: 403, title: 'The token lacks the scope this operation needs' },
@@ -33,6 +34,10 @@ export const PROBLEMS = {
   'several-faces': { status: 422, title: 'More than one face was found in the image' },
   'face-quality': { status: 422, title: 'The face is not good enough to enrol' },
   'face-not-live': { status: 422, title: 'The face did not pass the liveness check' },
+  'photo-unusable': {
+    status: 422,
+    title: 'The picture cannot make an ID photo (framing, size or background)',
+  },
   'capture-timeout': {
     status: 422,
     title: 'The camera saw no good, live face in time (see `missing` and `hint`)',
@@ -54,6 +59,7 @@ export const PROBLEMS = {
   'seal-device-error': { status: 502, title: 'The seal machine did not answer as expected' },
   'not-ready': { status: 503, title: 'The agent is not ready' },
   'face-unavailable': { status: 503, title: 'The face service is not available' },
+  'camera-unavailable': { status: 503, title: 'The camera cannot take a picture now' },
   'face-busy': { status: 503, title: 'The face service is busy; retry shortly' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

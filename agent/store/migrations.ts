@@ -78,4 +78,23 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX outbox_unsent ON outbox(seq) WHERE published_at IS NULL;
   `,
+  // 3: certificate jobs (compose → print on the photo printer → seal job). Their own table: the steps
+  // they have passed (the printer's job id, the document's hash, the seal job) are columns, not JSON.
+  `
+  CREATE TABLE certificates (
+    id              TEXT PRIMARY KEY,
+    printer         TEXT NOT NULL,
+    template        TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    input           TEXT NOT NULL,
+    document_sha256 TEXT,
+    remote_job_id   INTEGER,
+    seal_job_id     TEXT,
+    seal_token      TEXT,
+    error           TEXT,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL
+  );
+  CREATE INDEX certificates_queue ON certificates(printer, state, created_at);
+  `,
 ];

@@ -72,6 +72,24 @@ export function runCli(
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * Runs a CLI command without blocking this process: for tests whose own event loop serves something the
+ * command talks to (e.g. the bridge to the IPP test printer).
+ */
+export function runCliAsync(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   const storageDir = opts.storageDir ?? tempDir();
   const env = testEnv(storageDir, opts.env);

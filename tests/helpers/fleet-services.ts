@@ -16,6 +16,8 @@ import { IdCardService } from '../../agent/idcard/card-service.js';
 import { PrintService } from '../../agent/printing/print-service.js';
 import { SealService } from '../../agent/sealing/seal-service.js';
 import type { Services } from '../../agent/services.js';
+import { PhotoService } from '../../agent/photos/photo-service.js';
+import { CertificateService } from '../../agent/certificates/certificate-service.js';
 import { Store } from '../../agent/store/store.js';
 
 export interface TestServices {
@@ -41,6 +43,8 @@ export function buildServices(yaml: string): TestServices {
   );
   devices.start();
   const face = new FaceService(config.face, store, dir, log);
+  const seals = new SealService(store, events, devices, log);
+  const photos = new PhotoService(face);
   const cameras = new CameraService(devices);
   const services: Services = {
     config,
@@ -55,7 +59,9 @@ export function buildServices(yaml: string): TestServices {
     face,
     cameras,
     faceCapture: new FaceCaptureService(cameras, face, events, config.face, log),
-    seals: new SealService(store, events, devices, log),
+    seals,
+    photos,
+    certificates: new CertificateService({ store, events, devices, seals, photos, log, storageDir: dir }),
     version: '0.0.0-test',
     startedAt: new Date(),
     notReadyReason: () => null,

@@ -237,11 +237,12 @@ describe('durable events across a broker restart', () => {
     const firstSeen: string[] = [];
     const seen = new Set<string>();
     for (const e of received) if (!seen.has(e.id) && seen.add(e.id)) firstSeen.push(e.id);
-    // All delivered, in order; QoS 1 may repeat a message that was in flight when the broker went away
-    // (the fleet drops it by id): at most the box's window (200) re-sent to the broker plus what the
-    // broker had in flight to this subscriber.
+    // All delivered, in order. QoS 1 may repeat what was in flight around the outage — the box's window
+    // (200) towards the broker, the broker's in-flight towards this subscriber, times the reconnects a loaded
+    // machine goes through (up to 486 seen on 2 busy cores); the fleet drops repeats by id. A replay of the
+    // outbox from an old position would repeat thousands, which this bound catches.
     expect(firstSeen).toEqual(expected);
-    expect(received.length - firstSeen.length).toBeLessThanOrEqual(200 + BROKER_MAX_INFLIGHT);
+    expect(received.length - firstSeen.length).toBeLessThanOrEqual(5 * (200 + BROKER_MAX_INFLIGHT));
     expect(received.some((e) => e.type === 'device.state')).toBe(true);
   }, 180_000);
 });

@@ -11,8 +11,11 @@ import { scorePairSet, type PairSetResult } from '../../../bench/face-pairs.js';
 const TIMEOUT = 300_000;
 /**
  * Dev-pair accuracy at the shipped (East-Asian FAR ≤ 1e-3) threshold. The issue asks 98.5 %; these models
- * reach 97.8 % there (99.3 % at their best dev threshold): the East-Asian constraint costs the difference.
- * The bound below guards against regressions of the pipeline; the gap is reported, not hidden.
+ * reach 97.83 % there (99.33 % at their best dev threshold): the East-Asian constraint costs the difference.
+ * Flip and scale test-time augmentation, other landmark crops, a second landmark pass, other 5-point
+ * definitions, RGB input and a sharper warp were measured and none raised it (docs/decisions.md, "Face
+ * recognition"). The bound, 97.5 % (585 of 600 pairs right, against 587 measured), fails on a regression
+ * of three pairs; the gap to 98.5 % is reported, not hidden.
  */
 const MIN_DEV_ACCURACY = 0.975;
 const MAX_EAST_ASIAN_FAR = 1e-3;

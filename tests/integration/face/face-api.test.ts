@@ -215,6 +215,92 @@ describe('bad images are 4xx problems and the service keeps working', () => {
   });
 });
 
+describe('multipart/form-data (the same fields, images as file parts)', () => {
+  const file = (b: Buffer): Blob => new Blob([new Uint8Array(b)], { type: 'image/jpeg' });
+  const postForm = (path: string, form: FormData): Promise<Response> =>
+    daemon.fetch(path, { method: 'POST', body: form });
+
+  it('verifies from two file parts with the score the JSON body gives', async () => {
+    const form = new FormData();
+    form.append('probe.image', file(img('Hu_Jintao', 4)), 'probe.jpg');
+    form.append('reference.image', file(img('Hu_Jintao', 1)), 'reference.jpg');
+    form.append('largest', 'true');
+    const res = await postForm('/v1/face/verify', form);
+    expect(res.status).toBe(200);
+    const viaForm = (await res.json()) as { score: number; match: boolean };
+    const viaJson = (await (
+      await post('/v1/face/verify', {
+        probe: { image: b64(img('Hu_Jintao', 4)) },
+        reference: { image: b64(img('Hu_Jintao', 1)) },
+      })
+    ).json()) as { score: number };
+    expect(viaForm.match).toBe(true);
+    expect(viaForm.score).toBe(viaJson.score);
+  });
+
+  it('identifies with plain text fields read as their schema types', async () => {
+    const form = new FormData();
+    form.append('probe.image', file(img('Hu_Jintao', 1)));
+    form.append('topK', '3');
+    const res = await postForm('/v1/face/identify', form);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toHaveProperty('gallerySize');
+
+    const bad = new FormData();
+    bad.append('probe.image', file(img('Hu_Jintao', 1)));
+    bad.append('topK', 'three');
+    const refused = await postForm('/v1/face/identify', bad);
+    expect(refused.status).toBe(400);
+    expect(await problem(refused)).toMatchObject({ type: `${PROBLEM}invalid-request`, field: '/topK' });
+  });
+
+  it('refuses a file part where the operation takes no image', async () => {
+    const form = new FormData();
+    form.append('probe.image', file(img('Hu_Jintao', 1)));
+    form.append('topK', file(Buffer.from('3')));
+    const res = await postForm('/v1/face/identify', form);
+    expect(res.status).toBe(400);
+    expect(await problem(res)).toMatchObject({ type: `${PROBLEM}invalid-request`, field: '/topK' });
+  });
+
+  it('answers a cut-off form 400 malformed-multipart, and one without a boundary too', async () => {
+    const cut = await daemon.fetch('/v1/face/detect', {
+      method: 'POST',
+      headers: { 'content-type': 'multipart/form-data; boundary=XyZ' },
+      body: '--XyZ\r\nContent-Disposition: form-data; name="probe.image"; filename="a.jpg"\r\n\r\nnot all',
+    });
+    expect(cut.status).toBe(400);
+    expect((await problem(cut)).type).toBe(`${PROBLEM}malformed-multipart`);
+
+    const noBoundary = await daemon.fetch('/v1/face/detect', {
+      method: 'POST',
+      headers: { 'content-type': 'multipart/form-data' },
+      body: 'probe.image=x',
+    });
+    expect(noBoundary.status).toBe(400);
+    expect((await problem(noBoundary)).type).toBe(`${PROBLEM}malformed-multipart`);
+  });
+
+  it('holds the operation body limit (413) and refuses forms where no image is taken (415)', async () => {
+    const form = new FormData();
+    form.append('probe.image', file(Buffer.alloc(17 * 1024 * 1024, 1)));
+    const big = await postForm('/v1/face/detect', form);
+    expect(big.status).toBe(413);
+    expect((await problem(big)).type).toBe(`${PROBLEM}payload-too-large`);
+
+    const other = new FormData();
+    other.append('name', 'x');
+    const res = await postForm('/v1/devices/printer-1/test', other);
+    expect(res.status).toBe(415);
+    expect((await problem(res)).type).toBe(`${PROBLEM}unsupported-media-type`);
+  });
+
+  it('still answers JSON after all of them', async () => {
+    const res = await post('/v1/face/detect', { probe: { image: b64(img('Hu_Jintao', 1)) } });
+    expect(res.status).toBe(200);
+  });
+});
+
 describe('enrol → identify → delete → identify', () => {
   it('finds an enrolled person, and no longer after erasure', async () => {
     const enrol = await post('/v1/persons', {

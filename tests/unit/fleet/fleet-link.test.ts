@@ -221,6 +221,19 @@ describe('RPC (MQTT 3.1.1 envelope)', () => {
     });
   });
 
+  it('sends a file answer (the print preview) as base64 with its content type', async () => {
+    const { call } = await rpcSetup();
+    const reply = await call('print.preview', {
+      params: {
+        printer: 'printer-1',
+        document: { page: { size: 'A5' }, items: [{ type: 'text', xMm: 10, yMm: 10, text: '预览' }] },
+      },
+    });
+    expect(reply).toMatchObject({ ok: true, result: { contentType: 'image/png' } });
+    const png = Buffer.from((reply as { result: { base64: string } }).result.base64, 'base64');
+    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+  });
+
   it('answers bad requests with the same problem types as HTTP, logs a warning, and keeps serving', async () => {
     const { call, t } = await rpcSetup();
     expect(await call('no.such.op', { params: {} })).toMatchObject({
