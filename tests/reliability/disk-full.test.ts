@@ -92,7 +92,8 @@ async function printed(id: string): Promise<void> {
   );
 }
 
-const spoolFiles = (): string[] => readdirSync(join(stateDir, 'spool'));
+/** Print spool files (the spool dir also holds other queues' folders). */
+const spoolFiles = (): string[] => readdirSync(join(stateDir, 'spool')).filter((f) => f.endsWith('.prn'));
 
 describe('a full state disk', () => {
   it('refuses new jobs with 507, corrupts nothing, and takes jobs again when space returns', async () => {
