@@ -26,6 +26,7 @@ import type { CertificateChange, CertificateRecord, CertificateState } from '../
 import type { Store } from '../store/store.js';
 import { composeCertificate } from './compose.js';
 import { checkFields, loadCertificateTemplate } from './templates.js';
+import { Wakers } from '../queue/wakers.js';
 
 export interface CertificateView {
   id: string;
@@ -70,7 +71,7 @@ class Refused extends Error {}
 
 export class CertificateService {
   private readonly spoolDir: string;
-  private readonly wakers = new Map<string, () => void>();
+  private readonly wakers = new Wakers();
   private readonly workers: Promise<void>[] = [];
   private stopped = true;
 
@@ -101,7 +102,7 @@ export class CertificateService {
 
   async stop(graceMs = 5000): Promise<void> {
     this.stopped = true;
-    for (const wake of this.wakers.values()) wake();
+    this.wakers.wakeAll();
     await Promise.race([Promise.all(this.workers), sleep(graceMs)]);
   }
 
@@ -145,7 +146,7 @@ export class CertificateService {
         remember?.(v);
         return v;
       });
-      this.wakers.get(req.printer)?.();
+      this.wakers.wake(req.printer);
       return view;
     } catch (err) {
       rmSync(photoFile, { force: true });
@@ -213,7 +214,7 @@ export class CertificateService {
       rmSync(this.file(id, 'photo'), { force: true });
       return this.view(this.createSealJob(c), false);
     }
-    this.wakers.get(c.printer)?.();
+    this.wakers.wake(c.printer);
     return this.view(c, false);
   }
 
@@ -353,18 +354,6 @@ export class CertificateService {
     }
   }
 
-  /** Waits `ms`, or less when a job is submitted to this printer. */
-  private idle(printer: string, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakers.set(printer, done);
-    });
-  }
-
   private async work(printer: string): Promise<void> {
     const pollMs = this.deps.pollMs ?? 250;
     while (!this.stopped) {
@@ -372,18 +361,18 @@ export class CertificateService {
         const next = this.deps.store.certificates.nextQueued(printer);
         const device = this.deps.devices.get(printer);
         if (!next || !device || !isPhotoPrinterDriver(device.driver) || device.currentState() !== 'ready') {
-          await this.idle(printer, pollMs);
+          await this.wakers.idle(printer, pollMs);
           continue;
         }
         const status = await device.driver.status();
         if (status.state === 'attention' || status.state === 'offline') {
-          await this.idle(printer, pollMs);
+          await this.wakers.idle(printer, pollMs);
           continue;
         }
-        if (!(await this.process(next, device, device.driver))) await this.idle(printer, pollMs);
+        if (!(await this.process(next, device, device.driver))) await this.wakers.idle(printer, pollMs);
       } catch (err) {
         this.deps.log.error({ printer, err }, 'certificate worker error');
-        await this.idle(printer, pollMs);
+        await this.wakers.idle(printer, pollMs);
       }
     }
   }

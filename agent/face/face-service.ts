@@ -18,13 +18,15 @@ import { enrolmentProblems } from './quality.js';
 import { TemplateCipher } from './template-cipher.js';
 import { decodeTemplate, encodeTemplate, TemplateFormatError } from './template-codec.js';
 import { cosine } from './tensors.js';
-import type {
-  DetectedFace,
-  FaceSource,
-  IdentifyResult,
-  ImageRef,
-  PersonView,
-  VerifyResult,
+import {
+  faceView,
+  round1,
+  type DetectedFace,
+  type FaceSource,
+  type IdentifyResult,
+  type ImageRef,
+  type PersonView,
+  type VerifyResult,
 } from './results.js';
 import { TopKSearcher } from './topk-model.js';
 import { QueueFullError, WorkQueue } from './work-queue.js';
@@ -314,16 +316,7 @@ export class FaceService {
       width: a.width,
       height: a.height,
       faces: a.faces.map((f) => ({
-        box: {
-          x: round1(f.box.x1),
-          y: round1(f.box.y1),
-          width: round1(f.box.x2 - f.box.x1),
-          height: round1(f.box.y2 - f.box.y1),
-        },
-        score: Math.round(f.box.score * 1e4) / 1e4,
-        landmarks: f.landmarks.map(([x, y]) => [round1(x), round1(y)] as [number, number]),
-        quality: f.quality,
-        ...(f.liveness ? { liveness: f.liveness } : {}),
+        ...faceView(f),
         ...(f.embedding ? { template: encodeTemplate(modelId, f.embedding) } : {}),
       })),
       modelId,
@@ -615,8 +608,4 @@ export function decodeBase64(text: string, field: string): Buffer {
     throw new Problem('image-invalid', 'the image must be base64 (optionally a data: URL)', field);
   }
   return Buffer.from(b64, 'base64');
-}
-
-function round1(x: number): number {
-  return Math.round(x * 10) / 10;
 }

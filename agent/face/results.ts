@@ -1,5 +1,6 @@
 // What the face service answers: the shapes the face and person operations return (their TypeBox schemas
 // are in agent/operations/face-schemas.ts and face-ops.ts).
+import type { AnalysedFace } from './analyse.js';
 import type { Liveness } from './engine.js';
 import type { Candidate } from './gallery.js';
 import type { FaceQuality } from './quality.js';
@@ -53,3 +54,24 @@ export interface PersonView {
 
 /** `camera`: a live capture (must pass liveness). `document`: an ID-card or file photo (no liveness). */
 export type FaceSource = 'camera' | 'document';
+
+/** One decimal place: what callers see of pixel positions and timings. */
+export function round1(x: number): number {
+  return Math.round(x * 10) / 10;
+}
+
+/** A found face as callers see it: box as x/y/width/height, rounded positions (no template). */
+export function faceView(f: AnalysedFace): Omit<DetectedFace, 'template'> {
+  return {
+    box: {
+      x: round1(f.box.x1),
+      y: round1(f.box.y1),
+      width: round1(f.box.x2 - f.box.x1),
+      height: round1(f.box.y2 - f.box.y1),
+    },
+    score: Math.round(f.box.score * 1e4) / 1e4,
+    landmarks: f.landmarks.map(([x, y]) => [round1(x), round1(y)] as [number, number]),
+    quality: f.quality,
+    ...(f.liveness ? { liveness: f.liveness } : {}),
+  };
+}

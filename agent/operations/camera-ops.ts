@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { ALIGNED_SIZE } from '../face/alignment.js';
 import type { Capture } from '../face/face-capture.js';
 import { CAPTURE_MISSING } from '../face/capture-judge.js';
+import { faceView, round1 } from '../face/results.js';
 import { encodeTemplate } from '../face/template-codec.js';
 import { StringEnum } from '../../config/schema.js';
 import { BinaryOutput, BinarySchema, defineOperation } from './operation.js';
@@ -88,20 +89,10 @@ export const captureFace = defineOperation({
   },
 });
 
-function round1(x: number): number {
-  return Math.round(x * 10) / 10;
-}
-
 function captureView(c: Capture): {
   id: string;
   camera: string;
-  face: {
-    box: { x: number; y: number; width: number; height: number };
-    score: number;
-    landmarks: [number, number][];
-    quality: Capture['face']['quality'];
-    liveness?: { live: boolean; score: number };
-  };
+  face: ReturnType<typeof faceView>;
   width: number;
   height: number;
   framesExamined: number;
@@ -112,18 +103,7 @@ function captureView(c: Capture): {
   return {
     id: c.id,
     camera: c.camera,
-    face: {
-      box: {
-        x: round1(f.box.x1),
-        y: round1(f.box.y1),
-        width: round1(f.box.x2 - f.box.x1),
-        height: round1(f.box.y2 - f.box.y1),
-      },
-      score: Math.round(f.box.score * 1e4) / 1e4,
-      landmarks: f.landmarks.map(([x, y]) => [round1(x), round1(y)] as [number, number]),
-      quality: f.quality,
-      ...(f.liveness ? { liveness: f.liveness } : {}),
-    },
+    face: faceView(f),
     width: c.width,
     height: c.height,
     framesExamined: c.framesExamined,

@@ -24,6 +24,7 @@ import type { EventLog } from '../events/event-log.js';
 import { Problem } from '../operations/problems.js';
 import type { JobRecord, JobState } from '../store/jobs.js';
 import type { Store } from '../store/store.js';
+import { Wakers } from '../queue/wakers.js';
 
 export const PRINT_JOB_KIND = 'print';
 
@@ -83,7 +84,7 @@ export function jobView(j: JobRecord): PrintJobView {
 
 export class PrintService {
   private readonly spoolDir: string;
-  private readonly wakers = new Map<string, () => void>();
+  private readonly wakers = new Wakers();
   private readonly paused = new Map<string, string>();
   private readonly workers: Promise<void>[] = [];
   private stopped = true;
@@ -113,7 +114,7 @@ export class PrintService {
   /** Stops taking jobs; a job being sent is left to finish for up to `graceMs`, else found in_doubt next start. */
   async stop(graceMs = 5000): Promise<void> {
     this.stopped = true;
-    for (const wake of this.wakers.values()) wake();
+    this.wakers.wakeAll();
     await Promise.race([Promise.all(this.workers), sleep(graceMs)]);
   }
 
@@ -208,7 +209,7 @@ export class PrintService {
         remember?.(v);
         return v;
       });
-      this.wakers.get(printerId)?.();
+      this.wakers.wake(printerId);
       return view;
     } catch (err) {
       rmSync(file, { force: true });
@@ -259,7 +260,7 @@ export class PrintService {
           });
     if (!job) throw new Problem('job-state-conflict', `job ${id} is ${current.state}, not in_doubt`, '/id');
     if (outcome === 'printed') rmSync(this.spoolFile(id), { force: true });
-    else this.wakers.get(current.printer)?.();
+    else this.wakers.wake(current.printer);
     return jobView(job);
   }
 
@@ -309,18 +310,6 @@ export class PrintService {
     }
   }
 
-  /** Waits `ms`, or less when a job is submitted to this printer. */
-  private idle(printer: string, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakers.set(printer, done);
-    });
-  }
-
   private async work(printerId: string): Promise<void> {
     const pollMs = this.deps.pollMs ?? 250;
     while (!this.stopped) {
@@ -328,28 +317,28 @@ export class PrintService {
         const next = this.deps.store.jobs.nextQueued(PRINT_JOB_KIND, printerId);
         const device = this.deps.devices.get(printerId);
         if (!next || !device || !isPrinterDriver(device.driver)) {
-          await this.idle(printerId, pollMs);
+          await this.wakers.idle(printerId, pollMs);
           continue;
         }
         const state = device.currentState();
         if (state !== 'ready') {
           // `busy`: a self-test holds it for a moment; anything else keeps jobs waiting and says why.
           if (state !== 'busy') this.setPaused(printerId, `printer is ${state}`);
-          await this.idle(printerId, pollMs);
+          await this.wakers.idle(printerId, pollMs);
           continue;
         }
         const status = await device.driver.status();
         if (status.state !== 'ready') {
           this.setPaused(printerId, `${status.state}: ${status.detail}`);
-          await this.idle(printerId, pollMs);
+          await this.wakers.idle(printerId, pollMs);
           continue;
         }
         this.setPaused(printerId, null);
         // A job put back (nothing reached the printer) waits a poll before the next try.
-        if (!(await this.send(next, device, device.driver))) await this.idle(printerId, pollMs);
+        if (!(await this.send(next, device, device.driver))) await this.wakers.idle(printerId, pollMs);
       } catch (err) {
         this.deps.log.error({ printer: printerId, err }, 'print queue worker error');
-        await this.idle(printerId, pollMs);
+        await this.wakers.idle(printerId, pollMs);
       }
     }
   }

@@ -127,18 +127,6 @@ export async function startCounterBox(dir: string, opts: CounterBoxOptions): Pro
   };
 }
 
-/** A small seeded PRNG (mulberry32): fault points are random but a failing run can be repeated by its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The seed from RELIABILITY_SEED, or a fresh one; printed so the run can be repeated. */
 export function runSeed(): number {
   const raw = process.env.RELIABILITY_SEED;

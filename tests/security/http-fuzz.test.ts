@@ -4,17 +4,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CATALOG } from '../../agent/operations/catalog.js';
 import type { AnyOperation } from '../../agent/operations/operation.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 import { removeDir, startDaemon, tempDir, type Daemon } from '../helpers/daemon.js';
 import { openFds, rssKb } from '../helpers/proc-stats.js';
 import { rawRequest } from '../helpers/raw-http.js';
-import {
-  deepNesting,
-  hostileSample,
-  HOSTILE_STRINGS,
-  rng,
-  validSample,
-  type Json,
-} from './schema-samples.js';
+import { deepNesting, hostileSample, HOSTILE_STRINGS, validSample, type Json } from './schema-samples.js';
 import { fuzzReport, recordStatus } from './report.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
@@ -82,7 +76,7 @@ describe('HTTP fuzz over the operations catalog', () => {
   const ops = CATALOG.filter((op) => op.http !== undefined);
 
   it('answers every hostile request with a problem, never a 500 or a crash', async () => {
-    const r = rng(SEED);
+    const r = seededRandom(SEED);
     const failures: string[] = [];
     const pid = daemon.proc.pid!;
     const before = { rss: rssKb(pid), fds: openFds(pid) };

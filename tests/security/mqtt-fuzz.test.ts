@@ -4,11 +4,12 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CATALOG } from '../../agent/operations/catalog.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 import { removeDir, startDaemon, tempDir, type Daemon } from '../helpers/daemon.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { fuzzReport, recordStatus } from './report.js';
-import { deepNesting, hostileSample, rng, validSample } from './schema-samples.js';
+import { deepNesting, hostileSample, validSample } from './schema-samples.js';
 
 const ROOT = 'boxagent/v1/fuzz-box';
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
@@ -50,7 +51,7 @@ interface Reply {
 
 describe('MQTT RPC fuzz over the operations catalog', () => {
   it('answers every hostile request, never with an internal error, and stays up', async () => {
-    const r = rng(SEED);
+    const r = seededRandom(SEED);
     const replies = new Map<string, Reply>();
     client.on('message', (topic, payload) => {
       replies.set(topic.slice('fuzz/replies/'.length), JSON.parse(payload.toString()) as Reply);

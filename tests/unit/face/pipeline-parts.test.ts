@@ -14,15 +14,7 @@ import { KEY_FILE, TemplateCipher } from '../../../agent/face/template-cipher.js
 import { decodeTemplate, encodeTemplate } from '../../../agent/face/template-codec.js';
 import { l2Normalise } from '../../../agent/face/tensors.js';
 import { QueueFullError, WorkQueue } from '../../../agent/face/work-queue.js';
-
-/** A deterministic pseudo-random generator (tests must not depend on Math.random). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
+import { seededRandom } from '../../helpers/seeded-random.js';
 
 function randomUnit(dim: number, next: () => number): Float32Array {
   return l2Normalise(Float32Array.from({ length: dim }, () => next() * 2 - 1));
@@ -42,7 +34,7 @@ describe('fitSimilarity', () => {
   });
 
   it('is the least-squares fit for noisy points (residual no worse than the true transform)', () => {
-    const next = rng(7);
+    const next = seededRandom(7);
     const truth = { a: 0.9, b: -0.2, tx: 3, ty: 4 };
     const src: Point[] = ARCFACE_TEMPLATE.map((p) => [p[0], p[1]]);
     const dst = src.map((p) => {
@@ -74,7 +66,7 @@ describe('nms', () => {
 
 describe('Gallery', () => {
   it('finds the same top persons as a naive scan, one entry per person', () => {
-    const next = rng(42);
+    const next = seededRandom(42);
     const g = new Gallery(512, 4);
     const rows: { person: string; v: Float32Array }[] = [];
     for (let i = 0; i < 600; i++) {
@@ -97,7 +89,7 @@ describe('Gallery', () => {
   });
 
   it('gives the same exact answer through onnxruntime (MatMul + TopK) as in JS', async () => {
-    const next = rng(11);
+    const next = seededRandom(11);
     const searcher = await TopKSearcher.create(512, 1);
     try {
       const g = new Gallery(512, 16, searcher);
@@ -128,7 +120,7 @@ describe('Gallery', () => {
   });
 
   it('forgets every template of a removed person', async () => {
-    const next = rng(3);
+    const next = seededRandom(3);
     const g = new Gallery(512);
     const alice = randomUnit(512, next);
     g.add('alice', alice);
@@ -148,7 +140,7 @@ describe('TemplateCipher', () => {
     dir = mkdtempSync(join(tmpdir(), 'boxagent-face-key-'));
     const cipher = TemplateCipher.open(dir);
     expect(statSync(join(dir, KEY_FILE)).mode & 0o777).toBe(0o600);
-    const v = randomUnit(512, rng(1));
+    const v = randomUnit(512, seededRandom(1));
     const binding = { templateId: 't1', personId: 'alice', modelId: 'm1' };
     const ct = cipher.encrypt(v, binding);
     expect(ct.includes(Buffer.from(v.buffer).subarray(0, 64))).toBe(false);
@@ -159,7 +151,7 @@ describe('TemplateCipher', () => {
 
 describe('template codec', () => {
   it('carries the model id with the vector', () => {
-    const v = randomUnit(512, rng(9));
+    const v = randomUnit(512, seededRandom(9));
     const t = decodeTemplate(encodeTemplate('model-a', v));
     expect(t.modelId).toBe('model-a');
     expect(Array.from(t.embedding)).toEqual(Array.from(v));
