@@ -69,30 +69,42 @@ function checkKeyFiles(config: Config): CheckResult {
   return result('key files', 'ok', `${file} is private (0${mode.toString(8)})`);
 }
 
+/** The device node a configured device uses, and the group that gives the service user access to it. */
+function deviceNode(d: Config['devices'][number]): { path: string; group: string } | undefined {
+  const t = d.transport;
+  if (t.type === 'serial') return { path: t.path, group: 'dialout' };
+  if (t.type === 'usblp') return { path: t.path, group: 'lp' };
+  if (d.kind === 'camera' && t.type === 'video' && d.camera?.source?.startsWith('/')) {
+    return { path: d.camera.source, group: 'video' };
+  }
+  return undefined;
+}
+
+/** Each configured device node: present, and readable and writable by this user. */
 function checkDeviceNodes(config: Config): CheckResult[] {
   return config.devices.flatMap((d) => {
-    if (d.transport.type !== 'serial') return [];
-    const path = d.transport.path;
-    if (!existsSync(path)) {
+    const node = deviceNode(d);
+    if (!node) return [];
+    if (!existsSync(node.path)) {
       return [
         result(
           `device ${d.id}`,
           'fail',
-          `${path} does not exist`,
+          `${node.path} does not exist`,
           'plug the device in, or run `boxagent devices scan` for its path',
         ),
       ];
     }
     try {
-      accessSync(path, constants.R_OK | constants.W_OK);
-      return [result(`device ${d.id}`, 'ok', `${path} present and accessible`)];
+      accessSync(node.path, constants.R_OK | constants.W_OK);
+      return [result(`device ${d.id}`, 'ok', `${node.path} present and accessible`)];
     } catch {
       return [
         result(
           `device ${d.id}`,
           'fail',
-          `${path} is not readable and writable by this user`,
-          'add the service user to group dialout (see the udev rules)',
+          `${node.path} is not readable and writable by this user`,
+          `add the service user to group ${node.group} (see the udev rules)`,
         ),
       ];
     }
@@ -113,37 +125,6 @@ function checkFfmpeg(config: Config): CheckResult {
   }
   const version = /ffmpeg version (\S+)/.exec(r.stdout)?.[1] ?? 'unknown version';
   return result('ffmpeg', 'ok', `ffmpeg ${version} present (camera capture)`);
-}
-
-/** A V4L2 camera's node: present, and readable by this user (group video). */
-function checkCameraNodes(config: Config): CheckResult[] {
-  return config.devices.flatMap((d) => {
-    const path = d.kind === 'camera' && d.transport.type === 'video' ? d.camera?.source : undefined;
-    if (!path?.startsWith('/')) return [];
-    if (!existsSync(path)) {
-      return [
-        result(
-          `device ${d.id}`,
-          'fail',
-          `${path} does not exist`,
-          'plug the camera in, or run `boxagent devices scan` for its path',
-        ),
-      ];
-    }
-    try {
-      accessSync(path, constants.R_OK | constants.W_OK);
-      return [result(`device ${d.id}`, 'ok', `${path} present and accessible`)];
-    } catch {
-      return [
-        result(
-          `device ${d.id}`,
-          'fail',
-          `${path} is not readable by this user`,
-          'add the service user to group video',
-        ),
-      ];
-    }
-  });
 }
 
 function checkGroups(): CheckResult {
@@ -285,7 +266,6 @@ export async function runChecks(opts: ConfigOption): Promise<CheckResult[]> {
     checkStateDir(config),
     checkKeyFiles(config),
     ...checkDeviceNodes(config),
-    ...checkCameraNodes(config),
     checkFfmpeg(config),
     checkGroups(),
     checkUdev(),
