@@ -140,3 +140,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     },
   };
 }
+
+/** A POST with a JSON body, for `daemon.fetch(path, postJson(body))`. */
+export function postJson(body: unknown): RequestInit {
+  return { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}

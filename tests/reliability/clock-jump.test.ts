@@ -9,7 +9,15 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCounterBox, type CounterBox } from '../helpers/counter-box.js';
-import { removeDir, runCli, startDaemon, tempDir, testEnv, type Daemon } from '../helpers/daemon.js';
+import {
+  removeDir,
+  runCli,
+  startDaemon,
+  tempDir,
+  testEnv,
+  type Daemon,
+  postJson,
+} from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const LIBFAKETIME = [
@@ -47,12 +55,6 @@ afterAll(async () => {
   await daemon?.stop('SIGKILL');
   await box?.close();
   removeDir(dir);
-});
-
-const json = (body: unknown): RequestInit => ({
-  method: 'POST',
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify(body),
 });
 
 function cli(args: string[]): string {
@@ -119,7 +121,7 @@ describe('clock jumps under a running daemon', () => {
       if (big) items.push({ type: 'image', xMm: 10, yMm: 30, widthMm: 190, heightMm: 120, data: photo });
       const r = await daemon.fetch(
         '/v1/print-jobs',
-        json({ printer: 'printer-1', document: { page: { size: 'A4' }, items } }),
+        postJson({ printer: 'printer-1', document: { page: { size: 'A4' }, items } }),
       );
       expect(r.status).toBe(202);
       return ((await r.json()) as { id: string }).id;
@@ -170,13 +172,17 @@ describe('clock jumps under a running daemon', () => {
     const create = async (number: string): Promise<{ id: string; confirmationToken: string }> => {
       const r = await daemon.fetch(
         '/v1/seal-jobs',
-        json({ device: 'seal-1', document: { kind: 'senior-citizen-card', number }, operator: 'clerk Li' }),
+        postJson({
+          device: 'seal-1',
+          document: { kind: 'senior-citizen-card', number },
+          operator: 'clerk Li',
+        }),
       );
       expect(r.status).toBe(201);
       return (await r.json()) as { id: string; confirmationToken: string };
     };
     const confirm = (job: { id: string; confirmationToken: string }): Promise<Response> =>
-      daemon.fetch(`/v1/seal-jobs/${job.id}/confirm`, json({ token: job.confirmationToken }));
+      daemon.fetch(`/v1/seal-jobs/${job.id}/confirm`, postJson({ token: job.confirmationToken }));
 
     // Window 5 s. The clock falls back a day: by the wall clock the job has a day to go; by the monotonic
     // clock its 5 s are over.

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCounterBox, type CounterBox } from '../helpers/counter-box.js';
-import { removeDir, startDaemon, tempDir, type Daemon } from '../helpers/daemon.js';
+import { removeDir, startDaemon, tempDir, type Daemon, postJson } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const dir = tempDir('boxagent-devfaults-');
@@ -37,18 +37,12 @@ afterAll(async () => {
   removeDir(dir);
 });
 
-const json = (body: unknown): RequestInit => ({
-  method: 'POST',
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify(body),
-});
-
 async function submit(marker: string, withPhoto: boolean): Promise<string> {
   const items: unknown[] = [{ type: 'text', xMm: 10, yMm: 10, text: `${marker} 张三`, sizePt: 12 }];
   if (withPhoto) items.push({ type: 'image', xMm: 10, yMm: 30, widthMm: 190, heightMm: 120, data: photo });
   const r = await daemon.fetch(
     '/v1/print-jobs',
-    json({ printer: 'printer-1', document: { page: { size: 'A4' }, items } }),
+    postJson({ printer: 'printer-1', document: { page: { size: 'A4' }, items } }),
   );
   expect(r.status).toBe(202);
   return ((await r.json()) as { id: string }).id;
@@ -122,7 +116,11 @@ describe('device faults, without a daemon restart', () => {
     const create = async (number: string): Promise<{ id: string; confirmationToken: string }> => {
       const r = await daemon.fetch(
         '/v1/seal-jobs',
-        json({ device: 'seal-1', document: { kind: 'senior-citizen-card', number }, operator: 'clerk Li' }),
+        postJson({
+          device: 'seal-1',
+          document: { kind: 'senior-citizen-card', number },
+          operator: 'clerk Li',
+        }),
       );
       expect(r.status).toBe(201);
       return (await r.json()) as { id: string; confirmationToken: string };
@@ -130,7 +128,7 @@ describe('device faults, without a daemon restart', () => {
     const job = await create('SC-FAULT-1');
     const confirming = daemon.fetch(
       `/v1/seal-jobs/${job.id}/confirm`,
-      json({ token: job.confirmationToken }),
+      postJson({ token: job.confirmationToken }),
     );
     await waitFor('the press to start', () => box.presses() === 1);
     await box.unplugSeal();
@@ -150,7 +148,7 @@ describe('device faults, without a daemon restart', () => {
     const next = await create('SC-FAULT-2');
     const done = await daemon.fetch(
       `/v1/seal-jobs/${next.id}/confirm`,
-      json({ token: next.confirmationToken }),
+      postJson({ token: next.confirmationToken }),
     );
     expect(done.status).toBe(200);
     expect(box.presses()).toBe(2);
