@@ -6,7 +6,7 @@ import { PrinterSimulatorEndpoint } from '../../drivers/printer/simulator-endpoi
 import { resolveSealProfile } from '../../drivers/seal/profile.js';
 import { SealSimulator } from '../../drivers/seal/simulator.js';
 import { openSerial } from '../../drivers/transport/serial.js';
-import { writeConfig } from './daemon.js';
+import { postJson, writeConfig, type Daemon } from './daemon.js';
 import { openPtyPair, serialOptions, type PtyPair } from './pty-pair.js';
 
 export interface CounterBox {
@@ -133,4 +133,19 @@ export function runSeed(): number {
   const seed = raw ? Number(raw) : Math.floor(Math.random() * 2 ** 31);
   process.stderr.write(`reliability seed: ${seed} (repeat with RELIABILITY_SEED=${seed})\n`);
   return seed;
+}
+
+export interface PendingSealJob {
+  id: string;
+  confirmationToken: string;
+}
+
+/** Creates a pending seal job on the counter box's seal machine (`seal-1`), as the clerk's software does. */
+export async function createSealJob(daemon: Daemon, number: string): Promise<PendingSealJob> {
+  const r = await daemon.fetch(
+    '/v1/seal-jobs',
+    postJson({ device: 'seal-1', document: { kind: 'senior-citizen-card', number }, operator: 'clerk Li' }),
+  );
+  if (r.status !== 201) throw new Error(`seal job not created: ${r.status} ${await r.text()}`);
+  return (await r.json()) as PendingSealJob;
 }

@@ -8,7 +8,12 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCounterBox, type CounterBox } from '../helpers/counter-box.js';
+import {
+  startCounterBox,
+  type CounterBox,
+  createSealJob,
+  type PendingSealJob,
+} from '../helpers/counter-box.js';
 import {
   removeDir,
   runCli,
@@ -169,24 +174,12 @@ describe('clock jumps under a running daemon', () => {
         ((await (await daemon.fetch('/v1/devices/seal-1')).json()) as { state: string }).state === 'ready',
       20_000,
     );
-    const create = async (number: string): Promise<{ id: string; confirmationToken: string }> => {
-      const r = await daemon.fetch(
-        '/v1/seal-jobs',
-        postJson({
-          device: 'seal-1',
-          document: { kind: 'senior-citizen-card', number },
-          operator: 'clerk Li',
-        }),
-      );
-      expect(r.status).toBe(201);
-      return (await r.json()) as { id: string; confirmationToken: string };
-    };
-    const confirm = (job: { id: string; confirmationToken: string }): Promise<Response> =>
+    const confirm = (job: PendingSealJob): Promise<Response> =>
       daemon.fetch(`/v1/seal-jobs/${job.id}/confirm`, postJson({ token: job.confirmationToken }));
 
     // Window 5 s. The clock falls back a day: by the wall clock the job has a day to go; by the monotonic
     // clock its 5 s are over.
-    const stale = await create('SC-CLOCK-1');
+    const stale = await createSealJob(daemon, 'SC-CLOCK-1');
     setClock('-1d');
     await new Promise((r) => setTimeout(r, 5500));
     const late = await confirm(stale);
@@ -195,12 +188,12 @@ describe('clock jumps under a running daemon', () => {
 
     // The clock jumps forward past the window: expired too (a jump may shorten a window; the clerk re-creates).
     setClock('+0');
-    const jumped = await create('SC-CLOCK-2');
+    const jumped = await createSealJob(daemon, 'SC-CLOCK-2');
     setClock('+1h');
     expect((await confirm(jumped)).status).toBe(410);
 
     // Made and confirmed on the corrected clock: pressed once.
-    const fresh = await create('SC-CLOCK-3');
+    const fresh = await createSealJob(daemon, 'SC-CLOCK-3');
     const done = await confirm(fresh);
     expect(done.status).toBe(200);
     expect(((await done.json()) as { state: string }).state).toBe('done');

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCounterBox, type CounterBox } from '../helpers/counter-box.js';
+import { startCounterBox, type CounterBox, createSealJob } from '../helpers/counter-box.js';
 import { removeDir, startDaemon, tempDir, type Daemon, postJson } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -113,19 +113,7 @@ describe('device faults, without a daemon restart', () => {
   it('leaves a seal job in doubt when the machine line vanishes mid-press, and seals the next one when it returns', async () => {
     await deviceReady('seal-1');
     box.seal.setStampDelay(10_000);
-    const create = async (number: string): Promise<{ id: string; confirmationToken: string }> => {
-      const r = await daemon.fetch(
-        '/v1/seal-jobs',
-        postJson({
-          device: 'seal-1',
-          document: { kind: 'senior-citizen-card', number },
-          operator: 'clerk Li',
-        }),
-      );
-      expect(r.status).toBe(201);
-      return (await r.json()) as { id: string; confirmationToken: string };
-    };
-    const job = await create('SC-FAULT-1');
+    const job = await createSealJob(daemon, 'SC-FAULT-1');
     const confirming = daemon.fetch(
       `/v1/seal-jobs/${job.id}/confirm`,
       postJson({ token: job.confirmationToken }),
@@ -145,7 +133,7 @@ describe('device faults, without a daemon restart', () => {
     );
     await box.replugSeal();
     await deviceReady('seal-1');
-    const next = await create('SC-FAULT-2');
+    const next = await createSealJob(daemon, 'SC-FAULT-2');
     const done = await daemon.fetch(
       `/v1/seal-jobs/${next.id}/confirm`,
       postJson({ token: next.confirmationToken }),
