@@ -1,7 +1,52 @@
 // Lint rules: typescript-eslint's type-aware recommended set, plus a ban on floating promises,
-// which in a daemon turn into silent lost work.
+// which in a daemon turn into silent lost work, plus the layer rules of DESIGN.md.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+
+// The layers (DESIGN.md), each importing only those below: adapters (http, fleet, cli) → operations →
+// services and jobs → devices, store, events, problems → drivers. Imports are relative, so each rule is a
+// regex on the import path as written: agent/ folders are one level deep, their siblings are `../<name>/`.
+const ADAPTERS = ['http', 'fleet', 'cli'];
+const BOTTOM = ['devices', 'store', 'events', 'problems'];
+const layerRule = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
+const layers = [
+  {
+    files: ['drivers/**/*.ts'],
+    rules: layerRule([
+      {
+        regex: '^(?:\\.\\./)+(?:agent|config)(?:/|$)',
+        message: 'drivers know bytes and devices: they never import agent/ or config/ (DESIGN.md, Layout).',
+      },
+    ]),
+  },
+  {
+    // Every agent/ folder that is not an adapter, the operations, the bottom layer or the device kinds
+    // (whose descriptors bundle operations) is a service: new service folders are covered without a list.
+    files: ['agent/*/**/*.ts'],
+    ignores: [...ADAPTERS, 'operations', 'kinds', ...BOTTOM].map((d) => `agent/${d}/**`),
+    rules: layerRule([
+      {
+        regex: `^\\.\\./(?:${[...ADAPTERS, 'operations'].join('|')})/`,
+        message: 'services sit below the operations and the adapters: move the shared thing down a layer.',
+      },
+      {
+        regex: '^\\.\\./(?:main|services)\\.js$',
+        message: 'services do not import the composition root or the operations context.',
+      },
+    ]),
+  },
+  {
+    files: BOTTOM.map((d) => `agent/${d}/**/*.ts`),
+    rules: layerRule([
+      {
+        // An allow-list: a sibling folder that is not in this layer is a service, operations or adapter.
+        regex: `^\\.\\./(?!(?:${BOTTOM.join('|')})/)[^./][^/]*/`,
+        message: `devices, store, events and problems import each other, drivers/ and config/: never services, operations or adapters.`,
+      },
+      { regex: '^\\.\\./[^/]+\\.js$', message: 'the bottom layer does not import agent/ top-level modules.' },
+    ]),
+  },
+];
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'var/', 'coverage/', 'eslint.config.js'] },
@@ -18,6 +63,7 @@ export default tseslint.config(
       ],
     },
   },
+  ...layers,
   // models/fetch.mjs is plain JS that runs before the build (the npm prepare script): no type information.
   {
     files: ['**/*.mjs'],

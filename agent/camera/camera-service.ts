@@ -1,10 +1,11 @@
-// The cameras as the operations see them: find a camera by id (404 when there is none, 503 with its state
-// when it is not streaming), its latest frame, and a subscription to its frames for the MJPEG viewers.
+// The cameras as the operations see them: find a camera by id (not-found when there is none,
+// device-unavailable with its state when it is not streaming), its latest frame, and a subscription to its
+// frames for the MJPEG viewers.
 import type { DeviceManager } from '../devices/device-manager.js';
 import { cameraOptions } from '../devices/camera-driver-factory.js';
 import type { SupervisedDevice } from '../devices/supervised-device.js';
 import { CameraDevice, type Frame, type FrameListener } from '../../drivers/camera/camera.js';
-import { Problem } from '../operations/problems.js';
+import { Problem, type FieldPath } from '../problems/problem.js';
 
 export interface StreamingCamera {
   id: string;
@@ -17,7 +18,7 @@ export class CameraService {
   constructor(private readonly devices: DeviceManager) {}
 
   /** The camera `id`, streaming; a Problem otherwise. `field` names where the id came from. */
-  camera(id: string, field = '/id'): StreamingCamera {
+  camera(id: string, field: FieldPath = ['id']): StreamingCamera {
     const device = this.devices.get(id);
     if (!device || device.config.kind !== 'camera' || !(device.driver instanceof CameraDevice)) {
       throw new Problem('not-found', `no camera "${id}"`, field);
@@ -32,7 +33,7 @@ export class CameraService {
   snapshot(id: string): Frame {
     const cam = this.camera(id);
     const frame = cam.driver.latest();
-    if (!frame) throw new Problem('device-unavailable', `camera "${id}" has no frame yet`, '/id');
+    if (!frame) throw new Problem('device-unavailable', `camera "${id}" has no frame yet`, ['id']);
     return frame;
   }
 

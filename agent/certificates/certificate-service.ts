@@ -19,7 +19,7 @@ import type { DeviceManager } from '../devices/device-manager.js';
 import { photoPrinterOptions } from '../devices/driver-factory.js';
 import { DeviceBusyError, DeviceNotReadyError, type SupervisedDevice } from '../devices/supervised-device.js';
 import type { EventLog } from '../events/event-log.js';
-import { Problem } from '../operations/problems.js';
+import { Problem } from '../problems/problem.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { SealService } from '../sealing/seal-service.js';
 import type { CertificateChange, CertificateRecord, CertificateState } from '../store/certificates.js';
@@ -178,7 +178,7 @@ export class CertificateService {
         // not this format
       }
     }
-    throw new Problem('not-found', `certificate ${id} has no composed document yet`, '/id');
+    throw new Problem('not-found', `certificate ${id} has no composed document yet`, ['id']);
   }
 
   cancel(id: string, by: string): CertificateView {
@@ -188,7 +188,7 @@ export class CertificateService {
       throw new Problem(
         'job-state-conflict',
         `certificate ${id} is ${current.state}; only a queued one can be canceled`,
-        '/id',
+        ['id'],
       );
     }
     this.removeFiles(id);
@@ -203,7 +203,7 @@ export class CertificateService {
         ? this.move(id, ['in_doubt'], 'printed', { error: `resolved as printed by ${by}` })
         : this.move(id, ['in_doubt'], 'queued', { error: `reprint requested by ${by}` });
     if (!c)
-      throw new Problem('job-state-conflict', `certificate ${id} is ${current.state}, not in_doubt`, '/id');
+      throw new Problem('job-state-conflict', `certificate ${id} is ${current.state}, not in_doubt`, ['id']);
     this.deps.store.audit.append({
       actor: by,
       action: 'certificate.resolve',
@@ -220,7 +220,7 @@ export class CertificateService {
 
   private record(id: string): CertificateRecord {
     const c = this.deps.store.certificates.get(id);
-    if (!c) throw new Problem('not-found', `no certificate "${id}"`, '/id');
+    if (!c) throw new Problem('not-found', `no certificate "${id}"`, ['id']);
     return c;
   }
 
@@ -256,26 +256,23 @@ export class CertificateService {
 
   private photoPrinter(id: string): SupervisedDevice {
     const device = this.deps.devices.get(id);
-    if (!device) throw new Problem('not-found', `no photo printer "${id}"`, '/printer');
+    if (!device) throw new Problem('not-found', `no photo printer "${id}"`, ['printer']);
     if (device.config.kind !== 'photo-printer') {
-      throw new Problem(
-        'invalid-request',
-        `device "${id}" is a ${device.config.kind}, not a photo-printer`,
-        '/printer',
-      );
+      throw new Problem('invalid-request', `device "${id}" is a ${device.config.kind}, not a photo-printer`, [
+        'printer',
+      ]);
     }
     return device;
   }
 
   private sealDevice(id: string): void {
     const device = this.deps.devices.get(id);
-    if (!device) throw new Problem('not-found', `no seal machine "${id}"`, '/seal/device');
+    if (!device) throw new Problem('not-found', `no seal machine "${id}"`, ['seal', 'device']);
     if (device.config.kind !== 'seal') {
-      throw new Problem(
-        'invalid-request',
-        `device "${id}" is a ${device.config.kind}, not a seal`,
-        '/seal/device',
-      );
+      throw new Problem('invalid-request', `device "${id}" is a ${device.config.kind}, not a seal`, [
+        'seal',
+        'device',
+      ]);
     }
   }
 

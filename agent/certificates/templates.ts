@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
-import { Problem } from '../operations/problems.js';
+import { Problem } from '../problems/problem.js';
 import { TEMPLATES_DIR } from '../printing/templates.js';
 
 export const CERTIFICATE_TEMPLATES_DIR = join(TEMPLATES_DIR, '..', 'certificate-templates');
@@ -50,7 +50,7 @@ let validator: ValidateFunction | undefined;
 export function loadCertificateTemplate(name: string, dir = CERTIFICATE_TEMPLATES_DIR): CertificateTemplate {
   const file = join(dir, `${name}.yaml`);
   if (!NAME_RE.test(name) || !existsSync(file)) {
-    throw new Problem('unknown-template', `no certificate template "${name}"`, '/template');
+    throw new Problem('unknown-template', `no certificate template "${name}"`, ['template']);
   }
   const raw = parse(readFileSync(file, 'utf8')) as unknown;
   validator ??= new Ajv({ strict: false }).compile(CertificateTemplateSchema);
@@ -59,7 +59,7 @@ export function loadCertificateTemplate(name: string, dir = CERTIFICATE_TEMPLATE
     throw new Problem(
       'unprintable-document',
       `certificate template "${name}" is not valid: ${e?.instancePath || '/'} ${e?.message ?? ''}`,
-      '/template',
+      ['template'],
     );
   }
   return raw as CertificateTemplate;
@@ -83,7 +83,7 @@ export function checkFields(t: CertificateTemplate, name: string, fields: Record
       throw new Problem(
         'invalid-request',
         `certificate template "${name}" needs field "${f}" (fields: ${needed.join(', ')})`,
-        `/fields/${f}`,
+        ['fields', f],
       );
     }
   }
@@ -92,7 +92,7 @@ export function checkFields(t: CertificateTemplate, name: string, fields: Record
       throw new Problem(
         'invalid-request',
         `certificate template "${name}" has no field "${f}" (fields: ${needed.join(', ')})`,
-        `/fields/${f}`,
+        ['fields', f],
       );
     }
   }

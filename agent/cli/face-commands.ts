@@ -9,7 +9,8 @@ import { CliError, load, printJson } from './support.js';
 import { FaceService } from '../face/face-service.js';
 import type { FaceSource } from '../face/results.js';
 import { createLogger } from '../log.js';
-import { Problem } from '../operations/problems.js';
+import { asProblem, problemDocument } from '../problems/document.js';
+import type { Problem } from '../problems/problem.js';
 import { Store } from '../store/store.js';
 
 async function withFace<T>(
@@ -27,7 +28,9 @@ async function withFace<T>(
     if (!status.available) throw new CliError(`face recognition unavailable: ${status.reason ?? 'unknown'}`);
     return await fn(face);
   } catch (err) {
-    if (err instanceof Problem) throw new CliError(describeProblem(err, files));
+    // Problems (and a full disk) become the one-line reason; an unexpected error keeps its own message.
+    const problem = asProblem(err);
+    if (problem.code !== 'internal') throw new CliError(describeProblem(problem, files));
     throw err;
   } finally {
     await face.stop();
@@ -35,12 +38,17 @@ async function withFace<T>(
   }
 }
 
-/** A problem as one line, naming the file a field points at (`/images/1/image` → the second image). */
+/**
+ * A problem as one line, from the same problem document HTTP and MQTT send, naming the file its field points
+ * at (`/images/1/image` → the second image).
+ */
 function describeProblem(p: Problem, files: string[]): string {
-  const m = /^\/(?:images\/(\d+)\/image|probe\/image|reference\/image)$/.exec(p.field ?? '');
-  if (!m) return p.message;
-  const file = m[1] !== undefined ? files[Number(m[1])] : p.field === '/probe/image' ? files[0] : files[1];
-  return `${file}: ${p.message}`;
+  const doc = problemDocument(p);
+  const text = doc.detail ?? doc.title;
+  const m = /^\/(?:images\/(\d+)\/image|probe\/image|reference\/image)$/.exec(doc.field ?? '');
+  if (!m) return text;
+  const file = m[1] !== undefined ? files[Number(m[1])] : doc.field === '/probe/image' ? files[0] : files[1];
+  return `${file}: ${text}`;
 }
 
 function readImage(file: string): { image: string } {

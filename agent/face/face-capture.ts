@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { FaceConfig } from '../../config/schema.js';
 import type { CameraService } from '../camera/camera-service.js';
 import type { EventLog } from '../events/event-log.js';
-import { Problem } from '../operations/problems.js';
+import { Problem, type FieldPath } from '../problems/problem.js';
 import type { Frame } from '../../drivers/camera/camera.js';
 import type { AnalysedFace, Analysis } from './analyse.js';
 import { CAPTURE_HINTS, judgeFrame, type CaptureMissing, type FrameVerdict } from './capture-judge.js';
@@ -21,7 +21,7 @@ export interface CaptureRequest {
   /** Good frames in a row before the capture is taken (default face.capture.consecutiveFrames). */
   consecutiveFrames?: number;
   /** Where the camera id came from in the caller's input, for problems. */
-  field?: string;
+  field?: FieldPath;
 }
 
 export interface Capture {
@@ -53,13 +53,13 @@ export class FaceCaptureService {
 
   async capture(req: CaptureRequest): Promise<Capture> {
     const t0 = performance.now();
-    const field = req.field ?? '/camera';
+    const field = req.field ?? ['camera'];
     const timeoutMs = req.timeoutMs ?? this.config.capture.timeoutMs;
     const liveness = req.liveness ?? true;
     const needed = req.consecutiveFrames ?? this.config.capture.consecutiveFrames;
     const deadline = t0 + timeoutMs;
     const id = randomUUID();
-    // Fails now (404 / 503) when the camera is unknown or not streaming.
+    // Fails now (not-found / device-unavailable) when the camera is unknown or not streaming.
     let camera = this.cameras.camera(req.camera, field);
     // Frames from now on only: the person in front of the counter *now*.
     let afterSeq = camera.driver.latest()?.seq ?? 0;

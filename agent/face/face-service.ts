@@ -1,11 +1,11 @@
 // The face service: models, the bounded inference queue, the encrypted gallery, and the 1:1 / 1:N / enrol
 // logic the operations call. When the models are missing or wrong it stays unavailable (every face call
-// answers 503 face-unavailable with the reason) while the rest of the daemon runs.
+// throws face-unavailable with the reason) while the rest of the daemon runs.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { FaceConfig } from '../../config/schema.js';
 import { loadManifest, resolveModels, DEFAULT_CACHE_DIR, type Manifest } from '../../models/manifest.js';
-import { Problem } from '../operations/problems.js';
+import { Problem, type FieldPath } from '../problems/problem.js';
 import type { Store } from '../store/store.js';
 import type { PersonRecord } from '../store/persons.js';
 import { analyseImage, type AnalysedFace, type Analysis } from './analyse.js';
@@ -192,7 +192,7 @@ export class FaceService {
 
   private analyse(
     ref: ImageRef,
-    field: string,
+    field: FieldPath,
     embed: 'none' | 'all' | 'largest',
     liveness: 'none' | 'all' | 'largest',
   ): Promise<Analysis> {
@@ -205,7 +205,7 @@ export class FaceService {
    * that is kept.
    */
   analyseFrame(jpeg: Buffer, opts: { liveness: boolean }): Promise<Analysis> {
-    return this.analyseBuffer(jpeg, '/camera', 'none', opts.liveness ? 'largest' : 'none');
+    return this.analyseBuffer(jpeg, ['camera'], 'none', opts.liveness ? 'largest' : 'none');
   }
 
   /** The embedding of a face found by `analyseFrame`. */
@@ -223,7 +223,7 @@ export class FaceService {
   /** Decodes and analyses one image inside the bounded queue; image problems name `field`. */
   private async analyseBuffer(
     buf: Buffer,
-    field: string,
+    field: FieldPath,
     embed: 'none' | 'all' | 'largest',
     liveness: 'none' | 'all' | 'largest',
   ): Promise<Analysis> {
@@ -243,7 +243,7 @@ export class FaceService {
    */
   async locateFaces(
     buf: Buffer,
-    field: string,
+    field: FieldPath,
   ): Promise<{ image: RgbImage; faces: { box: Box; landmarks: Point[] }[] }> {
     const { engine } = this.models();
     return this.queued(field, async () => {
@@ -262,7 +262,7 @@ export class FaceService {
   }
 
   /** Runs image work in the bounded queue; a full queue and unreadable images become problems. */
-  private async queued<T>(field: string, work: () => Promise<T>): Promise<T> {
+  private async queued<T>(field: FieldPath, work: () => Promise<T>): Promise<T> {
     try {
       return await this.queue.run(work);
     } catch (err) {
@@ -281,7 +281,7 @@ export class FaceService {
   }
 
   /** The one face of an analysis (or the largest when `largest`), else a problem naming the count. */
-  private single(a: Analysis, field: string, largest: boolean): AnalysedFace {
+  private single(a: Analysis, field: FieldPath, largest: boolean): AnalysedFace {
     if (a.faces.length === 0) throw new Problem('no-face', 'no face was found in the image', field);
     if (a.faces.length > 1 && !largest) {
       throw new Problem(
@@ -307,7 +307,7 @@ export class FaceService {
     const t0 = performance.now();
     const a = await this.analyse(
       probe,
-      '/probe/image',
+      ['probe', 'image'],
       opts.templates ? 'all' : 'none',
       opts.liveness ? 'all' : 'none',
     );
@@ -357,8 +357,8 @@ export class FaceService {
       if (!probe.captured.liveness) throw new Error('a captured probe must carry its liveness');
       return probe.captured;
     }
-    const a = await this.analyse(probe, '/probe/image', 'largest', 'largest');
-    return this.single(a, '/probe/image', largest);
+    const a = await this.analyse(probe, ['probe', 'image'], 'largest', 'largest');
+    return this.single(a, ['probe', 'image'], largest);
   }
 
   private async referenceEmbeddings(
@@ -370,7 +370,7 @@ export class FaceService {
       throw new Problem(
         'invalid-request',
         'the reference needs exactly one of "image", "personId", "template"',
-        '/reference',
+        ['reference'],
       );
     }
     const { engine } = this.models();
@@ -380,35 +380,37 @@ export class FaceService {
       try {
         t = decodeTemplate(ref.template);
       } catch (err) {
-        throw new Problem('template-invalid', (err as TemplateFormatError).message, '/reference/template');
+        throw new Problem('template-invalid', (err as TemplateFormatError).message, [
+          'reference',
+          'template',
+        ]);
       }
       if (t.modelId !== modelId) {
         throw new Problem(
           'model-mismatch',
           `the template was made by model "${t.modelId}"; this box uses "${modelId}": enrol or capture again`,
-          '/reference/template',
+          ['reference', 'template'],
           { templateModel: t.modelId, modelId },
         );
       }
       if (t.embedding.length !== (this.gallery?.dim ?? 512)) {
-        throw new Problem(
-          'template-invalid',
-          `the template has ${t.embedding.length} values`,
-          '/reference/template',
-        );
+        throw new Problem('template-invalid', `the template has ${t.embedding.length} values`, [
+          'reference',
+          'template',
+        ]);
       }
       return [t.embedding];
     }
     if (ref.personId !== undefined) {
       const person = this.store.persons.get(ref.personId);
-      if (!person) throw new Problem('not-found', `no person "${ref.personId}"`, '/reference/personId');
+      if (!person) throw new Problem('not-found', `no person "${ref.personId}"`, ['reference', 'personId']);
       const templates = this.store.persons.templatesOf(person.id);
       const mine = templates.filter((t) => t.modelId === modelId);
       if (mine.length === 0) {
         throw new Problem(
           'model-mismatch',
           `person "${person.id}" has no template of model "${modelId}" (${templates.length} of other models): re-enrol`,
-          '/reference/personId',
+          ['reference', 'personId'],
         );
       }
       const { cipher } = this.ready();
@@ -416,8 +418,8 @@ export class FaceService {
         cipher.decrypt(t.ciphertext, { templateId: t.id, personId: person.id, modelId }),
       );
     }
-    const a = await this.analyse({ image: ref.image! }, '/reference/image', 'largest', 'none');
-    return [this.single(a, '/reference/image', largest).embedding!];
+    const a = await this.analyse({ image: ref.image! }, ['reference', 'image'], 'largest', 'none');
+    return [this.single(a, ['reference', 'image'], largest).embedding!];
   }
 
   async identify(input: {
@@ -462,7 +464,7 @@ export class FaceService {
   }
 
   /** Analyses an enrolment image and applies the quality (and, for camera captures, liveness) gate. */
-  private async enrolmentFace(image: ImageRef, field: string, source: FaceSource): Promise<Float32Array> {
+  private async enrolmentFace(image: ImageRef, field: FieldPath, source: FaceSource): Promise<Float32Array> {
     const a = await this.analyse(image, field, 'largest', source === 'camera' ? 'largest' : 'none');
     const face = this.single(a, field, false);
     const q = face.quality;
@@ -488,19 +490,19 @@ export class FaceService {
     const { engine } = this.ready();
     const id = input.id ?? randomUUID();
     if (this.store.persons.get(id))
-      throw new Problem('person-exists', `person "${id}" is already enrolled`, '/id');
+      throw new Problem('person-exists', `person "${id}" is already enrolled`, ['id']);
     if (input.images.length > this.config.enrol.maxFacesPerPerson) {
-      throw new Problem('person-full', `at most ${this.config.enrol.maxFacesPerPerson} images`, '/images');
+      throw new Problem('person-full', `at most ${this.config.enrol.maxFacesPerPerson} images`, ['images']);
     }
     // Every image passes the gate before anything is stored.
     const embeddings: Float32Array[] = [];
     for (const [i, image] of input.images.entries()) {
-      embeddings.push(await this.enrolmentFace(image, `/images/${i}/image`, input.source));
+      embeddings.push(await this.enrolmentFace(image, ['images', i, 'image'], input.source));
     }
     this.store.transaction(() => {
       // Checked again here: another enrolment of the same id may have finished while we analysed.
       if (this.store.persons.get(id))
-        throw new Problem('person-exists', `person "${id}" is already enrolled`, '/id');
+        throw new Problem('person-exists', `person "${id}" is already enrolled`, ['id']);
       this.store.persons.insert({ id, name: input.name });
       for (const e of embeddings) this.storeTemplate(id, engine.embedderId, e);
       this.store.audit.append({
@@ -525,16 +527,16 @@ export class FaceService {
       throw new Problem(
         'person-full',
         `person "${person.id}" has ${this.config.enrol.maxFacesPerPerson} faces`,
-        '/id',
+        ['id'],
       );
     }
-    const embedding = await this.enrolmentFace(input.image, '/image', input.source);
+    const embedding = await this.enrolmentFace(input.image, ['image'], input.source);
     this.store.transaction(() => {
       // Checked again here: the person may have been erased or filled up while we analysed.
       const now = this.store.persons.get(person.id) ? this.store.persons.templatesOf(person.id).length : -1;
-      if (now < 0) throw new Problem('not-found', `no person "${person.id}"`, '/id');
+      if (now < 0) throw new Problem('not-found', `no person "${person.id}"`, ['id']);
       if (now >= this.config.enrol.maxFacesPerPerson) {
-        throw new Problem('person-full', `person "${person.id}" has ${now} faces`, '/id');
+        throw new Problem('person-full', `person "${person.id}" has ${now} faces`, ['id']);
       }
       this.storeTemplate(person.id, engine.embedderId, embedding);
       this.store.audit.append({
@@ -557,7 +559,7 @@ export class FaceService {
 
   private requirePerson(id: string): PersonRecord {
     const p = this.store.persons.get(id);
-    if (!p) throw new Problem('not-found', `no person "${id}"`, '/id');
+    if (!p) throw new Problem('not-found', `no person "${id}"`, ['id']);
     return p;
   }
 
@@ -585,7 +587,7 @@ export class FaceService {
   deletePerson(id: string, actor: string): { id: string; deleted: true; faces: number } {
     const removed = this.store.transaction(() => {
       const r = this.store.persons.delete(id);
-      if (!r) throw new Problem('not-found', `no person "${id}"`, '/id');
+      if (!r) throw new Problem('not-found', `no person "${id}"`, ['id']);
       this.store.audit.append({ actor, action: 'person.delete', target: id, detail: { faces: r.templates } });
       return r;
     });
@@ -601,7 +603,7 @@ export class FaceService {
   }
 }
 
-export function decodeBase64(text: string, field: string): Buffer {
+export function decodeBase64(text: string, field: FieldPath): Buffer {
   const comma = text.startsWith('data:') ? text.indexOf(',') : -1;
   const b64 = comma >= 0 ? text.slice(comma + 1) : text;
   if (!/^[A-Za-z0-9+/_=\s-]*$/.test(b64)) {

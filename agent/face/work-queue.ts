@@ -1,5 +1,5 @@
 // Bounded concurrency for face inference: at most `concurrency` pipelines run at once, at most `maxWaiting`
-// wait; beyond that the caller is told to come back (HTTP 503 with Retry-After) instead of piling up.
+// wait; beyond that the caller is told to come back (face-busy, with a retry delay) instead of piling up.
 
 export class QueueFullError extends Error {
   override name = 'QueueFullError';

@@ -1,7 +1,7 @@
 // docs/mqtt.md, generated: the fleet's MQTT contract (topics, payloads, problem types) and one section per
 // operation of the catalog, with the same input/output schemas and scopes as the HTTP API.
 import type { AnyOperation } from '../operations/operation.js';
-import { PROBLEM_BASE, PROBLEMS } from '../operations/problems.js';
+import { PROBLEM_BASE, PROBLEMS } from '../problems/registry.js';
 import { FLEET_SECTIONS } from './config-sync.js';
 import { FLEET_SCHEMA, fleetTopics } from './contract.js';
 import { PROTECTED_EVENT_PREFIXES } from './event-pump.js';

@@ -1,6 +1,6 @@
 // The MQTT wire contract (DESIGN.md, "MQTT (fleet)"), typed in one place: topic names and every payload the
 // box sends or accepts. docs/mqtt.md is generated from this module and the operations catalog.
-import type { ProblemDocument } from '../operations/problems.js';
+import type { ProblemDocument } from '../problems/document.js';
 
 /** Version of the payload shapes below; every payload carries it as `schema`. */
 export const FLEET_SCHEMA = 1;

@@ -6,7 +6,7 @@ import { createHash, createPublicKey, sign, verify, type KeyObject } from 'node:
 import type { Config } from '../../config/schema.js';
 import type { Principal } from '../auth/token-service.js';
 import { canonicalJson } from '../operations/dispatch.js';
-import { Problem } from '../operations/problems.js';
+import { Problem } from '../problems/problem.js';
 import { FleetConfigError } from './connect-options.js';
 
 export interface RequestSignature {

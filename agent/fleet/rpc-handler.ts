@@ -7,7 +7,8 @@ import type { Principal } from '../auth/token-service.js';
 import { findOperation } from '../operations/catalog.js';
 import type { Dispatcher } from '../operations/dispatch.js';
 import { BinaryOutput } from '../operations/operation.js';
-import { Problem, storageFullProblem } from '../operations/problems.js';
+import { asProblem, problemDocument } from '../problems/document.js';
+import { Problem } from '../problems/problem.js';
 import type { Services } from '../services.js';
 import { FLEET_SCHEMA, rpcOperation, type FleetTopics, type RpcReply } from './contract.js';
 import type { RequestVerifier } from './request-signing.js';
@@ -99,19 +100,15 @@ export class RpcHandler {
           : output;
       this.reply(target, { schema: FLEET_SCHEMA, ok: true, result });
     } catch (err) {
-      const problem =
-        err instanceof Problem
-          ? err
-          : (storageFullProblem(err) ??
-            new Problem('internal', 'the agent failed to run this request; see its log'));
+      const problem = asProblem(err);
+      const doc = problemDocument(problem);
       if (problem.code === 'internal') this.log.error({ err, operation }, 'rpc failed');
       else
         this.log.warn(
-          { operation, type: problem.code, detail: problem.detail, field: problem.field },
+          { operation, type: problem.code, detail: doc.detail, field: doc.field },
           'rpc rejected',
         );
       if (!target) return;
-      const doc = problem.toJSON();
       this.reply(target, {
         schema: FLEET_SCHEMA,
         ok: false,
@@ -197,15 +194,15 @@ function parseEnvelope(payload: Buffer): Envelope {
 
 function envelopeRequest(operation: string, e: Envelope): ParsedRequest {
   const params = e.params ?? {};
-  if (!isObject(params)) throw new Problem('invalid-request', 'params must be a JSON object', '/params');
+  if (!isObject(params)) throw new Problem('invalid-request', 'params must be a JSON object', ['params']);
   let deadline: number | undefined;
   if (e.expiresAt !== undefined) {
     deadline = typeof e.expiresAt === 'string' ? Date.parse(e.expiresAt) : NaN;
     if (Number.isNaN(deadline))
-      throw new Problem('invalid-request', 'expiresAt must be an ISO date-time', '/expiresAt');
+      throw new Problem('invalid-request', 'expiresAt must be an ISO date-time', ['expiresAt']);
   }
   if (e.idempotencyKey !== undefined && typeof e.idempotencyKey !== 'string') {
-    throw new Problem('invalid-request', 'idempotencyKey must be a string', '/idempotencyKey');
+    throw new Problem('invalid-request', 'idempotencyKey must be a string', ['idempotencyKey']);
   }
   return { operation, params, deadline, idempotencyKey: e.idempotencyKey, signature: e.signature };
 }

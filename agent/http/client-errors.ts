@@ -5,7 +5,9 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { Problem, type ProblemCode } from '../operations/problems.js';
+import { problemDocument } from '../problems/document.js';
+import { Problem } from '../problems/problem.js';
+import type { ProblemCode } from '../problems/registry.js';
 import { sendProblem } from './problem-reply.js';
 
 /** Fastify's `frameworkErrors`: errors found while routing, before any hook runs. */
@@ -30,12 +32,12 @@ export function clientErrorHandler(log: Logger) {
     if (err.code === 'ECONNRESET' || socket.destroyed) return;
     const code = CLIENT_ERRORS[err.code ?? ''] ?? 'invalid-request';
     const detail = code === 'invalid-request' ? 'the HTTP request could not be parsed' : undefined;
-    const problem = new Problem(code, detail);
-    const body = JSON.stringify(problem.toJSON());
+    const doc = problemDocument(new Problem(code, detail));
+    const body = JSON.stringify(doc);
     log.debug({ code: err.code }, 'client error');
     if (socket.writable) {
       socket.write(
-        `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? ''}\r\nConnection: close\r\nContent-Type: application/problem+json\r\n` +
+        `HTTP/1.1 ${doc.status} ${STATUS_CODES[doc.status] ?? ''}\r\nConnection: close\r\nContent-Type: application/problem+json\r\n` +
           `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
       );
     }

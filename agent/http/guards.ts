@@ -2,7 +2,7 @@
 // Private Network Access preflights) and the bearer token.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal, TokenService } from '../auth/token-service.js';
-import { Problem } from '../operations/problems.js';
+import { Problem } from '../problems/problem.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 

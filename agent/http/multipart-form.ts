@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream';
 import { Busboy, type BusboyHeaders } from '@fastify/busboy';
 import type { TSchema } from '@sinclair/typebox';
-import { Problem } from '../operations/problems.js';
+import { Problem } from '../problems/problem.js';
 
 /** The input assembled from a form; the HTTP adapter validates it with text coercion. */
 export class FormInput {
@@ -136,24 +136,25 @@ function place(
   fail: (p: Problem) => void,
 ): void {
   const segments = name.split('.');
-  const pointer = '/' + segments.join('/');
+  // The failing field as keys; list indices as numbers, as the input object holds them.
+  const field = segments.map((s) => (/^[0-9]+$/.test(s) ? Number(s) : s));
   if (segments.some((s) => !SEGMENT.test(s) || FORBIDDEN.has(s))) {
-    return fail(new Problem('invalid-request', `"${name}" is not a field name of this operation`, pointer));
+    return fail(new Problem('invalid-request', `"${name}" is not a field name of this operation`, field));
   }
   if (isFile && !rules.imagePaths.has(segments.map((s) => (/^[0-9]+$/.test(s) ? '*' : s)).join('.'))) {
-    return fail(new Problem('invalid-request', `"${name}" does not take a file`, pointer));
+    return fail(new Problem('invalid-request', `"${name}" does not take a file`, field));
   }
   let node: Record<string, unknown> | unknown[] = fields;
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i]!;
     const key: string | number = Array.isArray(node) ? Number(seg) : seg;
     if (Array.isArray(node) && !/^[0-9]+$/.test(seg)) {
-      return fail(new Problem('invalid-request', `"${name}": a list index must be a number`, pointer));
+      return fail(new Problem('invalid-request', `"${name}": a list index must be a number`, field));
     }
     const existing = (node as Record<string | number, unknown>)[key];
     if (i === segments.length - 1) {
       if (existing !== undefined) {
-        return fail(new Problem('invalid-request', `"${name}" is given more than once`, pointer));
+        return fail(new Problem('invalid-request', `"${name}" is given more than once`, field));
       }
       (node as Record<string | number, unknown>)[key] = value;
       return;
@@ -165,7 +166,7 @@ function place(
     } else if (typeof existing === 'object' && existing !== null) {
       node = existing as Record<string, unknown> | unknown[];
     } else {
-      return fail(new Problem('invalid-request', `"${name}" conflicts with another field`, pointer));
+      return fail(new Problem('invalid-request', `"${name}" conflicts with another field`, field));
     }
   }
 }

@@ -1,7 +1,7 @@
 // The OpenAPI 3.1 document, generated from the operations catalog (plus the few HTTP-only endpoints).
 import type { TSchema } from '@sinclair/typebox';
 import type { AnyOperation } from '../operations/operation.js';
-import { PROBLEM_BASE, PROBLEMS } from '../operations/problems.js';
+import { PROBLEM_BASE, PROBLEMS } from '../problems/registry.js';
 import { imageFieldPaths } from './multipart-form.js';
 
 const URL_INPUT_METHODS = new Set(['GET', 'DELETE']);

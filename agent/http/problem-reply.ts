@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { Problem, storageFullProblem } from '../operations/problems.js';
+import { asProblem, problemDocument } from '../problems/document.js';
+import { Problem } from '../problems/problem.js';
 
 /** Sends a problem+json reply; client errors are logged once at warn, without headers or body. */
 export function sendProblem(
@@ -9,7 +10,7 @@ export function sendProblem(
   reply: FastifyReply,
   problem: Problem,
 ): FastifyReply {
-  const doc = problem.toJSON();
+  const doc = problemDocument(problem);
   const logLine = {
     method: request.method,
     url: redactUrl(request.url),
@@ -31,7 +32,10 @@ export function redactUrl(url: string): string {
   return url.replace(/([?&]access_token=)[^&]*/g, '$1[redacted]');
 }
 
-/** Maps framework errors (body parsing, limits) to problems; anything unknown is an internal error. */
+/**
+ * Fastify's own errors (body parsing, limits) as problems; everything else goes through the shared mapping
+ * (`asProblem`: disk full is 507, anything unknown is an internal error).
+ */
 export function problemFromError(err: unknown): Problem {
   if (err instanceof Problem) return err;
   const e = err as { code?: string; statusCode?: number; message?: string };
@@ -47,9 +51,7 @@ export function problemFromError(err: unknown): Problem {
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new Problem('invalid-request', 'Content-Length does not match the body');
   }
-  const full = storageFullProblem(err);
-  if (full) return full;
   if (e.statusCode === 400 && err instanceof SyntaxError) return new Problem('malformed-json', e.message);
   if (e.statusCode === 400) return new Problem('invalid-request', e.message);
-  return new Problem('internal', 'the agent failed to handle this request; see its log');
+  return asProblem(err);
 }

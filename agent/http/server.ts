@@ -10,7 +10,7 @@ import type { Metrics } from '../metrics.js';
 import { CATALOG } from '../operations/catalog.js';
 import { Dispatcher } from '../operations/dispatch.js';
 import { BinaryOutput, type AnyOperation } from '../operations/operation.js';
-import { Problem } from '../operations/problems.js';
+import { Problem } from '../problems/problem.js';
 import type { Services } from '../services.js';
 import { CameraStreams } from './camera-stream.js';
 import { EventStreams } from './event-stream.js';

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineOperation } from './operation.js';
-import { Problem } from './problems.js';
+import { Problem } from '../problems/problem.js';
 import type { Services } from '../services.js';
 
 const DeviceCounts = Type.Object({

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { hasScope } from '../auth/token-service.js';
 import type { AnyOperation, OperationContext } from './operation.js';
-import { Problem } from './problems.js';
+import { Problem } from '../problems/problem.js';
 import { validateInput } from './validation.js';
 
 export interface DispatchOptions {
@@ -38,11 +38,9 @@ export class Dispatcher {
     const key = op.idempotent ? opts.idempotencyKey : undefined;
     if (key === undefined) return { output: await op.handler(input, ctx), replayed: false };
     if (!KEY_RE.test(key)) {
-      throw new Problem(
-        'invalid-request',
-        'Idempotency-Key must be 1-255 visible ASCII characters',
-        'Idempotency-Key',
-      );
+      throw new Problem('invalid-request', 'Idempotency-Key must be 1-255 visible ASCII characters', {
+        header: 'Idempotency-Key',
+      });
     }
 
     const slot = `${ctx.principal.tokenId}\0${op.name}\0${key}`;
@@ -59,7 +57,7 @@ export class Dispatcher {
         throw new Problem(
           'idempotency-key-reused',
           `Idempotency-Key "${key}" was used with a different request`,
-          'Idempotency-Key',
+          { header: 'Idempotency-Key' },
         );
       }
       return { output: saved.response, replayed: true };

@@ -33,7 +33,7 @@ async function resolveProbe(
     camera: probe.camera,
     timeoutMs: probe.timeoutMs,
     liveness: true,
-    field: '/probe/camera',
+    field: ['probe', 'camera'],
   });
   return {
     probe: { captured: c.face },

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineOperation } from './operation.js';
-import { Problem } from './problems.js';
+import { Problem } from '../problems/problem.js';
 
 const Coded = Type.Object({ code: Type.String(), name: Type.Union([Type.String(), Type.Null()]) });
 
@@ -43,13 +43,13 @@ export const getIdCard = defineOperation({
   http: { method: 'GET', path: '/v1/idcard/:device/card' },
   handler(input, { services }) {
     const device = services.devices.get(input.device);
-    if (!device) throw new Problem('not-found', `no device "${input.device}"`, '/device');
+    if (!device) throw new Problem('not-found', `no device "${input.device}"`, ['device']);
     const last = services.idcards.lastCard(input.device);
     if (!last.found && last.reason === 'not-a-reader') {
       throw new Problem(
         'not-found',
         `device "${input.device}" is a ${device.config.kind}, not an ID card reader`,
-        '/device',
+        ['device'],
       );
     }
     if (!last.found) {

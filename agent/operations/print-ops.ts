@@ -6,7 +6,7 @@ import { ItemSchema, PageSchema, type LayoutDocument } from '../../drivers/print
 import { expandTemplate } from '../printing/templates.js';
 import type { Services } from '../services.js';
 import { BinaryOutput, BinarySchema, defineOperation } from './operation.js';
-import { Problem } from './problems.js';
+import { Problem } from '../problems/problem.js';
 
 const JOB_STATES = ['queued', 'sending', 'done', 'failed', 'in_doubt', 'canceled'] as const;
 
@@ -47,16 +47,16 @@ const JobId = Type.String({ minLength: 1, maxLength: 64 });
 function resolveDocument(d: DocumentInputT): { doc: LayoutDocument; template: string | null } {
   if (d.template !== undefined) {
     if (d.page !== undefined || d.items !== undefined) {
-      throw new Problem(
-        'invalid-request',
-        'give either a template or page and items, not both',
-        '/document/template',
-      );
+      throw new Problem('invalid-request', 'give either a template or page and items, not both', [
+        'document',
+        'template',
+      ]);
     }
     return { doc: expandTemplate(d.template, d.fields ?? {}, d.copies), template: d.template };
   }
-  if (d.page === undefined) throw new Problem('invalid-request', '"page" is required', '/document/page');
-  if (d.items === undefined) throw new Problem('invalid-request', '"items" is required', '/document/items');
+  if (d.page === undefined) throw new Problem('invalid-request', '"page" is required', ['document', 'page']);
+  if (d.items === undefined)
+    throw new Problem('invalid-request', '"items" is required', ['document', 'items']);
   return { doc: { page: d.page, items: d.items, copies: d.copies ?? 1 }, template: null };
 }
 
@@ -84,7 +84,7 @@ export const submitPrint = defineOperation({
     const { bytes } = await printing.encode(
       input.printer,
       doc,
-      template ? '/document/template' : '/document',
+      template ? ['document', 'template'] : ['document'],
     );
     return printing.submit(
       input.printer,
@@ -187,7 +187,7 @@ export const previewPrint = defineOperation({
     const png = await service(services).preview(
       input.printer,
       doc,
-      template ? '/document/template' : '/document',
+      template ? ['document', 'template'] : ['document'],
       background,
     );
     return new BinaryOutput('image/png', png);

@@ -2,7 +2,8 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { AnyOperation } from './operation.js';
-import { Problem } from './problems.js';
+import { pointerPath } from '../problems/json-pointer.js';
+import { Problem, type FieldPath } from '../problems/problem.js';
 
 // Inputs from a URL (path and query) are text: those validators coerce "5" to 5. Bodies are JSON and are not
 // coerced, so a wrong type in a body is an error.
@@ -40,31 +41,27 @@ export function validateInput(op: AnyOperation, input: Record<string, unknown>, 
 
 function toProblem(e: ErrorObject | undefined): Problem {
   if (!e) return new Problem('invalid-request');
-  let field = e.instancePath;
-  let detail = `${field || 'input'} ${e.message ?? 'is invalid'}`;
+  const at = pointerPath(e.instancePath);
+  let field: FieldPath = at;
+  let detail = `${e.instancePath || 'input'} ${e.message ?? 'is invalid'}`;
   if (e.keyword === 'additionalProperties') {
     const extra = String((e.params as { additionalProperty: string }).additionalProperty);
-    field = `${field}/${escapePointer(extra)}`;
+    field = [...at, extra];
     detail = `unknown field "${extra}"`;
   } else if (e.keyword === 'required') {
     const missing = String((e.params as { missingProperty: string }).missingProperty);
-    field = `${field}/${escapePointer(missing)}`;
+    field = [...at, missing];
     detail = `"${missing}" is required`;
   } else if (e.keyword === 'discriminator') {
     // A tagged union (e.g. a print document item) with a missing or unknown `type`.
     const { tag, tagValue } = e.params as { tag: string; tagValue: unknown };
-    field = `${field}/${escapePointer(tag)}`;
+    field = [...at, tag];
     detail = tagValue === undefined ? `"${tag}" is required` : `unknown ${tag} ${JSON.stringify(tagValue)}`;
   } else if (e.keyword === 'enum' || e.keyword === 'const') {
     const allowed = (e.params as { allowedValues?: unknown[]; allowedValue?: unknown }).allowedValues ?? [
       (e.params as { allowedValue?: unknown }).allowedValue,
     ];
-    detail = `${field || 'input'} must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`;
+    detail = `${e.instancePath || 'input'} must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`;
   }
-  return new Problem('invalid-request', detail, field || undefined);
-}
-
-/** A property name as one JSON pointer segment (RFC 6901). */
-function escapePointer(name: string): string {
-  return name.replace(/~/g, '~0').replace(/\//g, '~1');
+  return new Problem('invalid-request', detail, field.length > 0 ? field : undefined);
 }

@@ -7,7 +7,7 @@ import type { Box } from '../face/detection.js';
 import { fitSimilarity, inverseMap, warpRgb, type Affine, type Point } from '../face/geometry.js';
 import type { RgbImage } from '../face/image.js';
 import { luma } from '../face/tensors.js';
-import { Problem } from '../operations/problems.js';
+import { Problem, type FieldPath } from '../problems/problem.js';
 import { mmToPx, PHOTO_DPI, type IdPhotoSpec } from './id-photo-specs.js';
 
 /** Crown above the eye line and chin below it, in eye-to-mouth distances. */
@@ -57,7 +57,7 @@ export function eyeAndMouth(landmarks: readonly Point[]): { eyes: Point; mouth: 
 }
 
 /** The one face of the picture, else the problem the face operations use. */
-export function singleFace(faces: readonly LocatedFace[], field: string): LocatedFace {
+export function singleFace(faces: readonly LocatedFace[], field: FieldPath): LocatedFace {
   if (faces.length === 0) throw new Problem('no-face', 'no face was found in the picture', field);
   if (faces.length > 1) {
     throw new Problem(
@@ -74,7 +74,7 @@ export async function cropIdPhoto(
   image: RgbImage,
   face: LocatedFace,
   spec: IdPhotoSpec,
-  opts: { field: string; requireLightBackground: boolean },
+  opts: { field: FieldPath; requireLightBackground: boolean },
 ): Promise<IdPhoto> {
   const W = mmToPx(spec.widthMm);
   const H = mmToPx(spec.heightMm);

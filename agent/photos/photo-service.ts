@@ -1,9 +1,9 @@
 // ID photos: a portrait from the request or from the counter camera, cropped to a photo size by its face
 // landmarks. The camera capture is one injected function (the camera part owns how a picture is taken);
-// without it `{camera}` answers 503 camera-unavailable.
+// without it `{camera}` is a camera-unavailable problem.
 import sharp from 'sharp';
 import { decodeBase64, type FaceService } from '../face/face-service.js';
-import { Problem } from '../operations/problems.js';
+import { Problem, type FieldPath } from '../problems/problem.js';
 import { cropIdPhoto, singleFace, type IdPhoto } from './id-photo.js';
 import { customSpec, NAMED_SPECS, type IdPhotoSpec } from './id-photo-specs.js';
 
@@ -11,7 +11,7 @@ import { customSpec, NAMED_SPECS, type IdPhotoSpec } from './id-photo-specs.js';
  * Takes one picture of the person at the counter with the camera `cameraId`, as JPEG; its problems name
  * `field` (where the camera id was in the request).
  */
-export type CaptureFace = (cameraId: string, field: string) => Promise<Buffer>;
+export type CaptureFace = (cameraId: string, field: FieldPath) => Promise<Buffer>;
 
 export type SpecInput = '1-inch' | '2-inch' | { widthMm: number; heightMm: number };
 
@@ -37,7 +37,7 @@ export class PhotoService {
     this.captureFace = capture;
   }
 
-  async idPhoto(req: IdPhotoRequest, fieldPrefix = ''): Promise<IdPhoto> {
+  async idPhoto(req: IdPhotoRequest, fieldPrefix: FieldPath = []): Promise<IdPhoto> {
     const { buf, field } = await this.picture(req, fieldPrefix);
     const { image, faces } = await this.face.locateFaces(buf, field);
     return cropIdPhoto(image, singleFace(faces, field), resolveSpec(req.spec), {
@@ -62,33 +62,34 @@ export class PhotoService {
           spec: box,
           requireLightBackground: photo.requireLightBackground,
         },
-        '/photo',
+        ['photo'],
       );
       return made.jpeg;
     }
-    if (photo.image === undefined) throw new Problem('invalid-request', 'give "image" or "camera"', '/photo');
-    const buf = decodeBase64(photo.image, '/photo/image');
+    if (photo.image === undefined)
+      throw new Problem('invalid-request', 'give "image" or "camera"', ['photo']);
+    const buf = decodeBase64(photo.image, ['photo', 'image']);
     try {
       const meta = await sharp(buf).metadata();
       if (!meta.width || !meta.height) throw new Error('no size');
     } catch {
-      throw new Problem(
-        'image-invalid',
-        'the photo is not a JPEG, PNG or other image this box can read',
-        '/photo/image',
-      );
+      throw new Problem('image-invalid', 'the photo is not a JPEG, PNG or other image this box can read', [
+        'photo',
+        'image',
+      ]);
     }
     return buf;
   }
 
-  private async picture(req: IdPhotoRequest, prefix: string): Promise<{ buf: Buffer; field: string }> {
+  private async picture(req: IdPhotoRequest, prefix: FieldPath): Promise<{ buf: Buffer; field: FieldPath }> {
     if ((req.image === undefined) === (req.camera === undefined)) {
-      throw new Problem('invalid-request', 'give either "image" or "camera"', `${prefix}/image`);
+      throw new Problem('invalid-request', 'give either "image" or "camera"', [...prefix, 'image']);
     }
     if (req.image !== undefined) {
-      return { buf: decodeBase64(req.image, `${prefix}/image`), field: `${prefix}/image` };
+      const field = [...prefix, 'image'];
+      return { buf: decodeBase64(req.image, field), field };
     }
-    const field = `${prefix}/camera`;
+    const field = [...prefix, 'camera'];
     if (!this.captureFace) {
       throw new Problem(
         'camera-unavailable',

@@ -21,7 +21,8 @@ import type { DeviceManager } from '../devices/device-manager.js';
 import { printerSetup } from '../devices/printer-driver-factory.js';
 import { DeviceBusyError, DeviceNotReadyError, type SupervisedDevice } from '../devices/supervised-device.js';
 import type { EventLog } from '../events/event-log.js';
-import { Problem } from '../operations/problems.js';
+import { pointerPath } from '../problems/json-pointer.js';
+import { Problem, type FieldPath } from '../problems/problem.js';
 import type { JobRecord, JobState } from '../store/jobs.js';
 import type { Store } from '../store/store.js';
 import { Wakers } from '../queue/wakers.js';
@@ -120,13 +121,11 @@ export class PrintService {
 
   printer(id: string): { device: SupervisedDevice; setup: PrinterSetup } {
     const device = this.deps.devices.get(id);
-    if (!device) throw new Problem('not-found', `no printer "${id}"`, '/printer');
+    if (!device) throw new Problem('not-found', `no printer "${id}"`, ['printer']);
     if (device.config.kind !== 'printer') {
-      throw new Problem(
-        'invalid-request',
-        `device "${id}" is a ${device.config.kind}, not a printer`,
-        '/printer',
-      );
+      throw new Problem('invalid-request', `device "${id}" is a ${device.config.kind}, not a printer`, [
+        'printer',
+      ]);
     }
     return { device, setup: printerSetup(device.config) };
   }
@@ -135,14 +134,14 @@ export class PrintService {
   async encode(
     printerId: string,
     doc: LayoutDocument,
-    pointer: string,
+    field: FieldPath,
   ): Promise<{ bytes: Buffer; setup: PrinterSetup }> {
     const { setup } = this.printer(printerId);
     try {
       return { bytes: (await encodeDocument(doc, setup)).bytes, setup };
     } catch (err) {
       if (err instanceof LayoutError)
-        throw new Problem('unprintable-document', err.message, pointer + err.field);
+        throw new Problem('unprintable-document', err.message, [...field, ...pointerPath(err.field)]);
       throw err;
     }
   }
@@ -150,12 +149,12 @@ export class PrintService {
   async preview(
     printerId: string,
     doc: LayoutDocument,
-    pointer: string,
+    field: FieldPath,
     background?: Buffer,
   ): Promise<Buffer> {
-    const { bytes, setup } = await this.encode(printerId, doc, pointer);
+    const { bytes, setup } = await this.encode(printerId, doc, field);
     const page = resolvePage(doc.page);
-    if (typeof page === 'string') throw new Problem('invalid-request', page, `${pointer}/page`);
+    if (typeof page === 'string') throw new Problem('invalid-request', page, [...field, 'page']);
     try {
       return await previewPng(
         bytes,
@@ -165,11 +164,9 @@ export class PrintService {
       );
     } catch (err) {
       if (background && err instanceof Error && /input|image|format|pixel/i.test(err.message)) {
-        throw new Problem(
-          'invalid-request',
-          `the background is not a readable image: ${err.message}`,
-          '/background',
-        );
+        throw new Problem('invalid-request', `the background is not a readable image: ${err.message}`, [
+          'background',
+        ]);
       }
       throw err;
     }
@@ -219,7 +216,7 @@ export class PrintService {
 
   get(id: string): PrintJobView {
     const job = this.deps.store.jobs.get(id);
-    if (!job || job.kind !== PRINT_JOB_KIND) throw new Problem('not-found', `no print job "${id}"`, '/id');
+    if (!job || job.kind !== PRINT_JOB_KIND) throw new Problem('not-found', `no print job "${id}"`, ['id']);
     return jobView(job);
   }
 
@@ -241,7 +238,7 @@ export class PrintService {
       throw new Problem(
         'job-state-conflict',
         `job ${id} is ${current.state}; only a queued job can be canceled`,
-        '/id',
+        ['id'],
       );
     }
     rmSync(this.spoolFile(id), { force: true });
@@ -258,7 +255,7 @@ export class PrintService {
             state: 'queued',
             result: { outcome: 'reprint requested', by },
           });
-    if (!job) throw new Problem('job-state-conflict', `job ${id} is ${current.state}, not in_doubt`, '/id');
+    if (!job) throw new Problem('job-state-conflict', `job ${id} is ${current.state}, not in_doubt`, ['id']);
     if (outcome === 'printed') rmSync(this.spoolFile(id), { force: true });
     else this.wakers.wake(current.printer);
     return jobView(job);

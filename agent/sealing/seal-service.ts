@@ -15,7 +15,7 @@ import type { DeviceManager } from '../devices/device-manager.js';
 import { sealOptions } from '../devices/driver-factory.js';
 import { DeviceBusyError, DeviceNotReadyError, type SupervisedDevice } from '../devices/supervised-device.js';
 import type { EventLog } from '../events/event-log.js';
-import { Problem } from '../operations/problems.js';
+import { Problem } from '../problems/problem.js';
 import type { SealDocument, SealJobRecord, SealJobState } from '../store/seal-jobs.js';
 import type { Store } from '../store/store.js';
 
@@ -96,7 +96,7 @@ export class SealService {
   get(id: string): SealJobRecord {
     this.expireOverdue();
     const job = this.store.sealJobs.get(id);
-    if (!job) throw new Problem('not-found', `no seal job "${id}"`, '/id');
+    if (!job) throw new Problem('not-found', `no seal job "${id}"`, ['id']);
     return job;
   }
 
@@ -108,14 +108,12 @@ export class SealService {
   /** Checks the token and the interlocks, then presses the seal once. */
   async confirm(id: string, token: string, by: string): Promise<SealJobRecord> {
     const job = this.store.sealJobs.get(id);
-    if (!job) throw new Problem('not-found', `no seal job "${id}"`, '/id');
+    if (!job) throw new Problem('not-found', `no seal job "${id}"`, ['id']);
     const given = Buffer.from(hashToken(token), 'hex');
     if (!timingSafeEqual(given, Buffer.from(job.tokenHash, 'hex'))) {
-      throw new Problem(
-        'seal-token-invalid',
-        'the confirmation token is not the one issued for this job',
-        '/token',
-      );
+      throw new Problem('seal-token-invalid', 'the confirmation token is not the one issued for this job', [
+        'token',
+      ]);
     }
     if (job.state === 'pending' && this.overdue(job)) {
       this.move(job, 'pending', 'expired', SYSTEM_ACTOR);
@@ -315,13 +313,11 @@ export class SealService {
 
   private sealDevice(id: string): SupervisedDevice {
     const device = this.devices.get(id);
-    if (!device) throw new Problem('not-found', `no device "${id}"`, '/device');
+    if (!device) throw new Problem('not-found', `no device "${id}"`, ['device']);
     if (device.config.kind !== 'seal') {
-      throw new Problem(
-        'invalid-request',
-        `device "${id}" is a ${device.config.kind}, not a seal machine`,
-        '/device',
-      );
+      throw new Problem('invalid-request', `device "${id}" is a ${device.config.kind}, not a seal machine`, [
+        'device',
+      ]);
     }
     return device;
   }

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventMessage, RpcReply, StatusMessage } from '../../agent/fleet/contract.js';
 import { EventLog } from '../../agent/events/event-log.js';
-import { PROBLEM_BASE } from '../../agent/operations/problems.js';
+import { PROBLEM_BASE } from '../../agent/problems/registry.js';
 import { Store } from '../../agent/store/store.js';
 import { removeDir, startDaemon, tempDir, type Daemon } from '../helpers/daemon.js';
 import {

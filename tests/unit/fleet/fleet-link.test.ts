@@ -10,7 +10,7 @@ import type {
 } from '../../../agent/fleet/contract.js';
 import { FleetLink } from '../../../agent/fleet/fleet-link.js';
 import { Dispatcher } from '../../../agent/operations/dispatch.js';
-import { PROBLEM_BASE } from '../../../agent/operations/problems.js';
+import { PROBLEM_BASE } from '../../../agent/problems/registry.js';
 import { startBroker } from '../../helpers/aedes-broker.js';
 import { buildServices, type TestServices } from '../../helpers/fleet-services.js';
 import { waitFor } from '../../helpers/wait-for.js';

@@ -8,7 +8,7 @@ import type { RpcReply } from '../../../agent/fleet/contract.js';
 import { FleetLink } from '../../../agent/fleet/fleet-link.js';
 import { signRequest, type RequestSignature } from '../../../agent/fleet/request-signing.js';
 import { Dispatcher } from '../../../agent/operations/dispatch.js';
-import { PROBLEM_BASE } from '../../../agent/operations/problems.js';
+import { PROBLEM_BASE } from '../../../agent/problems/registry.js';
 import { startBroker } from '../../helpers/aedes-broker.js';
 import { buildServices } from '../../helpers/fleet-services.js';
 import { waitFor } from '../../helpers/wait-for.js';

@@ -11,7 +11,9 @@ import {
   type AnyOperation,
   type OperationContext,
 } from '../../../agent/operations/operation.js';
-import { Problem, PROBLEM_BASE } from '../../../agent/operations/problems.js';
+import { problemDocument } from '../../../agent/problems/document.js';
+import { Problem } from '../../../agent/problems/problem.js';
+import { PROBLEM_BASE } from '../../../agent/problems/registry.js';
 import type { Services } from '../../../agent/services.js';
 import { Store } from '../../../agent/store/store.js';
 
@@ -98,8 +100,8 @@ describe('Dispatcher: scope', () => {
       new Dispatcher().dispatch(printOperation(h.fn), { text: 'x' }, context(['read', 'face']), body()),
     );
     expect(p.code).toBe('forbidden');
-    expect(p.status).toBe(403);
-    expect(p.toJSON()).toMatchObject({
+    expect(problemDocument(p).status).toBe(403);
+    expect(problemDocument(p)).toMatchObject({
       type: `${PROBLEM_BASE}forbidden`,
       status: 403,
       requiredScope: 'print',
@@ -135,7 +137,7 @@ describe('Dispatcher: input validation', () => {
       new Dispatcher().dispatch(printOperation(h.fn), input, context(), { fromUrl, idempotencyKey: 'k' }),
     );
     expect(p.code).toBe('invalid-request');
-    expect(p.status).toBe(400);
+    expect(problemDocument(p).status).toBe(400);
     expect(h.calls).toBe(0);
     expect(store.idempotency.find('tok-1', 'test.print', 'k')).toBeUndefined();
     return p;
@@ -143,53 +145,54 @@ describe('Dispatcher: input validation', () => {
 
   it('names an unknown field', async () => {
     const p = await invalid({ text: 'x', colour: 'red' });
-    expect(p.field).toBe('/colour');
+    expect(problemDocument(p).field).toBe('/colour');
     expect(p.detail).toContain('colour');
-    expect(p.toJSON()).toMatchObject({ type: `${PROBLEM_BASE}invalid-request`, field: '/colour' });
+    expect(problemDocument(p)).toMatchObject({ type: `${PROBLEM_BASE}invalid-request`, field: '/colour' });
   });
 
   it('names an unknown nested field', async () => {
     const p = await invalid({ text: 'x', options: { duplex: true, staple: true } });
-    expect(p.field).toBe('/options/staple');
+    expect(problemDocument(p).field).toBe('/options/staple');
   });
 
   it('escapes an unknown field name as a JSON pointer', async () => {
     const p = await invalid({ text: 'x', 'a/b~c': 1 });
-    expect(p.field).toBe('/a~1b~0c');
+    expect(p.field).toEqual(['a/b~c']);
+    expect(problemDocument(p).field).toBe('/a~1b~0c');
   });
 
   it('names a missing field', async () => {
     const p = await invalid({ copies: 2 });
-    expect(p.field).toBe('/text');
+    expect(problemDocument(p).field).toBe('/text');
     expect(p.detail).toContain('required');
   });
 
   it('names a field of the wrong type', async () => {
     const p = await invalid({ text: 'x', copies: 'two' });
-    expect(p.field).toBe('/copies');
+    expect(problemDocument(p).field).toBe('/copies');
     expect(p.detail).toMatch(/integer/);
   });
 
   it('does not coerce text to numbers in a JSON body', async () => {
     const p = await invalid({ text: 'x', copies: '2' });
-    expect(p.field).toBe('/copies');
+    expect(problemDocument(p).field).toBe('/copies');
   });
 
   it('names a nested field of the wrong type', async () => {
     const p = await invalid({ text: 'x', options: { duplex: 'yes' } });
-    expect(p.field).toBe('/options/duplex');
+    expect(problemDocument(p).field).toBe('/options/duplex');
   });
 
   it('lists the allowed values of an enum', async () => {
     const p = await invalid({ text: 'x', quality: 'best' });
-    expect(p.field).toBe('/quality');
+    expect(problemDocument(p).field).toBe('/quality');
     expect(p.detail).toContain('"draft"');
     expect(p.detail).toContain('"final"');
   });
 
   it('names a value out of range', async () => {
     const p = await invalid({ text: 'x', copies: 10 });
-    expect(p.field).toBe('/copies');
+    expect(problemDocument(p).field).toBe('/copies');
   });
 
   it('fills defaults before the handler sees the input', async () => {
@@ -205,7 +208,7 @@ describe('Dispatcher: input validation', () => {
     await dispatcher.dispatch(op, { text: 'x', copies: '2' }, context(), { fromUrl: true });
     expect(h.inputs).toEqual([{ text: 'x', copies: 2 }]);
     const p = await problem(dispatcher.dispatch(op, { text: 'x', copies: '3' }, context(), body()));
-    expect(p.field).toBe('/copies');
+    expect(problemDocument(p).field).toBe('/copies');
     await dispatcher.dispatch(op, { text: 'x', copies: '4' }, context(), { fromUrl: true });
     expect(h.calls).toBe(2);
   });
@@ -268,8 +271,8 @@ describe('Dispatcher: Idempotency-Key', () => {
     await dispatcher.dispatch(op, { text: 'x' }, context(), body('key-1'));
     const p = await problem(dispatcher.dispatch(op, { text: 'y' }, context(), body('key-1')));
     expect(p.code).toBe('idempotency-key-reused');
-    expect(p.status).toBe(409);
-    expect(p.field).toBe('Idempotency-Key');
+    expect(problemDocument(p).status).toBe(409);
+    expect(problemDocument(p).field).toBe('Idempotency-Key');
     expect(h.calls).toBe(1);
   });
 
@@ -417,7 +420,7 @@ describe('Dispatcher: Idempotency-Key', () => {
       new Dispatcher().dispatch(printOperation(h.fn), { text: 'x' }, context(), body(key)),
     );
     expect(p.code).toBe('invalid-request');
-    expect(p.field).toBe('Idempotency-Key');
+    expect(problemDocument(p).field).toBe('Idempotency-Key');
     expect(h.calls).toBe(0);
   });
 

@@ -1,5 +1,7 @@
 // The registry of problem types. Each has a stable code (the last part of its `type` URI) that HTTP,
-// MQTT replies and the CLI all use; titles are for humans and may change, codes may not.
+// MQTT replies and the CLI all use; titles are for humans and may change, codes may not. `status` is the
+// category a problem falls in, written as the HTTP status it answers with; MQTT RPC replies carry the same
+// number. Only the adapters' mapping (`document.ts`) reads it: services throw codes, never statuses.
 
 export const PROBLEM_BASE = 'urn:boxagent:problem:';
 
@@ -64,58 +66,3 @@ export const PROBLEMS = {
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof PROBLEMS;
-
-export interface ProblemDocument {
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-  /** The failing field as a JSON pointer into the input, where there is one. */
-  field?: string;
-  [extension: string]: unknown;
-}
-
-export class Problem extends Error {
-  override name = 'Problem';
-  constructor(
-    readonly code: ProblemCode,
-    readonly detail?: string,
-    readonly field?: string,
-    readonly extensions: Record<string, unknown> = {},
-  ) {
-    super(detail ?? PROBLEMS[code].title);
-  }
-
-  get status(): number {
-    return PROBLEMS[this.code].status;
-  }
-
-  toJSON(): ProblemDocument {
-    return {
-      ...this.extensions,
-      type: PROBLEM_BASE + this.code,
-      title: PROBLEMS[this.code].title,
-      status: this.status,
-      ...(this.detail === undefined ? {} : { detail: this.detail }),
-      ...(this.field === undefined ? {} : { field: this.field }),
-    };
-  }
-}
-
-/** Error codes that mean the state dir's disk (or quota) is full: from node:fs and from SQLite. */
-const STORAGE_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
-
-/**
- * The 507 problem for an error that says the disk is full, else undefined. The write that failed was rolled
- * back (a new job is not taken; its spool file is removed), so the caller may retry once space is freed.
- */
-export function storageFullProblem(err: unknown): Problem | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string' || !STORAGE_FULL_CODES.has(code)) return undefined;
-  return new Problem(
-    'insufficient-storage',
-    'the state directory is full, so this request could not be recorded; free disk space on the box, then retry',
-    undefined,
-    { retryAfter: 30 },
-  );
-}
