@@ -4,8 +4,9 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import type { LayoutDocument } from '../../../drivers/printer/document.js';
+import type { LayoutDocument, TableItem } from '../../../drivers/printer/document.js';
 import { DEFAULT_SETUP, encodeDocument, type PrinterSetup } from '../../../drivers/printer/forms.js';
+import { SAMPLE_TABLE } from '../../helpers/print-documents.js';
 
 type Item = LayoutDocument['items'][number];
 
@@ -49,25 +50,7 @@ const textbox = (extra: Partial<Extract<Item, { type: 'textbox' }>>): Item => ({
   ...extra,
 });
 
-const table = (extra: Partial<Extract<Item, { type: 'table' }>>): Item => ({
-  type: 'table',
-  xMm: 20,
-  yMm: 40,
-  columnsMm: [30, 60],
-  rowHeightMm: 8,
-  rows: [
-    ['项目', '内容'],
-    ['姓名', '王䶮'],
-    ['Address', '河北省保定市某某县某某镇某某村幸福路88号'],
-  ],
-  sizePt: 10.5,
-  boldFirstRow: true,
-  borders: true,
-  thicknessMm: 0.3,
-  paddingMm: 1,
-  overflow: 'shrink',
-  ...extra,
-});
+const table = (extra: Partial<TableItem>): Item => ({ ...SAMPLE_TABLE, ...extra });
 
 const LONG = '中华人民共和国居民身份证号码 ID 110101199003071234';
 
