@@ -196,7 +196,11 @@ export const ItemSchema = TaggedUnion([
 export type DocumentItem = Static<typeof ItemSchema>;
 export type TextItem = Static<typeof TextItem>;
 export type TextBoxItem = Static<typeof TextBoxItem>;
+export type LineItem = Static<typeof LineItem>;
+export type BoxItem = Static<typeof BoxItem>;
 export type ImageItem = Static<typeof ImageItem>;
+export type BarcodeItem = Static<typeof BarcodeItem>;
+export type QrItem = Static<typeof QrItem>;
 export type TableItem = Static<typeof TableItem>;
 
 export const LayoutDocumentSchema = Type.Object(

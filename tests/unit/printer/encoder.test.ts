@@ -8,6 +8,7 @@ import { loadFonts, notoFonts } from '../../../drivers/printer/fonts.js';
 import { LQ_630K } from '../../../drivers/printer/profile.js';
 import { mmToDots } from '../../../drivers/printer/units.js';
 import { checkEscp } from '../../helpers/escp-checker.js';
+import { SAMPLE_TABLE } from '../../helpers/print-documents.js';
 
 const A4 = { widthMm: 210, heightMm: 297 };
 const doc = (items: LayoutDocument['items'], page: LayoutDocument['page'] = A4): LayoutDocument => ({
@@ -221,29 +222,7 @@ describe('360 dpi images', () => {
 
 describe('tables', () => {
   it('sets each cell inside its column and row, with rules around them', async () => {
-    const { bytes } = await encodeDocument(
-      doc([
-        {
-          type: 'table',
-          xMm: 20,
-          yMm: 40,
-          columnsMm: [30, 60],
-          rowHeightMm: 8,
-          rows: [
-            ['项目', '内容'],
-            ['姓名', '王䶮'],
-            ['Address', '河北省保定市某某县某某镇某某村幸福路88号'],
-          ],
-          sizePt: 10.5,
-          boldFirstRow: true,
-          borders: true,
-          thicknessMm: 0.3,
-          paddingMm: 1,
-          overflow: 'shrink',
-        },
-      ]),
-      DEFAULT_SETUP,
-    );
+    const { bytes } = await encodeDocument(doc([SAMPLE_TABLE]), DEFAULT_SETUP);
     const read = checkEscp(bytes);
     const xing = read.chars.find((c) => c.ch === '姓')!;
     expect(Math.abs(xing.x - exact(21))).toBeLessThanOrEqual(1);
