@@ -1,11 +1,26 @@
 // Owns every configured device: builds its driver, supervises it, reports state changes as events.
 import type { Logger } from 'pino';
-import type { DeviceConfig } from '../../config/schema.js';
+import type { DeviceConfig, DeviceKind } from '../../config/schema.js';
 import type { DeviceDriver, DeviceIdentity, SelfTestResult } from '../../drivers/device.js';
 import { isSimulator, type SimulatorFault } from '../../drivers/simulated-device.js';
-import type { DriverFactory } from './driver-factory.js';
 import { SupervisedDevice, type DeviceStatus, type SupervisionPolicy } from './supervised-device.js';
 import type { DeviceState } from './state.js';
+
+/** Builds a device's driver; `log` is the device manager's logger, for drivers that log (ffmpeg's stderr). */
+export type DriverFactory = (device: DeviceConfig, log?: Logger) => DeviceDriver;
+
+/** No device has this id, or it is of another kind: one answer for both, naming the kind that was asked for. */
+export class UnknownDeviceError extends Error {
+  override name = 'UnknownDeviceError';
+  constructor(
+    readonly id: string,
+    readonly kind: DeviceKind,
+    /** The input field that named the device, as a path of keys. */
+    readonly field: readonly (string | number)[] = [],
+  ) {
+    super(`no ${kind} device "${id}"`);
+  }
+}
 
 export type DeviceChangeListener = (status: DeviceStatus, previous: DeviceState) => void;
 
@@ -63,13 +78,19 @@ export class DeviceManager {
     } catch (err) {
       driver = new UnusableDriver(err instanceof Error ? err.message : String(err));
     }
-    const device = new SupervisedDevice(config, driver, this.policy, this.log, (status, previous) => {
-      this.log.info(
-        { device: status.id, state: status.state, previous, reason: status.reason },
-        'device state',
-      );
-      this.onChange(status, previous);
-    });
+    const device = new SupervisedDevice(
+      config,
+      driver as never,
+      this.policy,
+      this.log,
+      (status, previous) => {
+        this.log.info(
+          { device: status.id, state: status.state, previous, reason: status.reason },
+          'device state',
+        );
+        this.onChange(status, previous);
+      },
+    );
     this.devices.set(config.id, device);
     device.start();
   }
@@ -84,6 +105,30 @@ export class DeviceManager {
 
   get(id: string): SupervisedDevice | undefined {
     return this.devices.get(id);
+  }
+
+  /** The device `id` as its kind, typed; UnknownDeviceError when there is none or it is of another kind. */
+  require<K extends DeviceKind>(
+    id: string,
+    kind: K,
+    field: readonly (string | number)[] = [],
+  ): SupervisedDevice<K> {
+    const device = this.find(id, kind);
+    if (!device) throw new UnknownDeviceError(id, kind, field);
+    return device;
+  }
+
+  /** The device `id` as its kind, or undefined when there is none or it is of another kind. */
+  find<K extends DeviceKind>(id: string, kind: K): SupervisedDevice<K> | undefined {
+    const device = this.devices.get(id);
+    return device?.config.kind === kind ? (device as unknown as SupervisedDevice<K>) : undefined;
+  }
+
+  /** The devices of one kind, typed. */
+  ofKind<K extends DeviceKind>(kind: K): SupervisedDevice<K>[] {
+    return [...this.devices.values()].filter(
+      (d): d is SupervisedDevice<K> & SupervisedDevice => d.config.kind === kind,
+    );
   }
 
   /** Injects a simulator fault; returns false when the device is not simulated. */

@@ -7,7 +7,7 @@ import type { Principal } from '../auth/token-service.js';
 import { findOperation } from '../operations/catalog.js';
 import type { Dispatcher } from '../operations/dispatch.js';
 import { BinaryOutput } from '../operations/operation.js';
-import { Problem, storageFullProblem } from '../operations/problems.js';
+import { domainProblem, Problem } from '../operations/problems.js';
 import type { Services } from '../services.js';
 import { FLEET_SCHEMA, rpcOperation, type FleetTopics, type RpcReply } from './contract.js';
 import type { RequestVerifier } from './request-signing.js';
@@ -102,7 +102,7 @@ export class RpcHandler {
       const problem =
         err instanceof Problem
           ? err
-          : (storageFullProblem(err) ??
+          : (domainProblem(err) ??
             new Problem('internal', 'the agent failed to run this request; see its log'));
       if (problem.code === 'internal') this.log.error({ err, operation }, 'rpc failed');
       else

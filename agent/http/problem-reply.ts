@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { Problem, storageFullProblem } from '../operations/problems.js';
+import { domainProblem, Problem } from '../operations/problems.js';
 
 /** Sends a problem+json reply; client errors are logged once at warn, without headers or body. */
 export function sendProblem(
@@ -47,7 +47,7 @@ export function problemFromError(err: unknown): Problem {
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new Problem('invalid-request', 'Content-Length does not match the body');
   }
-  const full = storageFullProblem(err);
+  const full = domainProblem(err);
   if (full) return full;
   if (e.statusCode === 400 && err instanceof SyntaxError) return new Problem('malformed-json', e.message);
   if (e.statusCode === 400) return new Problem('invalid-request', e.message);

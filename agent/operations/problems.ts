@@ -1,3 +1,5 @@
+import { UnknownDeviceError } from '../devices/device-manager.js';
+
 // The registry of problem types. Each has a stable code (the last part of its `type` URI) that HTTP,
 // MQTT replies and the CLI all use; titles are for humans and may change, codes may not.
 
@@ -118,4 +120,13 @@ export function storageFullProblem(err: unknown): Problem | undefined {
     undefined,
     { retryAfter: 30 },
   );
+}
+
+/** The problem for an error a service or the device layer throws by its own name, else undefined. */
+export function domainProblem(err: unknown): Problem | undefined {
+  if (err instanceof UnknownDeviceError) {
+    const field = err.field.length > 0 ? `/${err.field.join('/')}` : undefined;
+    return new Problem('not-found', err.message, field);
+  }
+  return storageFullProblem(err);
 }
