@@ -7,6 +7,7 @@ import type { CameraOptions, DeviceConfigOf } from '../../config/schema.js';
 import { CameraDevice } from '../../drivers/camera/camera.js';
 import type { CameraSource } from '../../drivers/camera/ffmpeg-args.js';
 import { SimulatedCamera } from '../../drivers/camera/simulator.js';
+import { cameraSnapshot } from '../operations/camera-ops.js';
 import type { DeviceKindUnit, DoctorCheck } from './kind.js';
 import { UnsupportedDeviceError } from './unsupported.js';
 
@@ -87,6 +88,7 @@ function checkFfmpeg(cameras: number): DoctorCheck {
 export const cameraKind: DeviceKindUnit<'camera'> = {
   kind: 'camera',
   label: { 'zh-CN': '人脸摄像头', en: 'face camera' },
+  operations: [cameraSnapshot],
   createDriver: cameraDriver,
   deviceNode: (d) =>
     d.transport.type === 'video' && d.camera.source?.startsWith('/')

@@ -6,6 +6,7 @@ import { IdCardReaderSimulator, SAMPLE_CARDS } from '../../drivers/idcard/simula
 import type { ByteLink } from '../../drivers/transport/byte-link.js';
 import { memoryLinkPair } from '../../drivers/transport/memory-pair.js';
 import { openSerial } from '../../drivers/transport/serial.js';
+import { getIdCard } from '../operations/idcard-ops.js';
 import type { DeviceKindUnit } from './kind.js';
 import { UnsupportedDeviceError } from './unsupported.js';
 
@@ -46,6 +47,7 @@ function idCardReader(device: DeviceConfigOf<'idcard'>): IdCardReader {
 export const idCardKind: DeviceKindUnit<'idcard'> = {
   kind: 'idcard',
   label: { 'zh-CN': '身份证阅读器', en: 'ID card reader' },
+  operations: [getIdCard],
   createDriver: idCardReader,
   wizard: { transportHint: '"serial:/dev/ttyUSB0" or empty for none' },
 };

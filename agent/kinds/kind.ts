@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import type { DeviceConfigOf, DeviceKind } from '../../config/schema.js';
 import type { DriverOf } from '../devices/kind-drivers.js';
+import type { AnyOperation } from '../operations/operation.js';
 
 /** One line of `boxagent doctor`. */
 export interface DoctorCheck {
@@ -17,6 +18,8 @@ export interface DeviceKindUnit<K extends DeviceKind> {
   kind: K;
   /** What clerks and installers call it. */
   label: { 'zh-CN': string; en: string };
+  /** The operations that work on devices of this kind; the catalog lists them after the core ones. */
+  operations: readonly AnyOperation[];
   /** Builds the driver; throws UnsupportedDeviceError for a transport the kind cannot use. */
   createDriver(device: DeviceConfigOf<K>, log?: Logger): DriverOf<K>;
   /** The device node a device uses beyond its transport's own (a camera's V4L2 source), for doctor. */

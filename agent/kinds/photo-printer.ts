@@ -4,6 +4,14 @@ import type { DeviceConfigOf } from '../../config/schema.js';
 import { IppPhotoPrinter } from '../../drivers/photo-printer/ipp-printer.js';
 import type { PhotoPrinterDriver } from '../../drivers/photo-printer/photo-printer.js';
 import { SimulatedPhotoPrinter } from '../../drivers/photo-printer/simulator.js';
+import {
+  cancelCertificate,
+  certificateDocument,
+  getCertificate,
+  listCertificates,
+  resolveCertificate,
+  submitCertificate,
+} from '../operations/certificate-ops.js';
 import type { DeviceKindUnit } from './kind.js';
 import { UnsupportedDeviceError } from './unsupported.js';
 
@@ -26,6 +34,14 @@ function photoPrinter(device: DeviceConfigOf<'photo-printer'>): PhotoPrinterDriv
 export const photoPrinterKind: DeviceKindUnit<'photo-printer'> = {
   kind: 'photo-printer',
   label: { 'zh-CN': '照片/证卡打印机', en: 'photo/certificate printer' },
+  operations: [
+    submitCertificate,
+    listCertificates,
+    getCertificate,
+    certificateDocument,
+    cancelCertificate,
+    resolveCertificate,
+  ],
   createDriver: photoPrinter,
   wizard: { transportHint: '"ipp://HOST:631/printers/QUEUE" or empty for none' },
 };

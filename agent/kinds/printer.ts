@@ -7,6 +7,14 @@ import { openTcp } from '../../drivers/transport/tcp.js';
 import { openUsbLp, readUsbLpDeviceId } from '../../drivers/transport/usblp.js';
 import { openUsbPrinter } from '../../drivers/transport/usb-printer.js';
 import { printerSetup } from '../printing/printer-setup.js';
+import {
+  cancelPrint,
+  getPrint,
+  listPrints,
+  previewPrint,
+  resolvePrint,
+  submitPrint,
+} from '../operations/print-ops.js';
 import type { DeviceKindUnit } from './kind.js';
 import { UnsupportedDeviceError } from './unsupported.js';
 
@@ -71,6 +79,7 @@ function printerDriver(device: DeviceConfigOf<'printer'>): PrinterDriver {
 export const printerKind: DeviceKindUnit<'printer'> = {
   kind: 'printer',
   label: { 'zh-CN': '针式打印机', en: 'dot-matrix printer' },
+  operations: [submitPrint, previewPrint, listPrints, getPrint, cancelPrint, resolvePrint],
   createDriver: printerDriver,
   wizard: {
     transportHint: '"serial:/dev/ttyUSB0", "tcp:HOST:PORT" or empty for none',

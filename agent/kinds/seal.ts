@@ -6,6 +6,13 @@ import { SealMachine } from '../../drivers/seal/machine.js';
 import { resolveSealProfile } from '../../drivers/seal/profile.js';
 import { SimulatedSealMachine } from '../../drivers/seal/simulated-machine.js';
 import { openSerial } from '../../drivers/transport/serial.js';
+import {
+  confirmSealJob,
+  createSealJob,
+  getSealJob,
+  listSealJobs,
+  resolveSealJob,
+} from '../operations/seal-ops.js';
 import type { DeviceKindUnit } from './kind.js';
 import { UnsupportedDeviceError } from './unsupported.js';
 
@@ -32,6 +39,7 @@ function sealMachine(device: DeviceConfigOf<'seal'>): SealMachine {
 export const sealKind: DeviceKindUnit<'seal'> = {
   kind: 'seal',
   label: { 'zh-CN': '钢印机', en: 'steel-seal machine' },
+  operations: [createSealJob, confirmSealJob, getSealJob, listSealJobs, resolveSealJob],
   createDriver: sealMachine,
   wizard: { transportHint: '"serial:/dev/ttyUSB0" or empty for none' },
 };
