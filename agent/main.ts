@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { TokenService } from './auth/token-service.js';
 import { DeviceManager } from './devices/device-manager.js';
-import { createDriver } from './devices/driver-factory.js';
+import { createDriver } from './kinds/index.js';
 import { EventLog } from './events/event-log.js';
 import { CameraService } from './camera/camera-service.js';
 import { FaceCaptureService } from './face/face-capture.js';

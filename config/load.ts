@@ -44,7 +44,14 @@ export interface LoadedConfig {
   file: string;
 }
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, discriminator: true });
+// verbose: a discriminator error then carries its schema, so an unknown `kind` can list the known ones.
+const ajv = new Ajv({
+  allErrors: true,
+  useDefaults: true,
+  strict: false,
+  discriminator: true,
+  verbose: true,
+});
 const validate = ajv.compile<Config>(fileSchema());
 
 export function resolveConfigPath(opts: LoadOptions = {}): string {
@@ -111,7 +118,13 @@ function toProblem(
   } else if (e.keyword === 'discriminator') {
     const { tag, tagValue } = e.params as { tag: string; tagValue: unknown };
     segments.push(tag);
-    message = tagValue === undefined ? 'is required' : `unknown ${tag} ${JSON.stringify(tagValue)}`;
+    const allowed = tagValues(e.parentSchema, tag);
+    message =
+      tagValue === undefined
+        ? 'is required'
+        : allowed.length > 0
+          ? `must be one of: ${allowed.join(', ')}`
+          : `unknown ${tag} ${JSON.stringify(tagValue)}`;
   } else if (e.keyword === 'enum') {
     message = `must be one of: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
   } else if (e.keyword === 'const') {
@@ -122,6 +135,16 @@ function toProblem(
   if (envVar) return { path, message, source: `env ${envVar}` };
   const offset = nodeOffset(doc, segments);
   return { path, message, source: offset === undefined ? file : `${file}:${lines.linePos(offset).line}` };
+}
+
+/** The values a tagged union's branches give its tag (`kind: printer`, …), from the union's schema. */
+function tagValues(schema: unknown, tag: string): string[] {
+  const branches = (schema as { oneOf?: { properties?: Record<string, { const?: unknown }> }[] } | undefined)
+    ?.oneOf;
+  return (branches ?? []).flatMap((b) => {
+    const value = b.properties?.[tag]?.const;
+    return typeof value === 'string' ? [value] : [];
+  });
 }
 
 // ajv reports one problem per failed branch of a union; keep the first per path.

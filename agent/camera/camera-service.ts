@@ -2,7 +2,6 @@
 // device-unavailable with its state when it is not streaming), its latest frame, and a subscription to its
 // frames for the MJPEG viewers.
 import type { DeviceManager } from '../devices/device-manager.js';
-import { cameraOptions } from '../devices/camera-driver-factory.js';
 import type { SupervisedDevice } from '../devices/supervised-device.js';
 import { CameraDevice, type Frame, type FrameListener } from '../../drivers/camera/camera.js';
 import { Problem, type FieldPath } from '../problems/problem.js';
@@ -19,13 +18,12 @@ export class CameraService {
 
   /** The camera `id`, streaming; a Problem otherwise. `field` names where the id came from. */
   camera(id: string, field: FieldPath = ['id']): StreamingCamera {
-    const device = this.devices.get(id);
-    if (!device || device.config.kind !== 'camera' || !(device.driver instanceof CameraDevice)) {
-      throw new Problem('not-found', `no camera "${id}"`, field);
-    }
+    const device = this.devices.require(id, 'camera', field);
+    // A camera whose driver could not be built (a bad source) holds a stand-in, never a capture.
+    if (!(device.driver instanceof CameraDevice)) throw unavailable(device);
     const state = device.currentState();
     if (state !== 'ready' && state !== 'busy') throw unavailable(device);
-    const opts = cameraOptions(device.config);
+    const opts = device.config.camera;
     return { id, driver: device.driver, previewFps: Math.min(opts.previewFps, opts.fps) };
   }
 
@@ -43,14 +41,11 @@ export class CameraService {
 
   /** Ids of the configured cameras. */
   ids(): string[] {
-    return this.devices
-      .list()
-      .filter((d) => d.kind === 'camera')
-      .map((d) => d.id);
+    return this.devices.ofKind('camera').map((d) => d.config.id);
   }
 }
 
-function unavailable(device: SupervisedDevice): Problem {
+function unavailable(device: SupervisedDevice<'camera'>): Problem {
   const s = device.status();
   return new Problem(
     'device-unavailable',

@@ -16,7 +16,6 @@ import {
 } from '../../drivers/photo-printer/photo-printer.js';
 import { IppStatusError, IppTransportError } from '../../drivers/transport/ipp-client.js';
 import type { DeviceManager } from '../devices/device-manager.js';
-import { photoPrinterOptions } from '../devices/driver-factory.js';
 import { DeviceBusyError, DeviceNotReadyError, type SupervisedDevice } from '../devices/supervised-device.js';
 import type { EventLog } from '../events/event-log.js';
 import { Problem } from '../problems/problem.js';
@@ -254,26 +253,12 @@ export class CertificateService {
     };
   }
 
-  private photoPrinter(id: string): SupervisedDevice {
-    const device = this.deps.devices.get(id);
-    if (!device) throw new Problem('not-found', `no photo printer "${id}"`, ['printer']);
-    if (device.config.kind !== 'photo-printer') {
-      throw new Problem('invalid-request', `device "${id}" is a ${device.config.kind}, not a photo-printer`, [
-        'printer',
-      ]);
-    }
-    return device;
+  private photoPrinter(id: string): SupervisedDevice<'photo-printer'> {
+    return this.deps.devices.require(id, 'photo-printer', ['printer']);
   }
 
   private sealDevice(id: string): void {
-    const device = this.deps.devices.get(id);
-    if (!device) throw new Problem('not-found', `no seal machine "${id}"`, ['seal', 'device']);
-    if (device.config.kind !== 'seal') {
-      throw new Problem('invalid-request', `device "${id}" is a ${device.config.kind}, not a seal`, [
-        'seal',
-        'device',
-      ]);
-    }
+    this.deps.devices.require(id, 'seal', ['seal', 'device']);
   }
 
   private file(id: string, ext: string): string {
@@ -356,7 +341,7 @@ export class CertificateService {
     while (!this.stopped) {
       try {
         const next = this.deps.store.certificates.nextQueued(printer);
-        const device = this.deps.devices.get(printer);
+        const device = this.deps.devices.find(printer, 'photo-printer');
         if (!next || !device || !isPhotoPrinterDriver(device.driver) || device.currentState() !== 'ready') {
           await this.wakers.idle(printer, pollMs);
           continue;
@@ -377,7 +362,7 @@ export class CertificateService {
   /** Composes and prints one certificate; false when it went back to the queue. */
   private async process(
     job: CertificateRecord,
-    device: SupervisedDevice,
+    device: SupervisedDevice<'photo-printer'>,
     driver: PhotoPrinterDriver,
   ): Promise<boolean> {
     if (!this.move(job.id, ['queued'], 'composing', { error: null })) return true; // canceled meanwhile
@@ -395,7 +380,7 @@ export class CertificateService {
     const sha256 = createHash('sha256').update(document).digest('hex');
     // The point of no return is committed before the document leaves.
     if (!this.move(job.id, ['composing'], 'printing', { documentSha256: sha256 })) return true;
-    const options = photoPrinterOptions(device.config);
+    const options = device.config.photoPrinter;
     try {
       const done = await device.use(async () => {
         let remote: RemoteJob;

@@ -8,6 +8,7 @@ import { stringify } from 'yaml';
 import { DEFAULT_CONFIG_PATH, parseConfig } from '../../config/load.js';
 import { writeConfigFile } from '../../config/edit.js';
 import { DEVICE_KINDS, type DeviceKind } from '../../config/schema.js';
+import { KINDS, type DeviceKindUnit } from '../kinds/index.js';
 import { scanDevices, stableSerialPath, type FoundDevice } from './device-scan.js';
 import { CliError, EXIT_USAGE, print } from './support.js';
 
@@ -30,14 +31,6 @@ interface InitOptions {
 }
 
 type DeviceEntry = Record<string, unknown> & { id: string; kind: DeviceKind };
-
-const KIND_LABELS: Record<DeviceKind, string> = {
-  printer: 'dot-matrix printer',
-  camera: 'face camera',
-  seal: 'steel-seal machine',
-  'photo-printer': 'photo/certificate printer',
-  idcard: 'ID card reader',
-};
 
 /**
  * `ID:KIND:TRANSPORT[:ARGS]` → a device entry. TRANSPORT is `simulated`, `serial:/dev/ttyUSB0[@baud]` or
@@ -131,19 +124,18 @@ async function askDevices(ask: Asker, root: string): Promise<DeviceEntry[]> {
     found.forEach((d, i) => {
       const ids = d.vendorId ? ` ${d.vendorId}:${d.productId}` : '';
       const match = d.match
-        ? ` (looks like a ${KIND_LABELS[d.match.kind as DeviceKind] ?? d.match.kind})`
+        ? ` (looks like a ${KINDS[d.match.kind as DeviceKind]?.label.en ?? d.match.kind})`
         : '';
       print(`  ${i + 1}) ${d.node}${ids} ${d.description ?? ''}${match}`);
     });
   }
   const devices: DeviceEntry[] = [];
   for (const kind of DEVICE_KINDS) {
+    const unit = KINDS[kind] as DeviceKindUnit<DeviceKind>;
     const suggested = found.findIndex((d) => d.match?.kind === kind);
     const answer = await ask.value(
-      `${KIND_LABELS[kind]}: ${found.length > 0 ? 'a number from the list, ' : ''}"simulated", ` +
-        (kind === 'photo-printer'
-          ? '"ipp://HOST:631/printers/QUEUE" or empty for none'
-          : '"serial:/dev/ttyUSB0", "tcp:HOST:PORT" or empty for none'),
+      `${unit.label.en}: ${found.length > 0 ? 'a number from the list, ' : ''}"simulated", ` +
+        unit.wizard.transportHint,
       undefined,
       suggested >= 0 ? String(suggested + 1) : '',
     );
@@ -154,13 +146,13 @@ async function askDevices(ask: Asker, root: string): Promise<DeviceEntry[]> {
     }
     const spec = picked ? (specOf(picked, root) as string) : answer;
     const device = parseDeviceSpec(`${kind}-1:${kind}:${spec}`);
-    if (kind === 'printer') {
-      // Measured later from the calibration page (`boxagent devices test printer-1`); known offsets go in now.
-      const xMm = Number(await ask.value('  printer calibration, x offset in mm', undefined, '0'));
-      const yMm = Number(await ask.value('  printer calibration, y offset in mm', undefined, '0'));
-      if (Number.isNaN(xMm) || Number.isNaN(yMm))
-        throw new CliError('calibration offsets are numbers of mm', EXIT_USAGE);
-      if (xMm !== 0 || yMm !== 0) device.printer = { calibration: { xMm, yMm } };
+    try {
+      Object.assign(
+        device,
+        await unit.wizard.askOptions?.((q, fallback) => ask.value(q, undefined, fallback)),
+      );
+    } catch (err) {
+      throw new CliError(err instanceof Error ? err.message : String(err), EXIT_USAGE);
     }
     devices.push(device);
   }

@@ -9,13 +9,13 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../config/load.js';
-import type { Config } from '../../config/schema.js';
+import type { Config, DeviceConfig, DeviceKind } from '../../config/schema.js';
+import { KIND_UNITS, kindOf } from '../kinds/index.js';
 import { loadManifest, ModelError, resolveModels } from '../../models/manifest.js';
 import { BOOTSTRAP_TOKEN_FILE } from '../main.js';
 import { CliError, CONFIG_FLAGS, CONFIG_HELP, print, printJson, type ConfigOption } from './support.js';
@@ -70,14 +70,11 @@ function checkKeyFiles(config: Config): CheckResult {
 }
 
 /** The device node a configured device uses, and the group that gives the service user access to it. */
-function deviceNode(d: Config['devices'][number]): { path: string; group: string } | undefined {
+function deviceNode(d: DeviceConfig): { path: string; group: string } | undefined {
   const t = d.transport;
   if (t.type === 'serial') return { path: t.path, group: 'dialout' };
   if (t.type === 'usblp') return { path: t.path, group: 'lp' };
-  if (d.kind === 'camera' && t.type === 'video' && d.camera?.source?.startsWith('/')) {
-    return { path: d.camera.source, group: 'video' };
-  }
-  return undefined;
+  return kindOf<DeviceKind>(d.kind).deviceNode?.(d);
 }
 
 /** Each configured device node: present, and readable and writable by this user. */
@@ -111,20 +108,11 @@ function checkDeviceNodes(config: Config): CheckResult[] {
   });
 }
 
-/** ffmpeg captures every camera (and the simulated one): without it no camera works. */
-function checkFfmpeg(config: Config): CheckResult {
-  const cameras = config.devices.filter((d) => d.kind === 'camera').length;
-  const r = spawnSync('ffmpeg', ['-hide_banner', '-version'], { encoding: 'utf8', timeout: 5000 });
-  if (r.error || r.status !== 0) {
-    return result(
-      'ffmpeg',
-      cameras > 0 ? 'fail' : 'warn',
-      `ffmpeg not found${cameras > 0 ? `: ${cameras} camera(s) cannot capture` : ' (no camera configured yet)'}`,
-      'apt-get install ffmpeg',
-    );
-  }
-  const version = /ffmpeg version (\S+)/.exec(r.stdout)?.[1] ?? 'unknown version';
-  return result('ffmpeg', 'ok', `ffmpeg ${version} present (camera capture)`);
+/** Each kind's own checks (ffmpeg for cameras), given the configured devices of that kind. */
+function checkKinds(config: Config): CheckResult[] {
+  return KIND_UNITS.flatMap(
+    (unit) => unit.doctor?.(config.devices.filter((d) => d.kind === unit.kind) as never[]) ?? [],
+  );
 }
 
 function checkGroups(): CheckResult {
@@ -266,7 +254,7 @@ export async function runChecks(opts: ConfigOption): Promise<CheckResult[]> {
     checkStateDir(config),
     checkKeyFiles(config),
     ...checkDeviceNodes(config),
-    checkFfmpeg(config),
+    ...checkKinds(config),
     checkGroups(),
     checkUdev(),
     checkModels(config),

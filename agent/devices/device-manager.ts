@@ -1,11 +1,14 @@
 // Owns every configured device: builds its driver, supervises it, reports state changes as events.
 import type { Logger } from 'pino';
-import type { DeviceConfig } from '../../config/schema.js';
+import type { DeviceConfig, DeviceKind } from '../../config/schema.js';
 import type { DeviceDriver, DeviceIdentity, SelfTestResult } from '../../drivers/device.js';
 import { isSimulator, type SimulatorFault } from '../../drivers/simulated-device.js';
-import type { DriverFactory } from './driver-factory.js';
+import { Problem, type FieldPath } from '../problems/problem.js';
 import { SupervisedDevice, type DeviceStatus, type SupervisionPolicy } from './supervised-device.js';
 import type { DeviceState } from './state.js';
+
+/** Builds a device's driver; `log` is the device manager's logger, for drivers that log (ffmpeg's stderr). */
+export type DriverFactory = (device: DeviceConfig, log?: Logger) => DeviceDriver;
 
 export type DeviceChangeListener = (status: DeviceStatus, previous: DeviceState) => void;
 
@@ -63,13 +66,19 @@ export class DeviceManager {
     } catch (err) {
       driver = new UnusableDriver(err instanceof Error ? err.message : String(err));
     }
-    const device = new SupervisedDevice(config, driver, this.policy, this.log, (status, previous) => {
-      this.log.info(
-        { device: status.id, state: status.state, previous, reason: status.reason },
-        'device state',
-      );
-      this.onChange(status, previous);
-    });
+    const device = new SupervisedDevice(
+      config,
+      driver as never,
+      this.policy,
+      this.log,
+      (status, previous) => {
+        this.log.info(
+          { device: status.id, state: status.state, previous, reason: status.reason },
+          'device state',
+        );
+        this.onChange(status, previous);
+      },
+    );
     this.devices.set(config.id, device);
     device.start();
   }
@@ -84,6 +93,30 @@ export class DeviceManager {
 
   get(id: string): SupervisedDevice | undefined {
     return this.devices.get(id);
+  }
+
+  /**
+   * The device `id` as its kind, typed. No such device and a device of another kind get one answer, a
+   * `not-found` problem naming the kind asked for and the input field that named the device.
+   */
+  require<K extends DeviceKind>(id: string, kind: K, field: FieldPath = []): SupervisedDevice<K> {
+    const device = this.find(id, kind);
+    if (!device)
+      throw new Problem('not-found', `no ${kind} device "${id}"`, field.length > 0 ? field : undefined);
+    return device;
+  }
+
+  /** The device `id` as its kind, or undefined when there is none or it is of another kind. */
+  find<K extends DeviceKind>(id: string, kind: K): SupervisedDevice<K> | undefined {
+    const device = this.devices.get(id);
+    return device?.config.kind === kind ? (device as unknown as SupervisedDevice<K>) : undefined;
+  }
+
+  /** The devices of one kind, typed. */
+  ofKind<K extends DeviceKind>(kind: K): SupervisedDevice<K>[] {
+    return [...this.devices.values()].filter(
+      (d): d is SupervisedDevice<K> & SupervisedDevice => d.config.kind === kind,
+    );
   }
 
   /** Injects a simulator fault; returns false when the device is not simulated. */

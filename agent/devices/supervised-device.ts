@@ -1,8 +1,9 @@
 // One device under supervision: opens it, probes it while ready, and after repeated failures closes it and
 // retries with capped exponential backoff. A failing or vanished device never throws out of here.
 import type { Logger } from 'pino';
-import type { DeviceConfig } from '../../config/schema.js';
-import { DeviceAbsentError, type DeviceDriver, type DeviceIdentity } from '../../drivers/device.js';
+import type { DeviceConfig, DeviceConfigOf, DeviceKind } from '../../config/schema.js';
+import { DeviceAbsentError, type DeviceIdentity } from '../../drivers/device.js';
+import type { DriverOf } from './kind-drivers.js';
 import type { DeviceState } from './state.js';
 
 export interface SupervisionPolicy {
@@ -34,7 +35,8 @@ export class DeviceNotReadyError extends Error {
   override name = 'DeviceNotReadyError';
 }
 
-export class SupervisedDevice {
+/** A device of kind K; `devices.require(id, kind)` hands out the typed one. */
+export class SupervisedDevice<K extends DeviceKind = DeviceKind> {
   private state: DeviceState = 'closed';
   private since = new Date().toISOString();
   private reason: string | null = null;
@@ -45,8 +47,8 @@ export class SupervisedDevice {
   private stopped = true;
 
   constructor(
-    readonly config: DeviceConfig,
-    readonly driver: DeviceDriver,
+    readonly config: DeviceConfigOf<K>,
+    readonly driver: DriverOf<K>,
     private readonly policy: SupervisionPolicy,
     private readonly log: Logger,
     private readonly onChange: StateChangeListener,
@@ -90,7 +92,7 @@ export class SupervisedDevice {
   }
 
   /** Runs `fn` with the device marked busy; one user at a time. */
-  async use<T>(fn: (driver: DeviceDriver) => Promise<T>): Promise<T> {
+  async use<T>(fn: (driver: DriverOf<K>) => Promise<T>): Promise<T> {
     if (this.state === 'busy') throw new DeviceBusyError(`${this.config.id} is busy`);
     if (this.state !== 'ready')
       throw new DeviceNotReadyError(

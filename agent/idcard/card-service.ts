@@ -6,7 +6,6 @@ import type { IdCardOptions } from '../../config/schema.js';
 import { maskIdNumber } from '../../drivers/idcard/card-text.js';
 import { IdCardReader, photoUnavailableReason, type CardRead } from '../../drivers/idcard/reader.js';
 import type { DeviceManager } from '../devices/device-manager.js';
-import { idCardOptions } from '../devices/driver-factory.js';
 import type { EventLog } from '../events/event-log.js';
 
 interface ReaderEntry {
@@ -30,12 +29,12 @@ export class IdCardService {
 
   /** Subscribes to the readers; call after the device manager has started. */
   start(): void {
-    for (const status of this.devices.list()) {
-      const device = this.devices.get(status.id);
-      if (!device || !(device.driver instanceof IdCardReader)) continue;
-      const id = status.id;
+    for (const device of this.devices.ofKind('idcard')) {
+      // A reader whose driver could not be built holds a stand-in that never reads a card.
+      if (!(device.driver instanceof IdCardReader)) continue;
+      const id = device.config.id;
       const entry: ReaderEntry = {
-        options: idCardOptions(device.config),
+        options: device.config.idcard,
         last: undefined,
         lastError: undefined,
         unsubscribe: [],

@@ -42,16 +42,8 @@ export const getIdCard = defineOperation({
   output: IdCardSchema,
   http: { method: 'GET', path: '/v1/idcard/:device/card' },
   handler(input, { services }) {
-    const device = services.devices.get(input.device);
-    if (!device) throw new Problem('not-found', `no device "${input.device}"`, ['device']);
+    services.devices.require(input.device, 'idcard', ['device']);
     const last = services.idcards.lastCard(input.device);
-    if (!last.found && last.reason === 'not-a-reader') {
-      throw new Problem(
-        'not-found',
-        `device "${input.device}" is a ${device.config.kind}, not an ID card reader`,
-        ['device'],
-      );
-    }
     if (!last.found) {
       const window = services.idcards.freshnessMs(input.device) ?? 0;
       throw new Problem(

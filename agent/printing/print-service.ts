@@ -18,7 +18,7 @@ import {
 } from '../../drivers/printer/printer-driver.js';
 import { mmToDots } from '../../drivers/printer/units.js';
 import type { DeviceManager } from '../devices/device-manager.js';
-import { printerSetup } from '../devices/printer-driver-factory.js';
+import { printerSetup } from './printer-setup.js';
 import { DeviceBusyError, DeviceNotReadyError, type SupervisedDevice } from '../devices/supervised-device.js';
 import type { EventLog } from '../events/event-log.js';
 import { pointerPath } from '../problems/json-pointer.js';
@@ -119,14 +119,8 @@ export class PrintService {
     await Promise.race([Promise.all(this.workers), sleep(graceMs)]);
   }
 
-  printer(id: string): { device: SupervisedDevice; setup: PrinterSetup } {
-    const device = this.deps.devices.get(id);
-    if (!device) throw new Problem('not-found', `no printer "${id}"`, ['printer']);
-    if (device.config.kind !== 'printer') {
-      throw new Problem('invalid-request', `device "${id}" is a ${device.config.kind}, not a printer`, [
-        'printer',
-      ]);
-    }
+  printer(id: string): { device: SupervisedDevice<'printer'>; setup: PrinterSetup } {
+    const device = this.deps.devices.require(id, 'printer', ['printer']);
     return { device, setup: printerSetup(device.config) };
   }
 

@@ -12,7 +12,6 @@ import {
   type FireOutcome,
 } from '../../drivers/seal/machine.js';
 import type { DeviceManager } from '../devices/device-manager.js';
-import { sealOptions } from '../devices/driver-factory.js';
 import { DeviceBusyError, DeviceNotReadyError, type SupervisedDevice } from '../devices/supervised-device.js';
 import type { EventLog } from '../events/event-log.js';
 import { Problem } from '../problems/problem.js';
@@ -68,7 +67,7 @@ export class SealService {
   ): { job: SealJobRecord; token: string } {
     const device = this.sealDevice(input.device);
     const token = `sct_${randomBytes(24).toString('base64url')}`;
-    const windowMs = sealOptions(device.config).confirmWindowMs;
+    const windowMs = device.config.seal.confirmWindowMs;
     const expiresAt = new Date(Date.now() + windowMs).toISOString();
     const job = this.store.transaction(() => {
       const j = this.store.sealJobs.insert({
@@ -311,14 +310,7 @@ export class SealService {
     );
   }
 
-  private sealDevice(id: string): SupervisedDevice {
-    const device = this.devices.get(id);
-    if (!device) throw new Problem('not-found', `no device "${id}"`, ['device']);
-    if (device.config.kind !== 'seal') {
-      throw new Problem('invalid-request', `device "${id}" is a ${device.config.kind}, not a seal machine`, [
-        'device',
-      ]);
-    }
-    return device;
+  private sealDevice(id: string): SupervisedDevice<'seal'> {
+    return this.devices.require(id, 'seal', ['device']);
   }
 }

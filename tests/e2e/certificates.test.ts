@@ -149,9 +149,9 @@ describe('bad certificate requests are problems and never reach the seal', () =>
       [{ fields: withoutName }, 400, 'invalid-request', '/fields/name'],
       [{ fields: { ...FIELDS, colour: 'red' } }, 400, 'invalid-request', '/fields/colour'],
       [{ template: 'no-such-card' }, 422, 'unknown-template', '/template'],
-      [{ printer: 'printer-1' }, 400, 'invalid-request', '/printer'],
+      [{ printer: 'printer-1' }, 404, 'not-found', '/printer'],
       [{ printer: 'nope' }, 404, 'not-found', '/printer'],
-      [{ seal: { device: 'photo-1', operator: 'x' } }, 400, 'invalid-request', '/seal/device'],
+      [{ seal: { device: 'photo-1', operator: 'x' } }, 404, 'not-found', '/seal/device'],
       [
         {
           photo: {

@@ -126,7 +126,7 @@ describe('print jobs', () => {
     const before = await jobCount();
     const cases: [unknown, number, string][] = [
       [{ ...MINIMAL, printer: 'no-such-printer' }, 404, '/printer'],
-      [{ ...MINIMAL, printer: 'camera-1' }, 400, '/printer'],
+      [{ ...MINIMAL, printer: 'camera-1' }, 404, '/printer'], // not a printer: the same answer as no device
       [
         {
           ...MINIMAL,

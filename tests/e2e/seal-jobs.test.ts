@@ -238,8 +238,8 @@ describe('seal jobs', () => {
         '/v1/seal-jobs',
         json({ device: 'printer-1', document: { kind: 'x', number: '1' }, operator: 'a' }),
       ),
-      400,
-      'invalid-request',
+      404,
+      'not-found',
     );
     expect(p.field).toBe('/device');
     p = await expectProblem(

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { parseConfig } from '../../config/load.js';
 import { TokenService } from '../../agent/auth/token-service.js';
 import { DeviceManager } from '../../agent/devices/device-manager.js';
-import { createDriver } from '../../agent/devices/driver-factory.js';
+import { createDriver } from '../../agent/kinds/index.js';
 import { EventLog } from '../../agent/events/event-log.js';
 import { CameraService } from '../../agent/camera/camera-service.js';
 import { FaceCaptureService } from '../../agent/face/face-capture.js';

@@ -6,7 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { printerDriver } from '../../agent/devices/printer-driver-factory.js';
+import { printerKind } from '../../agent/kinds/printer.js';
+import { withDeviceDefaults } from '../../config/schema.js';
 import { DEFAULT_SETUP, encodeDocument } from '../../drivers/printer/forms.js';
 import { EscpLinkPrinter } from '../../drivers/printer/link-printer.js';
 import { PrinterSimulatorEndpoint } from '../../drivers/printer/simulator-endpoint.js';
@@ -61,11 +62,13 @@ describe('printer on /dev/usb/lpN (a FIFO here)', () => {
     mkdirSync(join(sysfs, 'class', 'usbmisc', 'lp0', 'device'), { recursive: true });
     writeFileSync(join(sysfs, 'class', 'usbmisc', 'lp0', 'device', 'ieee1284_id'), ID + '\n');
     const sim = PrinterSimulatorEndpoint.file(node, { setup: DEFAULT_SETUP });
-    const driver = printerDriver({
-      id: 'lp',
-      kind: 'printer',
-      transport: { type: 'usblp', path: node, sysfsRoot: sysfs },
-    });
+    const driver = printerKind.createDriver(
+      withDeviceDefaults({
+        id: 'lp',
+        kind: 'printer',
+        transport: { type: 'usblp', path: node, sysfsRoot: sysfs },
+      }),
+    );
     cleanups.push(
       () => sim.close(),
       () => driver.close(),

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DeviceConfig } from '../../../config/schema.js';
+import { withDeviceDefaults, type DeviceConfig } from '../../../config/schema.js';
 import { SupervisedDevice } from '../../../agent/devices/supervised-device.js';
 import type { DeviceState } from '../../../agent/devices/state.js';
 import { framePart } from '../../../agent/http/camera-stream.js';
@@ -20,7 +20,11 @@ import { waitFor } from '../../helpers/wait-for.js';
 const FACES = join(ROOT, '../shared/data/faces/dev/images');
 const log = pino({ level: 'silent' });
 const policy = { probeIntervalMs: 200, failuresBeforeError: 1, backoffInitialMs: 100, backoffMaxMs: 400 };
-const config: DeviceConfig = { id: 'cam', kind: 'camera', transport: { type: 'simulated' } };
+const config: DeviceConfig = withDeviceDefaults({
+  id: 'cam',
+  kind: 'camera',
+  transport: { type: 'simulated' },
+});
 
 function options(over: Partial<CameraOptions> = {}): CameraOptions {
   return {

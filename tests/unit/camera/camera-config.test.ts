@@ -3,10 +3,17 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig, ConfigError } from '../../../config/load.js';
-import { cameraOptions, parseSource } from '../../../agent/devices/camera-driver-factory.js';
+import { parseSource } from '../../../agent/kinds/camera.js';
+import { withDeviceDefaults, type CameraOptions, type DeviceConfig } from '../../../config/schema.js';
 import { ffmpegArgs } from '../../../drivers/camera/ffmpeg-args.js';
 
 const FORMAT = { width: 640, height: 480, fps: 15 };
+
+/** A loaded camera entry's options (filled in with defaults by the loader). */
+function cameraOptions(device: DeviceConfig | undefined): CameraOptions {
+  if (device?.kind !== 'camera') throw new Error('not a camera entry');
+  return device.camera;
+}
 
 describe('config/examples/face-camera.yaml', () => {
   it('is valid: a dual RGB + IR UVC camera and an RTSP camera with defaults filled in', () => {
@@ -14,10 +21,10 @@ describe('config/examples/face-camera.yaml', () => {
     const { config } = loadConfig({ file, env: {} });
     const [uvc, ip] = config.devices;
     expect(uvc).toMatchObject({ kind: 'camera', transport: { type: 'video' } });
-    const o = cameraOptions(uvc!);
+    const o = cameraOptions(uvc);
     expect(o).toMatchObject({ source: '/dev/video0', irSource: '/dev/video2', inputFormat: 'mjpeg' });
     expect(parseSource(o.source!, o)).toEqual({ kind: 'v4l2', path: '/dev/video0', inputFormat: 'mjpeg' });
-    expect(cameraOptions(ip!)).toMatchObject({ fps: 10, width: 640, previewFps: 10, stallSeconds: 5 });
+    expect(cameraOptions(ip)).toMatchObject({ fps: 10, width: 640, previewFps: 10, stallSeconds: 5 });
     expect(config.face.capture).toEqual({ timeoutMs: 10000, consecutiveFrames: 2 });
   });
 
@@ -45,7 +52,7 @@ describe('config/examples/face-camera.yaml', () => {
 });
 
 describe('camera sources', () => {
-  const o = cameraOptions({ id: 'c', kind: 'camera', transport: { type: 'video' } });
+  const o = cameraOptions(withDeviceDefaults({ id: 'c', kind: 'camera', transport: { type: 'video' } }));
 
   it('tells V4L2 nodes and stream URLs apart', () => {
     expect(parseSource('rtsp://10.0.0.9/s', o)).toEqual({ kind: 'url', url: 'rtsp://10.0.0.9/s' });

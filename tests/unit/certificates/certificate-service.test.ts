@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CertificateService } from '../../../agent/certificates/certificate-service.js';
 import { DeviceManager } from '../../../agent/devices/device-manager.js';
-import { createDriver } from '../../../agent/devices/driver-factory.js';
+import { createDriver } from '../../../agent/kinds/index.js';
 import { EventLog } from '../../../agent/events/event-log.js';
 import { FaceService } from '../../../agent/face/face-service.js';
 import { PhotoService } from '../../../agent/photos/photo-service.js';

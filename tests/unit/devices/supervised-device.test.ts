@@ -1,8 +1,8 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { DeviceConfig } from '../../../config/schema.js';
+import { withDeviceDefaults, type DeviceConfig } from '../../../config/schema.js';
 import { DeviceManager } from '../../../agent/devices/device-manager.js';
-import { createDriver } from '../../../agent/devices/driver-factory.js';
+import { createDriver } from '../../../agent/kinds/index.js';
 import type { DeviceState } from '../../../agent/devices/state.js';
 import {
   DeviceBusyError,
@@ -43,7 +43,7 @@ afterEach(async () => {
 });
 
 function printerConfig(id = 'printer-1'): DeviceConfig {
-  return { id, kind: 'printer', name: 'Test printer', transport: { type: 'simulated' } };
+  return withDeviceDefaults({ id, kind: 'printer', name: 'Test printer', transport: { type: 'simulated' } });
 }
 
 /** A supervised simulated printer that records every state change. */
@@ -52,7 +52,7 @@ function supervised(
   policy: SupervisionPolicy = POLICY,
 ): { device: SupervisedDevice; transitions: Transition[]; states: () => DeviceState[] } {
   const transitions: Transition[] = [];
-  const device = new SupervisedDevice(printerConfig(), driver, policy, log, (status, previous) => {
+  const device = new SupervisedDevice(printerConfig(), driver as never, policy, log, (status, previous) => {
     transitions.push({ state: status.state, previous, reason: status.reason, at: Date.now() });
   });
   cleanups.push(() => device.stop());
@@ -311,7 +311,7 @@ describe('SupervisedDevice', () => {
 describe('DeviceManager', () => {
   const configs: DeviceConfig[] = [
     printerConfig('printer-1'),
-    { id: 'camera-1', kind: 'camera', transport: { type: 'simulated' } },
+    withDeviceDefaults({ id: 'camera-1', kind: 'camera', transport: { type: 'simulated' } }),
   ];
 
   function manager(factory = createDriver): {
@@ -372,7 +372,7 @@ describe('DeviceManager', () => {
 describe('driver factory', () => {
   it('builds the simulator for each kind', () => {
     const make = (kind: DeviceConfig['kind']) =>
-      createDriver({ id: 'x', kind, transport: { type: 'simulated' } });
+      createDriver(withDeviceDefaults({ id: 'x', kind, transport: { type: 'simulated' } }));
     expect(make('printer')).toBeInstanceOf(SimulatedDotMatrixPrinter);
     expect(make('camera')).toBeInstanceOf(SimulatedCamera);
     expect(make('seal')).toBeInstanceOf(SealMachine);

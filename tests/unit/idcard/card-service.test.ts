@@ -2,9 +2,9 @@
 // simulator) under the device manager, its card kept for the freshness window and published masked.
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DeviceConfig } from '../../../config/schema.js';
+import { withDeviceDefaults, type DeviceConfigOf } from '../../../config/schema.js';
 import { DeviceManager } from '../../../agent/devices/device-manager.js';
-import { createDriver } from '../../../agent/devices/driver-factory.js';
+import { createDriver } from '../../../agent/kinds/index.js';
 import { EventLog } from '../../../agent/events/event-log.js';
 import { IdCardService } from '../../../agent/idcard/card-service.js';
 import { Store } from '../../../agent/store/store.js';
@@ -16,7 +16,10 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function setup(idcard: DeviceConfig['idcard']): { service: IdCardService; events: EventLog } {
+function setup(idcard?: Partial<DeviceConfigOf<'idcard'>['idcard']>): {
+  service: IdCardService;
+  events: EventLog;
+} {
   const dir = tempDir();
   const store = Store.open(dir);
   cleanups.push(
@@ -26,8 +29,8 @@ function setup(idcard: DeviceConfig['idcard']): { service: IdCardService; events
   const events = new EventLog(store, 1000);
   const devices = new DeviceManager(
     [
-      { id: 'reader-1', kind: 'idcard', transport: { type: 'simulated' }, idcard },
-      { id: 'printer-1', kind: 'printer', transport: { type: 'simulated' } },
+      withDeviceDefaults({ id: 'reader-1', kind: 'idcard', transport: { type: 'simulated' }, idcard }),
+      withDeviceDefaults({ id: 'printer-1', kind: 'printer', transport: { type: 'simulated' } }),
     ],
     { probeIntervalMs: 1000, failuresBeforeError: 3, backoffInitialMs: 100, backoffMaxMs: 1000 },
     createDriver,

@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DeviceConfig } from '../../../config/schema.js';
 import { DeviceManager } from '../../../agent/devices/device-manager.js';
-import { createDriver } from '../../../agent/devices/driver-factory.js';
+import { createDriver } from '../../../agent/kinds/index.js';
 import { EventLog } from '../../../agent/events/event-log.js';
 import { PrintService, type PrintJobView } from '../../../agent/printing/print-service.js';
 import { Store } from '../../../agent/store/store.js';

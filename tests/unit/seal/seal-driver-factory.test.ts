@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDriver } from '../../../agent/devices/driver-factory.js';
+import { createDriver } from '../../../agent/kinds/index.js';
 import { DeviceManager } from '../../../agent/devices/device-manager.js';
 import { SealMachine } from '../../../drivers/seal/machine.js';
 import { sealProfileDir } from '../../../drivers/seal/profile.js';

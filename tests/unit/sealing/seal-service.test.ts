@@ -4,7 +4,7 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DeviceManager } from '../../../agent/devices/device-manager.js';
-import { createDriver } from '../../../agent/devices/driver-factory.js';
+import { createDriver } from '../../../agent/kinds/index.js';
 import { EventLog } from '../../../agent/events/event-log.js';
 import { SealService } from '../../../agent/sealing/seal-service.js';
 import { Store } from '../../../agent/store/store.js';

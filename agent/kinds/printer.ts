@@ -1,34 +1,38 @@
-// The printer entry of the driver factory: the in-process simulator, or ESC/P over serial or raw TCP.
-import type { DeviceConfig, PrinterOptions } from '../../config/schema.js';
-import type { PrinterSetup } from '../../drivers/printer/forms.js';
+// The dot-matrix printer kind: the in-process simulator, or ESC/P over serial, raw TCP, usblp or libusb.
+import type { DeviceConfigOf } from '../../config/schema.js';
 import { EscpLinkPrinter } from '../../drivers/printer/link-printer.js';
 import type { PrinterDriver } from '../../drivers/printer/printer-driver.js';
-import { LQ_630K } from '../../drivers/printer/profile.js';
 import { SimulatedDotMatrixPrinter } from '../../drivers/printer/simulator.js';
-import { UnsupportedDeviceError } from './unsupported.js';
 import { openTcp } from '../../drivers/transport/tcp.js';
 import { openUsbLp, readUsbLpDeviceId } from '../../drivers/transport/usblp.js';
 import { openUsbPrinter } from '../../drivers/transport/usb-printer.js';
+import { printerSetup } from '../printing/printer-setup.js';
+import {
+  cancelPrint,
+  getPrint,
+  listPrints,
+  previewPrint,
+  resolvePrint,
+  submitPrint,
+} from '../operations/print-ops.js';
+import type { DeviceKindUnit } from './kind.js';
+import { UnsupportedDeviceError } from './unsupported.js';
+
+declare module '../devices/kind-drivers.js' {
+  interface KindDrivers {
+    printer: PrinterDriver;
+  }
+}
 
 // serialport takes ~300 ms to load: only a box with a serial printer pays for it, when it opens the port.
 const openSerial = async (
   ...args: Parameters<typeof import('../../drivers/transport/serial.js').openSerial>
 ) => (await import('../../drivers/transport/serial.js')).openSerial(...args);
 
-/** The printer's setup from its config (defaults where the config says nothing). */
-export function printerSetup(device: DeviceConfig): PrinterSetup {
-  const o: Partial<PrinterOptions> = device.printer ?? {};
-  return {
-    profile: { ...LQ_630K, romCharset: o.romCharset ?? 'gbk', escp2: o.escp2 ?? false },
-    calibration: { xMm: o.calibration?.xMm ?? 0, yMm: o.calibration?.yMm ?? 0 },
-    fallbackFonts: o.fallbackFonts ?? [],
-  };
-}
-
-export function printerDriver(device: DeviceConfig): PrinterDriver {
+function printerDriver(device: DeviceConfigOf<'printer'>): PrinterDriver {
   const setup = printerSetup(device);
   const t = device.transport;
-  const stallMs = device.printer?.stallMs ?? 5000;
+  const stallMs = device.printer.stallMs;
   switch (t.type) {
     case 'simulated':
       return new SimulatedDotMatrixPrinter({
@@ -71,3 +75,20 @@ export function printerDriver(device: DeviceConfig): PrinterDriver {
       );
   }
 }
+
+export const printerKind: DeviceKindUnit<'printer'> = {
+  kind: 'printer',
+  label: { 'zh-CN': '针式打印机', en: 'dot-matrix printer' },
+  operations: [submitPrint, previewPrint, listPrints, getPrint, cancelPrint, resolvePrint],
+  createDriver: printerDriver,
+  wizard: {
+    transportHint: '"serial:/dev/ttyUSB0", "tcp:HOST:PORT" or empty for none',
+    // Measured later from the calibration page (`boxagent devices test printer-1`); known offsets go in now.
+    async askOptions(ask) {
+      const xMm = Number(await ask('  printer calibration, x offset in mm', '0'));
+      const yMm = Number(await ask('  printer calibration, y offset in mm', '0'));
+      if (Number.isNaN(xMm) || Number.isNaN(yMm)) throw new Error('calibration offsets are numbers of mm');
+      return xMm !== 0 || yMm !== 0 ? { printer: { calibration: { xMm, yMm } } } : {};
+    },
+  },
+};

@@ -1,17 +1,20 @@
-// The camera entry of the driver factory: a capture through ffmpeg from a V4L2 node or a URL, or the
-// simulated camera (the same capture path fed by testsrc, a still or a folder of images).
+// The face camera kind: a capture through ffmpeg from a V4L2 node or a URL, or the simulated camera (the same
+// capture path fed by testsrc, a still or a folder of images).
+import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
-import { Value } from '@sinclair/typebox/value';
 import type { Logger } from 'pino';
-import { CameraOptionsSchema, type CameraOptions, type DeviceConfig } from '../../config/schema.js';
+import type { CameraOptions, DeviceConfigOf } from '../../config/schema.js';
 import { CameraDevice } from '../../drivers/camera/camera.js';
 import type { CameraSource } from '../../drivers/camera/ffmpeg-args.js';
 import { SimulatedCamera } from '../../drivers/camera/simulator.js';
+import { cameraSnapshot } from '../operations/camera-ops.js';
+import type { DeviceKindUnit, DoctorCheck } from './kind.js';
 import { UnsupportedDeviceError } from './unsupported.js';
 
-/** A device's `camera` options with the schema's defaults filled in (the key itself is optional). */
-export function cameraOptions(device: DeviceConfig): CameraOptions {
-  return Value.Default(CameraOptionsSchema, structuredClone(device.camera ?? {})) as CameraOptions;
+declare module '../devices/kind-drivers.js' {
+  interface KindDrivers {
+    camera: CameraDevice;
+  }
 }
 
 /** What `camera.source` (or `irSource`) names: a V4L2 node, or an RTSP / HTTP MJPEG stream. */
@@ -38,8 +41,8 @@ function simulatedSource(opts: CameraOptions): CameraSource {
     : { kind: 'still', path: images };
 }
 
-export function cameraDriver(device: DeviceConfig, log?: Logger): CameraDevice {
-  const opts = cameraOptions(device);
+function cameraDriver(device: DeviceConfigOf<'camera'>, log?: Logger): CameraDevice {
+  const opts = device.camera;
   const common = {
     format: { width: opts.width, height: opts.height, fps: opts.fps },
     stallMs: opts.stallSeconds * 1000,
@@ -66,3 +69,31 @@ export function cameraDriver(device: DeviceConfig, log?: Logger): CameraDevice {
     model: opts.source.startsWith('/') ? 'UVC camera' : 'IP camera',
   });
 }
+
+/** ffmpeg captures every camera (and the simulated one): without it no camera works. */
+function checkFfmpeg(cameras: number): DoctorCheck {
+  const r = spawnSync('ffmpeg', ['-hide_banner', '-version'], { encoding: 'utf8', timeout: 5000 });
+  if (r.error || r.status !== 0) {
+    return {
+      check: 'ffmpeg',
+      verdict: cameras > 0 ? 'fail' : 'warn',
+      detail: `ffmpeg not found${cameras > 0 ? `: ${cameras} camera(s) cannot capture` : ' (no camera configured yet)'}`,
+      fix: 'apt-get install ffmpeg',
+    };
+  }
+  const version = /ffmpeg version (\S+)/.exec(r.stdout)?.[1] ?? 'unknown version';
+  return { check: 'ffmpeg', verdict: 'ok', detail: `ffmpeg ${version} present (camera capture)` };
+}
+
+export const cameraKind: DeviceKindUnit<'camera'> = {
+  kind: 'camera',
+  label: { 'zh-CN': '人脸摄像头', en: 'face camera' },
+  operations: [cameraSnapshot],
+  createDriver: cameraDriver,
+  deviceNode: (d) =>
+    d.transport.type === 'video' && d.camera.source?.startsWith('/')
+      ? { path: d.camera.source, group: 'video' }
+      : undefined,
+  doctor: (cameras) => [checkFfmpeg(cameras.length)],
+  wizard: { transportHint: '"video:/dev/video0", "video:rtsp://…" or empty for none' },
+};

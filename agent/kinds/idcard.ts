@@ -1,0 +1,53 @@
+// The resident ID card reader kind: the reader over a serial port, or the same reader on an in-process reader
+// simulator holding a card.
+import type { DeviceConfigOf } from '../../config/schema.js';
+import { IdCardReader } from '../../drivers/idcard/reader.js';
+import { IdCardReaderSimulator, SAMPLE_CARDS } from '../../drivers/idcard/simulator.js';
+import type { ByteLink } from '../../drivers/transport/byte-link.js';
+import { memoryLinkPair } from '../../drivers/transport/memory-pair.js';
+import { openSerial } from '../../drivers/transport/serial.js';
+import { getIdCard } from '../operations/idcard-ops.js';
+import type { DeviceKindUnit } from './kind.js';
+import { UnsupportedDeviceError } from './unsupported.js';
+
+declare module '../devices/kind-drivers.js' {
+  interface KindDrivers {
+    idcard: IdCardReader;
+  }
+}
+
+function idCardReader(device: DeviceConfigOf<'idcard'>): IdCardReader {
+  const t = device.transport;
+  let openLink: () => Promise<ByteLink>;
+  if (t.type === 'serial') {
+    const { path, baudRate, dataBits, parity, stopBits, rtscts } = t;
+    openLink = () => openSerial({ path, baudRate, dataBits, parity, stopBits, rtscts });
+  } else if (t.type === 'simulated') {
+    openLink = () => {
+      const [driverEnd, simulatorEnd] = memoryLinkPair();
+      const simulator = new IdCardReaderSimulator(simulatorEnd);
+      simulator.start();
+      simulator.present(SAMPLE_CARDS.zhang);
+      return Promise.resolve(driverEnd);
+    };
+  } else {
+    throw new UnsupportedDeviceError(`an idcard over ${t.type} is not supported yet`);
+  }
+  const opts = device.idcard;
+  return new IdCardReader({
+    openLink,
+    pollIntervalMs: opts.pollIntervalMs,
+    commandTimeoutMs: opts.commandTimeoutMs,
+    readTimeoutMs: opts.readTimeoutMs,
+    decoderLibrary: opts.decoderLibrary,
+    model: t.type === 'simulated' ? 'Simulated resident ID card reader (SAM)' : undefined,
+  });
+}
+
+export const idCardKind: DeviceKindUnit<'idcard'> = {
+  kind: 'idcard',
+  label: { 'zh-CN': '身份证阅读器', en: 'ID card reader' },
+  operations: [getIdCard],
+  createDriver: idCardReader,
+  wizard: { transportHint: '"serial:/dev/ttyUSB0" or empty for none' },
+};
