@@ -10,8 +10,11 @@ export function StringEnum<const T extends readonly string[]>(
   return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
 }
 
-/** Token scopes (DESIGN.md). `admin` implies every other scope. */
-export const SCOPES = ['read', 'print', 'face', 'enroll', 'seal', 'admin'] as const;
+/**
+ * Token scopes (DESIGN.md). `admin` implies every other scope. `idcard` receives ID card reads (residents'
+ * personal data) on the event stream.
+ */
+export const SCOPES = ['read', 'print', 'face', 'enroll', 'seal', 'idcard', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 export const ScopeSchema = StringEnum(SCOPES, { description: 'Token scope' });
 

@@ -137,7 +137,8 @@ export class CertificateService {
         });
         this.deps.events.publish('certificate.job', {
           job: id,
-          printer: req.printer,
+          kind: 'certificate',
+          device: req.printer,
           template: req.template,
           state: 'queued',
           previous: null,
@@ -299,7 +300,8 @@ export class CertificateService {
       if (c && before) {
         this.deps.events.publish('certificate.job', {
           job: id,
-          printer: c.printer,
+          kind: 'certificate',
+          device: c.printer,
           template: c.template,
           state: to,
           previous: before.state,
@@ -337,7 +339,8 @@ export class CertificateService {
         const updated = this.deps.store.certificates.setSealJob(c.id, job.id, token);
         this.deps.events.publish('certificate.job', {
           job: c.id,
-          printer: c.printer,
+          kind: 'certificate',
+          device: c.printer,
           template: c.template,
           state: c.state,
           previous: c.state,

@@ -15,6 +15,7 @@ import type { DeviceManager } from '../devices/device-manager.js';
 import { sealOptions } from '../devices/driver-factory.js';
 import { DeviceBusyError, DeviceNotReadyError, type SupervisedDevice } from '../devices/supervised-device.js';
 import type { EventLog } from '../events/event-log.js';
+import type { EventPayload } from '../events/catalog.js';
 import { Problem } from '../operations/problems.js';
 import type { SealDocument, SealJobRecord, SealJobState } from '../store/seal-jobs.js';
 import type { Store } from '../store/store.js';
@@ -147,7 +148,7 @@ export class SealService {
               operator: job.operator,
             },
           });
-          this.events.publish('seal.firing', this.eventPayload({ ...checking, state: 'firing' }, 'checking'));
+          this.events.publish('seal.job', this.eventPayload({ ...checking, state: 'firing' }, 'checking'));
         });
         return { outcome: await driver.fire(), serial };
       });
@@ -288,12 +289,13 @@ export class SealService {
   }
 
   private publish(job: SealJobRecord, previous: SealJobState | null): void {
-    this.events.publish(`seal.${job.state}`, this.eventPayload(job, previous));
+    this.events.publish('seal.job', this.eventPayload(job, previous));
   }
 
-  private eventPayload(job: SealJobRecord, previous: SealJobState | null): Record<string, unknown> {
+  private eventPayload(job: SealJobRecord, previous: SealJobState | null): EventPayload<'seal.job'> {
     return {
       job: job.id,
+      kind: 'seal',
       device: job.device,
       state: job.state,
       previous,
