@@ -211,7 +211,9 @@ export function eventDefinition(type: string): EventDefinition | undefined {
 }
 
 /** Job events (`<kind>.job`): never dropped from a full outbox. */
-export const JOB_EVENT_TYPES = EVENT_TYPES.filter((t) => t.endsWith('.job'));
+export const JOB_EVENT_TYPES = EVENT_TYPES.filter((t): t is Extract<EventType, `${string}.job`> =>
+  t.endsWith('.job'),
+);
 
 /** The scope needed to receive an event; a type not in the catalog (a stored row from before a rename) is admin's. */
 export function eventScope(type: string): Scope {
