@@ -63,7 +63,7 @@ export class Agent {
       const version = overlayFleetConfig(config, storageDir);
       if (version > 0) log.info({ version }, 'fleet config in force');
     }
-    const events = new EventLog(store, config.storage.maxEvents, config.mqtt.url !== undefined);
+    const events = new EventLog(store, config.storage.maxEvents, config.mqtt.url !== undefined, log);
     // Audit entries go to the fleet as events, in the transaction that records them.
     store.audit.onAppend((entry) => events.publish('audit.entry', { ...entry }));
     const chain = store.audit.verify();

@@ -10,6 +10,7 @@ import { Store } from '../agent/store/store.js';
 import { startDaemon, type Daemon } from '../tests/helpers/daemon.js';
 import { startMosquitto, type Mosquitto } from '../tests/helpers/mosquitto.js';
 import { waitFor } from '../tests/helpers/wait-for.js';
+import { selftestDone } from '../tests/helpers/events.js';
 import { removeScratchDir, rssMb, scratchDir, stopChild, track } from './children.js';
 
 const ROOT = 'boxagent/v1/dev-box';
@@ -100,7 +101,7 @@ export async function benchFleet(row: RowFn, progress: (msg: string) => void): P
     const store = Store.open(storageDir);
     const events = new EventLog(store, 200_000, true);
     store.transaction(() => {
-      for (let i = 0; i < BACKLOG; i++) events.publish('job.done', { job: `bench-${i}`, kind: 'print' });
+      for (let i = 0; i < BACKLOG; i++) events.publish('selftest.job', selftestDone(`bench-${i}`));
     });
     const waitingBefore = store.outbox.unsentSummary().count;
     daemon = await startDaemon({ storageDir, env: { ...env, BOXAGENT_MQTT_URL: broker.url } });

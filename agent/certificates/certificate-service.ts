@@ -136,7 +136,8 @@ export class CertificateService {
         });
         this.deps.events.publish('certificate.job', {
           job: id,
-          printer: req.printer,
+          kind: 'certificate',
+          device: req.printer,
           template: req.template,
           state: 'queued',
           previous: null,
@@ -281,7 +282,8 @@ export class CertificateService {
       if (c && before) {
         this.deps.events.publish('certificate.job', {
           job: id,
-          printer: c.printer,
+          kind: 'certificate',
+          device: c.printer,
           template: c.template,
           state: to,
           previous: before.state,
@@ -319,7 +321,8 @@ export class CertificateService {
         const updated = this.deps.store.certificates.setSealJob(c.id, job.id, token);
         this.deps.events.publish('certificate.job', {
           job: c.id,
-          printer: c.printer,
+          kind: 'certificate',
+          device: c.printer,
           template: c.template,
           state: c.state,
           previous: c.state,

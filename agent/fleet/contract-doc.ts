@@ -1,12 +1,41 @@
-// docs/mqtt.md, generated: the fleet's MQTT contract (topics, payloads, problem types) and one section per
-// operation of the catalog, with the same input/output schemas and scopes as the HTTP API.
+// docs/mqtt.md, generated: the fleet's MQTT contract (topics, payloads, problem types), every event type of
+// the event catalog, and one section per operation of the catalog, with the same input/output schemas and
+// scopes as the HTTP API.
 import type { AnyOperation } from '../operations/operation.js';
 import { PROBLEM_BASE, PROBLEMS } from '../problems/registry.js';
 import { FLEET_SECTIONS } from './config-sync.js';
+import { EVENT_CATALOG, JobEventBase } from '../events/catalog.js';
 import { FLEET_SCHEMA, fleetTopics } from './contract.js';
 import { PROTECTED_EVENT_PREFIXES } from './event-pump.js';
 
 const json = (v: unknown): string => '```json\n' + JSON.stringify(v, null, 2) + '\n```';
+
+/** The event types: one section each, from agent/events/catalog.ts (the same list `GET /v1/events` serves). */
+function renderEventCatalog(): string[] {
+  const out = [
+    '### Event types',
+    '',
+    'Declared once in `agent/events/catalog.ts`. _Kept_ events are stored in the event log and sent here;',
+    '_live-only_ ones reach only the SSE clients connected at the time (`GET /v1/events`) and never this topic.',
+    'The scope is what a local API token needs to receive the type over SSE; the fleet gets every kept type.',
+    '',
+    'Job events are named `<kind>.job` and share this payload (plus the fields of their kind); one is published',
+    'on every state change, `previous` being `null` for a new job:',
+    '',
+    json(JobEventBase),
+    '',
+    '| type | scope | kept | description |',
+    '| --- | --- | --- | --- |',
+    ...Object.entries(EVENT_CATALOG).map(
+      ([type, d]) => `| \`${type}\` | \`${d.scope}\` | ${d.kept ? 'kept' : 'live-only'} | ${d.description} |`,
+    ),
+    '',
+  ];
+  for (const [type, d] of Object.entries(EVENT_CATALOG)) {
+    out.push(`#### \`${type}\``, '', d.description, '', json(d.payload), '');
+  }
+  return out;
+}
 
 export function renderMqttContract(catalog: readonly AnyOperation[]): string {
   const t = fleetTopics('boxagent/v1', '<boxId>');
@@ -54,7 +83,7 @@ export function renderMqttContract(catalog: readonly AnyOperation[]): string {
     '',
     '## Events',
     '',
-    'Every event is written to the outbox in SQLite in the same transaction as the change that caused it and',
+    'Every kept event is written to the outbox in SQLite in the same transaction as the change that caused it and',
     'published QoS 1 in `seq` order; a row counts as sent only after its PUBACK. QoS 1 is at-least-once: after',
     'a broker restart a message that was in flight may arrive again; de-duplicate on `id`. `seq` is per box and',
     'strictly increasing; a gap means events were dropped from a full outbox (see telemetry `outbox`).',
@@ -64,11 +93,12 @@ export function renderMqttContract(catalog: readonly AnyOperation[]): string {
       schema: FLEET_SCHEMA,
       id: '0b6f…',
       seq: 1042,
-      type: 'job.done',
+      type: 'print.job',
       createdAt: '2026-01-01T08:03:00.000Z',
-      payload: { job: '…' },
+      payload: { job: '…', kind: 'print', device: 'printer-1', state: 'done', previous: 'sending' },
     }),
     '',
+    ...renderEventCatalog(),
     '## Telemetry',
     '',
     'Fields: `box`, `at`, `uptimeSeconds`, `cpu {loadAverage, cores, processPercent}`,',

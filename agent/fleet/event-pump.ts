@@ -3,13 +3,14 @@
 // flight (in order, before anything new), then the pump goes on from where it was, so nothing is lost or
 // reordered; after a restart of the daemon the pump starts again from the first unsent row.
 import type { Logger } from 'pino';
+import { JOB_EVENT_TYPES } from '../events/catalog.js';
 import type { EventLog } from '../events/event-log.js';
 import type { Store } from '../store/store.js';
 import type { StoredEvent } from '../store/outbox.js';
 import { FLEET_SCHEMA, type EventMessage, type OutboxTelemetry } from './contract.js';
 
-/** Event types that are never dropped from a full outbox. */
-export const PROTECTED_EVENT_PREFIXES = ['job.', 'seal.', 'audit.'] as const;
+/** Event types that are never dropped from a full outbox: every job event (`<kind>.job`) and audit ones. */
+export const PROTECTED_EVENT_PREFIXES: readonly string[] = [...JOB_EVENT_TYPES, 'audit.'];
 
 /** Publishes one message at QoS 1; calls back on PUBACK or with an error when it will not be acknowledged. */
 export type QosOnePublish = (topic: string, payload: string, done: (err?: Error) => void) => void;
@@ -52,7 +53,8 @@ export class EventPump {
     this.running = true;
     this.enforceBound();
     // Deferred: `events.publish` may run inside a transaction that has not committed yet.
-    this.unsubscribe = this.events.subscribe(() => {
+    this.unsubscribe = this.events.subscribe((e) => {
+      if (e.seq === null) return; // live-only: never stored, never the fleet's
       if (++this.sinceBound >= BOUND_EVERY) setImmediate(() => this.enforceBound());
       this.scheduleDrain();
     });
@@ -87,7 +89,7 @@ export class EventPump {
       droppedSinceStart: this.dropped,
     };
     if (count >= this.opts.maxUnsent) {
-      t.warning = `outbox full: ${count} events wait (bound ${this.opts.maxUnsent}); device events are being dropped, job/seal/audit events are kept`;
+      t.warning = `outbox full: ${count} events wait (bound ${this.opts.maxUnsent}); device events are being dropped, job and audit events are kept`;
     } else if (this.dropped > 0) {
       t.warning = `${this.dropped} unsent device events were dropped from the outbox since start`;
     }

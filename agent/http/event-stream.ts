@@ -1,14 +1,21 @@
 // GET /v1/events: Server-Sent Events from the event log. A client that reconnects with Last-Event-ID gets
 // what it missed from the store, then live events; a client too slow to keep up is disconnected (it resumes
-// with Last-Event-ID) rather than buffered without bound.
+// with Last-Event-ID) rather than buffered without bound. Each token gets only the event types its scopes
+// allow (the event catalog's `scope`), live and replayed alike.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { hasScope } from '../auth/token-service.js';
+import { eventScope } from '../events/catalog.js';
 import type { AgentEvent, EventLog } from '../events/event-log.js';
 
 const HEARTBEAT_MS = 15_000;
 const MAX_BUFFERED_BYTES = 1_048_576;
 const REPLAY_PAGE = 500;
 
+/**
+ * One SSE frame. A live-only event (seq null) has no `id:` field, so the browser's Last-Event-ID stays at
+ * the last kept event and a reconnect resumes from there; its data carries `seq: null`.
+ */
 export function formatEvent(e: AgentEvent): string {
   const data = JSON.stringify({
     id: e.id,
@@ -17,7 +24,7 @@ export function formatEvent(e: AgentEvent): string {
     at: e.createdAt,
     ...(e.payload as object),
   });
-  return `id: ${e.seq}\nevent: ${e.type}\ndata: ${data}\n\n`;
+  return `${e.seq === null ? '' : `id: ${e.seq}\n`}event: ${e.type}\ndata: ${data}\n\n`;
 }
 
 function lastEventId(request: FastifyRequest): number {
@@ -38,7 +45,11 @@ export class EventStreams {
   handle(request: FastifyRequest, reply: FastifyReply): void {
     this.open.add(reply.raw);
     reply.raw.on('close', () => this.open.delete(reply.raw));
-    streamEvents(request, reply, this.events, this.log);
+    // The route needs a token (scope read), so the principal is there; without one nothing is sent.
+    const principal = request.principal;
+    const allowed = (type: string): boolean =>
+      principal !== undefined && hasScope(principal, eventScope(type));
+    streamEvents(request, reply, this.events, allowed, this.log);
   }
 
   closeAll(): void {
@@ -46,7 +57,13 @@ export class EventStreams {
   }
 }
 
-function streamEvents(request: FastifyRequest, reply: FastifyReply, events: EventLog, log: Logger): void {
+function streamEvents(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  events: EventLog,
+  allowed: (type: string) => boolean,
+  log: Logger,
+): void {
   const res = reply.raw;
   reply.hijack();
   res.writeHead(200, {
@@ -61,8 +78,12 @@ function streamEvents(request: FastifyRequest, reply: FastifyReply, events: Even
   let replaying = true;
   const pending: AgentEvent[] = [];
   const write = (e: AgentEvent): void => {
-    if (e.seq <= sent) return;
-    sent = e.seq;
+    if (e.seq !== null) {
+      if (e.seq <= sent) return;
+      // Advanced for events this token may not see too, so replay moves past them.
+      sent = e.seq;
+    }
+    if (!allowed(e.type)) return;
     res.write(formatEvent(e));
     if (res.writableLength > MAX_BUFFERED_BYTES) {
       log.warn({ writable: res.writableLength }, 'SSE client too slow; disconnecting it');

@@ -1,5 +1,6 @@
 // The OpenAPI 3.1 document, generated from the operations catalog (plus the few HTTP-only endpoints).
 import type { TSchema } from '@sinclair/typebox';
+import { EVENT_CATALOG, EVENT_TYPES, type EventType } from '../events/catalog.js';
 import type { AnyOperation } from '../operations/operation.js';
 import { PROBLEM_BASE, PROBLEMS } from '../problems/registry.js';
 import { imageFieldPaths } from './multipart-form.js';
@@ -117,6 +118,48 @@ function operationObject(op: AnyOperation): Record<string, unknown> {
   return doc;
 }
 
+const EVENT_STREAM_FRAMING = [
+  'Each event is one SSE frame: `id: <seq>` (kept events only), `event: <type>`, `data: <JSON>` where the JSON',
+  'is `{id, seq, type, at}` and the payload fields of the type (components `event.<type>`). A token receives',
+  "only the types its scopes allow (each schema's `x-required-scope`; admin receives all), live and on replay.",
+  'Kept events (`x-kept: true`) come from the event log: reconnect with `Last-Event-ID` (the browser does) to',
+  'get those missed. Live-only events (`x-kept: false`) are never stored: they have no `id:` line, so the',
+  "browser's Last-Event-ID stays on the last kept event, and `seq` is null. A `: keep-alive` comment every 15 s.",
+].join('\n');
+
+const eventSchemaName = (type: EventType): string => `event.${type}`;
+
+/** One schema per event type: what `data` holds (the envelope and the payload), its scope and whether it is kept. */
+function eventSchemas(): Record<string, unknown> {
+  const schemas: Record<string, unknown> = {};
+  for (const type of EVENT_TYPES) {
+    const d = EVENT_CATALOG[type];
+    const payload = plain(d.payload);
+    const properties = (payload.properties ?? {}) as Record<string, unknown>;
+    schemas[eventSchemaName(type)] = {
+      type: 'object',
+      description: d.description,
+      'x-required-scope': d.scope,
+      'x-kept': d.kept,
+      required: ['id', 'seq', 'type', 'at', ...((payload.required ?? []) as string[])],
+      properties: {
+        id: {
+          type: 'string',
+          format: 'uuid',
+          description: 'Unique; the fleet and clients de-duplicate on it',
+        },
+        seq: d.kept
+          ? { type: 'integer', description: 'Position in the event log; also the SSE `id:`' }
+          : { type: 'null', description: 'Live-only: never stored' },
+        type: { const: type },
+        at: { type: 'string', format: 'date-time' },
+        ...properties,
+      },
+    };
+  }
+  return schemas;
+}
+
 export function buildOpenApi(catalog: readonly AnyOperation[], version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of catalog) {
@@ -129,10 +172,29 @@ export function buildOpenApi(catalog: readonly AnyOperation[], version: string):
     get: {
       operationId: 'events.stream',
       summary:
-        'Server-Sent Events: device state changes, job progress. Resume with Last-Event-ID. The token may be given as ?access_token= because EventSource cannot send headers.',
+        'Server-Sent Events: device state changes, job progress, … (the event catalog). Resume with Last-Event-ID. The token may be given as ?access_token= because EventSource cannot send headers.',
+      description: EVENT_STREAM_FRAMING,
       security: [{ bearer: ['read'] }],
+      parameters: [
+        {
+          name: 'Last-Event-ID',
+          in: 'header',
+          required: false,
+          description: 'The `id` of the last event received: the kept events after it are sent first.',
+          schema: { type: 'string', pattern: '^[0-9]+$' },
+        },
+      ],
       responses: {
-        '200': { description: 'text/event-stream' },
+        '200': {
+          description: 'An endless stream of events, one frame each; `data` is one of the event schemas.',
+          content: {
+            'text/event-stream': {
+              schema: {
+                oneOf: EVENT_TYPES.map((t) => ({ $ref: `#/components/schemas/${eventSchemaName(t)}` })),
+              },
+            },
+          },
+        },
         default: { $ref: '#/components/responses/Problem' },
       },
     },
@@ -165,6 +227,7 @@ export function buildOpenApi(catalog: readonly AnyOperation[], version: string):
     paths,
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'boxagent token create' } },
+      schemas: eventSchemas(),
       responses: {
         Problem: {
           description: `RFC 9457 problem. Types: ${Object.keys(PROBLEMS)

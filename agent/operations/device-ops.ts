@@ -101,10 +101,12 @@ export const testDevice = defineOperation({
     const state = result.ok ? ('done' as const) : ('failed' as const);
     const job = services.store.transaction(() => {
       const j = services.store.jobs.update(jobId, { state, result });
-      services.events.publish(`job.${state}`, {
+      services.events.publish('selftest.job', {
         job: jobId,
-        kind: j.kind,
+        kind: 'selftest',
         device: d.config.id,
+        state,
+        previous: 'sending',
         by: principal.name,
       });
       return j;

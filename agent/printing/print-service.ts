@@ -192,7 +192,8 @@ export class PrintService {
         });
         this.deps.events.publish('print.job', {
           job: id,
-          printer: printerId,
+          kind: 'print',
+          device: printerId,
           state: 'queued',
           previous: null,
         });
@@ -273,15 +274,15 @@ export class PrintService {
       const before = this.deps.store.jobs.get(id);
       const job = this.deps.store.jobs.transition(id, from, change);
       if (job && before) {
-        const payload: Record<string, unknown> = {
+        const error = change.error as { message?: string } | undefined;
+        this.deps.events.publish('print.job', {
           job: id,
-          printer: job.deviceId,
+          kind: 'print',
+          device: (job.input as PrintJobInput).printer,
           state: job.state,
           previous: before.state,
-        };
-        const error = change.error as { message?: string } | undefined;
-        if (error?.message) payload.reason = error.message;
-        this.deps.events.publish('print.job', payload);
+          ...(error?.message ? { reason: error.message } : {}),
+        });
       }
       return job;
     });

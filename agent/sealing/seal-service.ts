@@ -14,6 +14,7 @@ import {
 import type { DeviceManager } from '../devices/device-manager.js';
 import { DeviceBusyError, DeviceNotReadyError, type SupervisedDevice } from '../devices/supervised-device.js';
 import type { EventLog } from '../events/event-log.js';
+import type { EventPayload } from '../events/catalog.js';
 import { Problem } from '../problems/problem.js';
 import type { SealDocument, SealJobRecord, SealJobState } from '../store/seal-jobs.js';
 import type { Store } from '../store/store.js';
@@ -144,7 +145,7 @@ export class SealService {
               operator: job.operator,
             },
           });
-          this.events.publish('seal.firing', this.eventPayload({ ...checking, state: 'firing' }, 'checking'));
+          this.events.publish('seal.job', this.eventPayload({ ...checking, state: 'firing' }, 'checking'));
         });
         return { outcome: await driver.fire(), serial };
       });
@@ -285,12 +286,13 @@ export class SealService {
   }
 
   private publish(job: SealJobRecord, previous: SealJobState | null): void {
-    this.events.publish(`seal.${job.state}`, this.eventPayload(job, previous));
+    this.events.publish('seal.job', this.eventPayload(job, previous));
   }
 
-  private eventPayload(job: SealJobRecord, previous: SealJobState | null): Record<string, unknown> {
+  private eventPayload(job: SealJobRecord, previous: SealJobState | null): EventPayload<'seal.job'> {
     return {
       job: job.id,
+      kind: 'seal',
       device: job.device,
       state: job.state,
       previous,

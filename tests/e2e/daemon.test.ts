@@ -338,6 +338,52 @@ describe('events', () => {
     }
   });
 
+  it('sends a token only the event types its scopes allow, live and on replay (admin gets all)', async () => {
+    const read = { authorization: `Bearer ${tokenWith('read')}` };
+    const admin = { authorization: `Bearer ${daemon.adminToken}` };
+    const readLive = await openSse(`${daemon.url}/v1/events`, read);
+    const adminLive = await openSse(`${daemon.url}/v1/events`, admin);
+    const streams = [readLive, adminLive];
+    try {
+      // Injecting a fault is audited (audit.entry, admin) and the camera then fails (device.state, read).
+      const sim = (fault: string) =>
+        daemon.fetch('/v1/devices/camera-1/simulator', {
+          method: 'POST',
+          body: JSON.stringify({ fault }),
+          headers: { 'content-type': 'application/json' },
+        });
+      expect((await sim('offline')).status).toBe(200);
+      const cameraDown = (e: SseEvent) =>
+        e.event === 'device.state' && parsed(e).device === 'camera-1' && parsed(e).state === 'error';
+      const audited = (e: SseEvent) => e.event === 'audit.entry' && e.data.includes('"camera-1"');
+      await waitFor('the audit entry, to admin', () => adminLive.events.some(audited));
+      await waitFor('the camera down, to read', () => readLive.events.some(cameraDown));
+      const auditId = Number(adminLive.events.find(audited)?.id);
+      const downId = Number(readLive.events.find(cameraDown)?.id);
+      // The read stream got an event published after the audit entry, so it would have had that too.
+      expect(downId).toBeGreaterThan(auditId);
+      expect(readLive.events.filter((e) => e.event?.startsWith('audit.'))).toEqual([]);
+      expect((await sim('none')).status).toBe(200);
+
+      // Replay from before the audit entry: the same filter.
+      const from = String(auditId - 1);
+      const readReplay = await openSse(`${daemon.url}/v1/events`, { ...read, 'last-event-id': from });
+      const adminReplay = await openSse(`${daemon.url}/v1/events`, { ...admin, 'last-event-id': from });
+      streams.push(readReplay, adminReplay);
+      const reached = (s: { events: SseEvent[] }) => s.events.some((e) => Number(e.id) >= downId);
+      await waitFor('both replays past the camera down', () => reached(readReplay) && reached(adminReplay));
+      expect(readReplay.events.filter((e) => e.event?.startsWith('audit.'))).toEqual([]);
+      expect(readReplay.events.some(cameraDown)).toBe(true);
+      expect(adminReplay.events[0]).toMatchObject({ id: String(auditId), event: 'audit.entry' });
+      await waitFor('camera ready again', async () => {
+        const d = (await (await daemon.fetch('/v1/devices/camera-1')).json()) as { state: string };
+        return d.state === 'ready';
+      });
+    } finally {
+      streams.forEach((s) => s.close());
+    }
+  });
+
   it('accepts the token as ?access_token= for EventSource, and only there', async () => {
     const stream = await openSse(`${daemon.url}/v1/events?access_token=${daemon.adminToken}`);
     stream.close();

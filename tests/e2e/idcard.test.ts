@@ -1,10 +1,19 @@
 // The built daemon with an ID card reader on a real socat pty (the reader simulator on the far end): a card
-// laid on the reader comes out of GET /v1/idcard/:device/card in full, and as an `idcard.read` event and a
-// log line with the ID number masked. A second daemon shows the simulated transport and `revealIdNumber`.
+// laid on the reader comes out of GET /v1/idcard/:device/card in full, and as a live-only `idcard.read` event
+// (to tokens with scope idcard) and a log line with the ID number masked. A second daemon shows the simulated
+// transport and `revealIdNumber`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IdCardReaderSimulator, SAMPLE_CARDS } from '../../drivers/idcard/simulator.js';
 import { openSerial } from '../../drivers/transport/serial.js';
-import { removeDir, startDaemon, tempDir, writeConfig, type Daemon } from '../helpers/daemon.js';
+import {
+  removeDir,
+  runCli,
+  startDaemon,
+  tempDir,
+  testEnv,
+  writeConfig,
+  type Daemon,
+} from '../helpers/daemon.js';
 import { openPtyPair, type PtyPair } from '../helpers/pty-pair.js';
 import { openSse, type SseEvent, type SseStream } from '../helpers/sse.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -32,6 +41,9 @@ describe('an ID card reader on a serial port', () => {
   let sim: IdCardReaderSimulator;
   let daemon: Daemon;
   let events: SseStream;
+  /** Streams of a `read` token and of a counter app's `read,idcard` token. */
+  let readOnly: SseStream;
+  let counter: SseStream;
 
   beforeAll(async () => {
     dir = tempDir();
@@ -65,6 +77,18 @@ describe('an ID card reader on a serial port', () => {
     );
     daemon = await startDaemon({ config, storageDir: tempDir() });
     events = await openSse(`${daemon.url}/v1/events`, { authorization: `Bearer ${daemon.adminToken}` });
+    const token = (name: string, scopes: string): string => {
+      const env = testEnv(daemon.storageDir, { BOXAGENT_CONFIG: config });
+      const r = runCli(['token', 'create', '--name', name, '--scopes', scopes], env);
+      expect(r.status).toBe(0);
+      return r.stdout.trim();
+    };
+    readOnly = await openSse(`${daemon.url}/v1/events`, {
+      authorization: `Bearer ${token('monitor', 'read')}`,
+    });
+    counter = await openSse(`${daemon.url}/v1/events`, {
+      authorization: `Bearer ${token('counter', 'read,idcard')}`,
+    });
     await waitFor('the reader ready', async () => {
       const d = (await (await daemon.fetch('/v1/devices/reader-1')).json()) as { state: string };
       return d.state === 'ready';
@@ -73,6 +97,8 @@ describe('an ID card reader on a serial port', () => {
 
   afterAll(async () => {
     events?.close();
+    readOnly?.close();
+    counter?.close();
     await daemon?.stop('SIGKILL');
     await sim?.stop();
     await pair?.close();
@@ -137,6 +163,43 @@ describe('an ID card reader on a serial port', () => {
       idNumber: MASKED_ID,
     });
     expect(JSON.stringify(daemon.logs)).not.toContain(FULL_ID);
+  });
+
+  it('sends card reads live only, and only to tokens with scope idcard', async () => {
+    await waitFor('the card at the counter app', () => cardEvents(counter).length === 1);
+    // Live only: no `id:`, so a reconnect does not move past kept events, and nothing to replay.
+    expect(counter.events.find((e) => e.event === 'idcard.read')?.id).toBeUndefined();
+
+    // A kept event published after the read (a print job queued, scope read): once the read-only stream has
+    // it, the read had its chance to come before it.
+    const res = await daemon.fetch('/v1/print-jobs', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        printer: 'printer-1',
+        document: {
+          page: { widthMm: 210, heightMm: 297 },
+          items: [{ type: 'text', xMm: 20, yMm: 30, text: 'fence', sizePt: 12 }],
+        },
+      }),
+    });
+    expect(res.status).toBe(202);
+    const { id: job } = (await res.json()) as { id: string };
+    const queued = (st: SseStream) => st.events.some((e) => e.event === 'print.job' && e.data.includes(job));
+    await waitFor('the print job on the read-only stream', () => queued(readOnly));
+    expect(readOnly.events.filter((e) => e.event === 'idcard.read')).toEqual([]);
+
+    const replay = await openSse(`${daemon.url}/v1/events`, {
+      authorization: `Bearer ${daemon.adminToken}`,
+      'last-event-id': '0',
+    });
+    try {
+      await waitFor('the replay up to the print job', () => queued(replay));
+      expect(replay.events.filter((e) => e.event === 'idcard.read')).toEqual([]);
+      expect(JSON.stringify(replay.events)).not.toContain('张三');
+    } finally {
+      replay.close();
+    }
   });
 
   it('reads the card once while it lies there, and reports a failing ID number checksum on the next one', async () => {
@@ -219,7 +282,7 @@ describe('a simulated ID card reader with revealIdNumber', () => {
     removeDir(dir);
   });
 
-  it('reads the sample card and puts the full ID number in the event, saying the decoder is not called', async () => {
+  it('reads the sample card, in full over the API, saying the decoder is not called', async () => {
     await waitFor(
       'the sample card read',
       async () => (await daemon.fetch('/v1/idcard/idcard-1/card')).status === 200,
@@ -234,15 +297,5 @@ describe('a simulated ID card reader with revealIdNumber', () => {
     expect(daemon.logs.find((l) => l.device === 'idcard-1' && l.level === 40)?.msg).toMatch(
       /WLT decoding through \/opt\/vendor\/libwlt\.so is not implemented/,
     );
-    const stream = await openSse(`${daemon.url}/v1/events`, {
-      authorization: `Bearer ${daemon.adminToken}`,
-      'last-event-id': '0',
-    });
-    try {
-      await waitFor('the replayed event', () => cardEvents(stream).length === 1);
-      expect(cardEvents(stream)[0]).toMatchObject({ idNumber: FULL_ID, idNumberMasked: false });
-    } finally {
-      stream.close();
-    }
   });
 });

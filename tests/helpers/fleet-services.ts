@@ -39,7 +39,13 @@ export function buildServices(yaml: string): TestServices {
   const events = new EventLog(store, config.storage.maxEvents, config.mqtt.url !== undefined);
   store.audit.onAppend((entry) => events.publish('audit.entry', { ...entry }));
   const devices = new DeviceManager(config.devices, config.supervision, createDriver, log, (s, previous) =>
-    events.publish('device.state', { device: s.id, state: s.state, previous }),
+    events.publish('device.state', {
+      device: s.id,
+      kind: s.kind,
+      state: s.state,
+      previous,
+      reason: s.reason,
+    }),
   );
   devices.start();
   const face = new FaceService(config.face, store, dir, log);

@@ -8,6 +8,7 @@ import { EventLog } from '../../agent/events/event-log.js';
 import { PROBLEM_BASE } from '../../agent/problems/registry.js';
 import { Store } from '../../agent/store/store.js';
 import { removeDir, startDaemon, tempDir, type Daemon } from '../helpers/daemon.js';
+import { selftestDone } from '../helpers/events.js';
 import {
   BROKER_MAX_INFLIGHT,
   mosquittoPub,
@@ -176,7 +177,7 @@ describe('durable events across a broker restart', () => {
     const pre = Store.open(storageDir);
     const log = new EventLog(pre, 100_000, true);
     pre.transaction(() => {
-      for (let i = 0; i < BURST; i++) log.publish('job.done', { job: `burst-${i}` });
+      for (let i = 0; i < BURST; i++) log.publish('selftest.job', selftestDone(`burst-${i}`));
     });
     pre.close();
 

@@ -213,7 +213,7 @@ describe('parseScopes', () => {
   it('refuses an unknown scope, naming it and the known ones', () => {
     expect(() => parseScopes('read,prnt')).toThrow(TokenError);
     expect(() => parseScopes('read,prnt')).toThrow(
-      /unknown scope "prnt".*read, print, face, enroll, seal, admin/,
+      /unknown scope "prnt".*read, print, face, enroll, seal, idcard, admin/,
     );
     expect(() => parseScopes('READ')).toThrow(/unknown scope "READ"/);
   });
@@ -229,7 +229,7 @@ describe('hasScope', () => {
   });
 
   it('treats admin as every scope', () => {
-    for (const s of ['read', 'print', 'face', 'enroll', 'seal', 'admin'] as const) {
+    for (const s of ['read', 'print', 'face', 'enroll', 'seal', 'idcard', 'admin'] as const) {
       expect(hasScope(who(['admin']), s)).toBe(true);
     }
   });

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { EVENT_CATALOG } from '../../../agent/events/catalog.js';
 import { renderMqttContract } from '../../../agent/fleet/contract-doc.js';
 import { CATALOG } from '../../../agent/operations/catalog.js';
 import { ROOT } from '../../helpers/daemon.js';
@@ -17,6 +18,14 @@ describe('docs/mqtt.md', () => {
     const doc = renderMqttContract(CATALOG);
     for (const op of CATALOG) {
       expect(doc).toContain(`- topic: \`boxagent/v1/<boxId>/rpc/${op.name}\``);
+    }
+  });
+
+  it('lists every event type with its scope and whether it is kept', () => {
+    const doc = renderMqttContract(CATALOG);
+    for (const [type, d] of Object.entries(EVENT_CATALOG)) {
+      expect(doc).toContain(`| \`${type}\` | \`${d.scope}\` | ${d.kept ? 'kept' : 'live-only'} |`);
+      expect(doc).toContain(`#### \`${type}\``);
     }
   });
 });

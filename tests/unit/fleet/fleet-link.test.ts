@@ -14,6 +14,7 @@ import { PROBLEM_BASE } from '../../../agent/problems/registry.js';
 import { startBroker } from '../../helpers/aedes-broker.js';
 import { buildServices, type TestServices } from '../../helpers/fleet-services.js';
 import { waitFor } from '../../helpers/wait-for.js';
+import { selftestDone } from '../../helpers/events.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -112,7 +113,7 @@ describe('status and Last Will', () => {
   it('starts with the broker down, keeps the events, and connects when the broker comes up', async () => {
     const { broker, link, t, root } = await setup({ brokerDown: true });
     link.start();
-    t.services.events.publish('job.done', { job: 'j-1' });
+    t.services.events.publish('selftest.job', selftestDone('j-1'));
     await new Promise((r) => setTimeout(r, 300));
     expect(link.connected).toBe(false);
     expect(t.services.store.outbox.unsentSummary().count).toBeGreaterThan(0);
@@ -120,7 +121,7 @@ describe('status and Last Will', () => {
     await broker.start();
     await waitFor('connected', () => link.connected, 10_000);
     await waitFor('the event reached the broker', () =>
-      broker.received.some((p) => p.topic === `${root}/events` && p.payload.includes('"job.done"')),
+      broker.received.some((p) => p.topic === `${root}/events` && p.payload.includes('"selftest.job"')),
     );
     await waitFor('outbox drained', () => t.services.store.outbox.unsentSummary().count === 0);
     expect(t.logs.some((l) => l.msg === 'fleet broker error' && l.level === 40)).toBe(true);
@@ -142,13 +143,13 @@ describe('durable events', () => {
     cleanups.push(() => t.close());
     const link = new FleetLink(t.services, new Dispatcher());
     cleanups.push(() => link.stop());
-    for (let i = 0; i < 5; i++) t.services.events.publish('job.done', { n: i });
+    for (let i = 0; i < 5; i++) t.services.events.publish('selftest.job', selftestDone(`j-${i}`));
     const waiting = t.services.store.outbox.unsentSummary().count;
     link.start();
     await waitFor('the events at the broker', () => held.length >= waiting);
     await new Promise((r) => setTimeout(r, 200));
     const unsentJobs = () =>
-      t.services.store.outbox.unsentAfter(0, 1000).filter((e) => e.type === 'job.done').length;
+      t.services.store.outbox.unsentAfter(0, 1000).filter((e) => e.type === 'selftest.job').length;
     expect(unsentJobs()).toBe(5);
     for (const release of held.splice(0)) release();
     await waitFor(
@@ -162,7 +163,7 @@ describe('durable events', () => {
     const total = 3000;
     // The first half waits in the outbox before the link starts (the box was offline).
     t.services.store.transaction(() => {
-      for (let i = 0; i < total / 2; i++) t.services.events.publish('job.done', { n: i });
+      for (let i = 0; i < total / 2; i++) t.services.events.publish('selftest.job', selftestDone(`j-${i}`));
     });
     link.start();
     await waitFor(
@@ -171,7 +172,7 @@ describe('durable events', () => {
     );
     await broker.stop();
     // The second half is made while the broker is away.
-    for (let i = total / 2; i < total; i++) t.services.events.publish('job.done', { n: i });
+    for (let i = total / 2; i < total; i++) t.services.events.publish('selftest.job', selftestDone(`j-${i}`));
     await new Promise((r) => setTimeout(r, 200));
     expect(t.services.store.outbox.unsentSummary().count).toBeGreaterThan(0);
     await broker.start();
@@ -184,8 +185,10 @@ describe('durable events', () => {
     const firstSeen = new Map<string, EventMessage>();
     for (const e of events) if (!firstSeen.has(e.id)) firstSeen.set(e.id, e);
     const unique = [...firstSeen.values()];
-    const jobs = unique.filter((e) => e.type === 'job.done');
-    expect(jobs.map((e) => (e.payload as { n: number }).n)).toEqual([...Array(total).keys()]);
+    const jobs = unique.filter((e) => e.type === 'selftest.job');
+    expect(jobs.map((e) => (e.payload as { job: string }).job)).toEqual(
+      [...Array(total).keys()].map((i) => `j-${i}`),
+    );
     expect(unique.map((e) => e.seq)).toEqual([...unique.map((e) => e.seq)].sort((a, b) => a - b));
     expect(events.length - unique.length).toBeLessThanOrEqual(200);
   });

@@ -1,13 +1,14 @@
 // The outbox as the fleet's durable queue: trimming never removes an unsent event when a fleet link is
-// configured, and the unsent backlog is bounded by dropping device events, never job, seal or audit ones.
+// configured, and the unsent backlog is bounded by dropping device events, never job or audit ones.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventLog } from '../../../agent/events/event-log.js';
-import { EventPump } from '../../../agent/fleet/event-pump.js';
+import { EventPump, PROTECTED_EVENT_PREFIXES } from '../../../agent/fleet/event-pump.js';
 import { Store } from '../../../agent/store/store.js';
+import { deviceReady, selftestDone } from '../../helpers/events.js';
 
 let dir: string;
 let store: Store;
@@ -23,29 +24,34 @@ afterEach(() => {
 describe('event log trimming', () => {
   it('keeps every unsent event when a fleet link is configured, and trims sent ones', () => {
     const events = new EventLog(store, 100, true);
-    for (let i = 0; i < 1000; i++) events.publish('device.state', { i });
+    for (let i = 0; i < 1000; i++) events.publish('device.state', deviceReady(`p${i}`));
     expect(store.outbox.unsentSummary().count).toBe(1000);
     store.outbox.markPublished(
       store.outbox.unsentAfter(0, 500).map((e) => e.seq),
       new Date().toISOString(),
     );
-    for (let i = 0; i < 1000; i++) events.publish('device.state', { i });
+    for (let i = 0; i < 1000; i++) events.publish('device.state', deviceReady(`p${i}`));
     expect(store.outbox.unsentSummary().count).toBe(1500);
     expect(store.outbox.after(0, 10_000)).toHaveLength(1500);
   });
 
   it('without a fleet link keeps only the newest events', () => {
     const events = new EventLog(store, 100, false);
-    for (let i = 0; i < 1000; i++) events.publish('device.state', { i });
+    for (let i = 0; i < 1000; i++) events.publish('device.state', deviceReady(`p${i}`));
     expect(store.outbox.after(0, 10_000)).toHaveLength(100);
   });
 });
 
 describe('outbox bound', () => {
-  it('drops the oldest device events beyond the bound, keeps job/seal/audit events, and warns in telemetry', () => {
+  it('drops the oldest device events beyond the bound, keeps job and audit events, and warns in telemetry', () => {
     const events = new EventLog(store, 100_000, true);
-    const types = ['device.state', 'job.done', 'seal.executed', 'audit.entry'];
-    for (let i = 0; i < 400; i++) events.publish(types[i % 4]!, { i });
+    store.audit.onAppend((entry) => events.publish('audit.entry', { ...entry }));
+    for (let i = 0; i < 100; i++) {
+      events.publish('device.state', deviceReady());
+      events.publish('selftest.job', selftestDone(`j-${i}`));
+      events.publish('audit.broken', { brokenAt: i });
+      store.audit.append({ actor: 'test', action: 'test.step', target: String(i) });
+    }
     const pump = new EventPump(
       store,
       events,
@@ -71,11 +77,11 @@ describe('outbox bound', () => {
     });
     store.outbox.append({
       id: 'old-job',
-      type: 'job.done',
+      type: 'seal.job',
       payload: {},
       createdAt: '2000-01-01T00:00:00.000Z',
     });
-    const n = store.outbox.dropUnsent(1000, '2020-01-01T00:00:00.000Z', ['job.', 'seal.', 'audit.']);
+    const n = store.outbox.dropUnsent(1000, '2020-01-01T00:00:00.000Z', PROTECTED_EVENT_PREFIXES);
     expect(n).toBe(1);
     expect(store.outbox.unsentAfter(0, 10).map((e) => e.id)).toEqual(['old-job']);
   });

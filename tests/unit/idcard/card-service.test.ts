@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { withDeviceDefaults, type DeviceConfigOf } from '../../../config/schema.js';
 import { DeviceManager } from '../../../agent/devices/device-manager.js';
 import { createDriver } from '../../../agent/kinds/index.js';
-import { EventLog } from '../../../agent/events/event-log.js';
+import { EventLog, type AgentEvent } from '../../../agent/events/event-log.js';
 import { IdCardService } from '../../../agent/idcard/card-service.js';
 import { Store } from '../../../agent/store/store.js';
 import { removeDir, tempDir } from '../../helpers/daemon.js';
@@ -19,6 +19,7 @@ afterEach(async () => {
 function setup(idcard?: Partial<DeviceConfigOf<'idcard'>['idcard']>): {
   service: IdCardService;
   events: EventLog;
+  heard: AgentEvent[];
 } {
   const dir = tempDir();
   const store = Store.open(dir);
@@ -27,6 +28,8 @@ function setup(idcard?: Partial<DeviceConfigOf<'idcard'>['idcard']>): {
     () => store.close(),
   );
   const events = new EventLog(store, 1000);
+  const heard: AgentEvent[] = [];
+  events.subscribe((e) => heard.push(e));
   const devices = new DeviceManager(
     [
       withDeviceDefaults({ id: 'reader-1', kind: 'idcard', transport: { type: 'simulated' }, idcard }),
@@ -44,7 +47,7 @@ function setup(idcard?: Partial<DeviceConfigOf<'idcard'>['idcard']>): {
     () => devices.stop(),
     () => service.stop(),
   );
-  return { service, events };
+  return { service, events, heard };
 }
 
 describe('IdCardService', () => {
@@ -63,10 +66,10 @@ describe('IdCardService', () => {
     expect(service.lastCard('printer-1')).toEqual({ found: false, reason: 'not-a-reader' });
   });
 
-  it('publishes idcard.read with the ID number masked, without the photo', async () => {
-    const { events } = setup(undefined);
-    await waitFor('the event', () => events.replay(0).some((e) => e.type === 'idcard.read'));
-    const event = events.replay(0).find((e) => e.type === 'idcard.read')!;
+  it('publishes idcard.read live with the ID number masked, without the photo, and keeps none of it', async () => {
+    const { events, heard } = setup(undefined);
+    await waitFor('the event', () => heard.some((e) => e.type === 'idcard.read'));
+    const event = heard.find((e) => e.type === 'idcard.read')!;
     expect(event.payload).toMatchObject({
       device: 'reader-1',
       idNumber: '430***********1236',
@@ -74,5 +77,23 @@ describe('IdCardService', () => {
       photo: { format: 'wlt', bytes: 1024 },
     });
     expect(JSON.stringify(event.payload)).not.toContain('430102198503151236');
+    // Personal data never goes into the event log (nor, so, to the fleet).
+    expect(event.seq).toBeNull();
+    expect(events.replay(0).filter((e) => e.type === 'idcard.read')).toEqual([]);
+  });
+
+  it('puts the full ID number in the event when the reader has revealIdNumber', async () => {
+    const { heard } = setup({
+      pollIntervalMs: 100,
+      commandTimeoutMs: 2000,
+      readTimeoutMs: 3000,
+      freshnessMs: 5000,
+      revealIdNumber: true,
+    });
+    await waitFor('the event', () => heard.some((e) => e.type === 'idcard.read'));
+    expect(heard.find((e) => e.type === 'idcard.read')?.payload).toMatchObject({
+      idNumber: '430102198503151236',
+      idNumberMasked: false,
+    });
   });
 });

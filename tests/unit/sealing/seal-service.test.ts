@@ -57,8 +57,16 @@ describe('SealService start-up recovery', () => {
     expect(store.sealJobs.get('c')?.state).toBe('expired');
     // A restart ends every confirmation window: the wall clock cannot say how long the agent was down.
     expect(store.sealJobs.get('d')?.state).toBe('expired');
-    const types = events.replay(0).map((e) => e.type);
-    expect(types).toEqual(expect.arrayContaining(['seal.in_doubt', 'seal.failed', 'seal.expired']));
+    const changes = events
+      .replay(0)
+      .map((e) => [e.type, (e.payload as { job: string; state: string }).state]);
+    expect(changes).toEqual(
+      expect.arrayContaining([
+        ['seal.job', 'in_doubt'],
+        ['seal.job', 'failed'],
+        ['seal.job', 'expired'],
+      ]),
+    );
     expect(store.audit.list(0, 100).map((e) => [e.action, e.target])).toEqual(
       expect.arrayContaining([
         ['seal.in_doubt', 'a'],

@@ -1,0 +1,221 @@
+// The event catalog: every event type the box publishes, declared once with its payload schema, the token
+// scope a caller needs to receive it, and whether it is kept (stored in the event log, replayed with
+// Last-Event-ID and sent to the fleet) or live-only (SSE listeners connected at the time, nothing stored).
+// `EventLog.publish` is typed by it, the SSE stream filters by it, and docs/mqtt.md and /openapi.json are
+// generated from it.
+import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
+import { DEVICE_KINDS, StringEnum, type Scope } from '../../config/schema.js';
+import { DEVICE_STATES } from '../devices/state.js';
+import { CERTIFICATE_STATES } from '../store/certificates.js';
+import type { JobState } from '../store/jobs.js';
+import { SEAL_JOB_STATES } from '../store/seal-jobs.js';
+
+export interface EventDefinition<P extends TObject = TObject> {
+  /** One line for the docs. */
+  description: string;
+  payload: P;
+  /** A token needs this scope (or admin) to receive the event. */
+  scope: Scope;
+  /** Stored in the event log / fleet outbox (true), or only handed to live listeners (false). */
+  kept: boolean;
+}
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+/**
+ * The shared shape of every job event, `<kind>.job`: the job, its kind, its device, the state it moved to
+ * and the one it left (null for a new job), plus kind-specific fields. Published on every transition.
+ */
+export function jobEventSchema<
+  const K extends string,
+  const S extends readonly string[],
+  P extends TProperties,
+>(kind: K, states: S, extra: P) {
+  return Type.Object(
+    {
+      job: Type.String({ description: 'The job id' }),
+      kind: Type.Literal(kind),
+      device: Type.String({ description: 'The device the job runs on' }),
+      state: StringEnum(states),
+      previous: Nullable(StringEnum(states, { description: 'The state before; null for a new job' })),
+      ...extra,
+    },
+    { additionalProperties: false },
+  );
+}
+
+/** Any job event, for a client that handles them alike. */
+export const JobEventBase = Type.Object({
+  job: Type.String(),
+  kind: Type.String({ description: 'The job kind; the event type is `<kind>.job`' }),
+  device: Type.String(),
+  state: Type.String(),
+  previous: Nullable(Type.String()),
+});
+
+const PRINT_JOB_STATES = [
+  'queued',
+  'sending',
+  'done',
+  'failed',
+  'in_doubt',
+  'canceled',
+] as const satisfies readonly JobState[];
+const SELFTEST_JOB_STATES = ['sending', 'done', 'failed'] as const satisfies readonly JobState[];
+
+const Coded = Type.Object({ code: Type.String(), name: Nullable(Type.String()) });
+
+const define = <P extends TObject>(d: EventDefinition<P>): EventDefinition<P> => d;
+
+export const EVENT_CATALOG = {
+  'device.state': define({
+    description:
+      'A device changed state (supervision: absent, opening, ready, busy, error, backoff, closed).',
+    scope: 'read',
+    kept: true,
+    payload: Type.Object(
+      {
+        device: Type.String(),
+        kind: StringEnum(DEVICE_KINDS),
+        state: StringEnum(DEVICE_STATES),
+        previous: StringEnum(DEVICE_STATES),
+        reason: Nullable(Type.String()),
+      },
+      { additionalProperties: false },
+    ),
+  }),
+  'print.job': define({
+    description: 'A dot-matrix print job changed state (in the same transaction as the change).',
+    scope: 'read',
+    kept: true,
+    payload: jobEventSchema('print', PRINT_JOB_STATES, {
+      reason: Type.Optional(Type.String({ description: 'Why, when the job failed or went in doubt' })),
+    }),
+  }),
+  'print.queue': define({
+    description: "A printer's queue paused (paper out, printer stalled) or resumed.",
+    scope: 'read',
+    kept: true,
+    payload: Type.Object(
+      {
+        printer: Type.String(),
+        state: StringEnum(['paused', 'running']),
+        reason: Type.Optional(Type.String({ description: 'Why it paused' })),
+        previousReason: Type.Optional(Type.String({ description: 'Why it had paused, on resume' })),
+      },
+      { additionalProperties: false },
+    ),
+  }),
+  'seal.job': define({
+    description: 'A seal job changed state, including `firing` just before the press (audited).',
+    scope: 'seal',
+    kept: true,
+    payload: jobEventSchema('seal', SEAL_JOB_STATES, {
+      document: Type.Object({ kind: Type.String(), number: Type.String() }, { additionalProperties: false }),
+      operator: Type.String(),
+    }),
+  }),
+  'certificate.job': define({
+    description: 'A certificate job changed state, or got its seal job.',
+    scope: 'print',
+    kept: true,
+    payload: jobEventSchema('certificate', CERTIFICATE_STATES, {
+      template: Type.String(),
+      reason: Type.Optional(Type.String()),
+      printerJob: Type.Optional(Type.Integer({ description: "The photo printer's job id (IPP job-id)" })),
+      sealJob: Type.Optional(Type.String({ description: 'The seal job created after printing' })),
+    }),
+  }),
+  'selftest.job': define({
+    description: "A device's harmless self-test (`devices.test`) finished.",
+    scope: 'admin',
+    kept: true,
+    payload: jobEventSchema('selftest', SELFTEST_JOB_STATES, {
+      by: Type.String({ description: 'The token that asked for it' }),
+    }),
+  }),
+  'idcard.read': define({
+    description:
+      'A resident ID card was read (once per presentation). Live only: personal data is never kept in the event log.',
+    scope: 'idcard',
+    kept: false,
+    payload: Type.Object(
+      {
+        device: Type.String(),
+        name: Type.String(),
+        sex: Coded,
+        nation: Coded,
+        birthDate: Type.String(),
+        address: Type.String(),
+        idNumber: Type.String({ description: 'Masked unless the reader has revealIdNumber' }),
+        idNumberMasked: Type.Boolean(),
+        idNumberCheck: Type.Object({ valid: Type.Boolean(), reason: Nullable(Type.String()) }),
+        authority: Type.String(),
+        validFrom: Type.String(),
+        validTo: Type.String(),
+        nameHasPrivateUseChars: Type.Boolean(),
+        photo: Type.Object({ format: Type.String(), bytes: Type.Integer() }),
+        readAt: Type.String({ format: 'date-time' }),
+      },
+      { additionalProperties: false },
+    ),
+  }),
+  'face.capture.hint': define({
+    description: 'What a running face capture is missing changed; a hint for the resident. Live only.',
+    scope: 'face',
+    kept: false,
+    payload: Type.Object(
+      {
+        capture: Type.String(),
+        camera: Type.String(),
+        missing: Type.String({ description: 'no-face, too-far, not-frontal, blurred, not-live, …' }),
+        hint: Type.String(),
+      },
+      { additionalProperties: false },
+    ),
+  }),
+  'audit.entry': define({
+    description: 'An entry was appended to the hash-chained audit log (in its transaction).',
+    scope: 'admin',
+    kept: true,
+    payload: Type.Object(
+      {
+        seq: Type.Integer(),
+        at: Type.String(),
+        actor: Type.String(),
+        action: Type.String(),
+        target: Nullable(Type.String()),
+        detail: Type.Record(Type.String(), Type.Unknown()),
+        hash: Type.String(),
+      },
+      { additionalProperties: false },
+    ),
+  }),
+  'audit.broken': define({
+    description: 'The audit hash chain failed its check at start: an entry was edited or removed.',
+    scope: 'admin',
+    kept: true,
+    payload: Type.Object({ brokenAt: Type.Integer() }, { additionalProperties: false }),
+  }),
+};
+
+export type EventCatalog = typeof EVENT_CATALOG;
+export type EventType = keyof EventCatalog;
+export type EventPayload<T extends EventType> = Static<EventCatalog[T]['payload']>;
+
+export const EVENT_TYPES = Object.keys(EVENT_CATALOG) as EventType[];
+
+/** The catalog entry of a type name from outside (a stored row, a JS caller); undefined for unknown ones. */
+export function eventDefinition(type: string): EventDefinition | undefined {
+  return Object.hasOwn(EVENT_CATALOG, type) ? EVENT_CATALOG[type as EventType] : undefined;
+}
+
+/** Job events (`<kind>.job`): never dropped from a full outbox. */
+export const JOB_EVENT_TYPES = EVENT_TYPES.filter((t): t is Extract<EventType, `${string}.job`> =>
+  t.endsWith('.job'),
+);
+
+/** The scope needed to receive an event; a type not in the catalog (a stored row from before a rename) is admin's. */
+export function eventScope(type: string): Scope {
+  return eventDefinition(type)?.scope ?? 'admin';
+}
