@@ -46,8 +46,7 @@ export class LineDecoder {
         this.overlong = false;
         continue;
       }
-      const item = parseLine(line);
-      if (item) items.push(item);
+      items.push(...parseLine(line));
     }
     if (this.buffer.length > MAX_LINE) {
       items.push({ type: 'error', kind: 'overlong', detail: `no line end within ${MAX_LINE} bytes` });
@@ -63,10 +62,18 @@ export class LineDecoder {
   }
 }
 
-function parseLine(raw: string): LineItem | undefined {
-  const start = raw.indexOf('$');
-  if (start < 0) return undefined;
-  const line = raw.slice(start).replace(/\r$/, '');
+function parseLine(raw: string): LineItem[] {
+  // Text before the first `$` is noise; a `$` inside starts a new frame, the one before it was cut off
+  // (a pad reset mid-frame).
+  const [, ...starts] = raw.replace(/\r$/, '').split('$');
+  return starts.map((frame, i) =>
+    i < starts.length - 1
+      ? { type: 'error', kind: 'malformed', detail: `cut-off frame: ${JSON.stringify('$' + frame)}` }
+      : parseFrame('$' + frame),
+  );
+}
+
+function parseFrame(line: string): LineItem {
   const m = /^\$([^$*]*)\*([0-9A-Fa-f]{2})$/.exec(line);
   if (!m) return { type: 'error', kind: 'malformed', detail: `not a frame: ${JSON.stringify(line)}` };
   const body = m[1] ?? '';

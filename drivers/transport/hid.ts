@@ -39,7 +39,8 @@ export type HidSelector =
 /** What this transport uses of an open node-hid `HIDAsync` device; tests stand a fake in its place. */
 export interface HidHandle {
   on(event: 'data', listener: (data: Buffer) => void): unknown;
-  on(event: 'error', listener: (err: Error) => void): unknown;
+  /** node-hid's read thread passes a string here, not an Error. */
+  on(event: 'error', listener: (err: unknown) => void): unknown;
   write(data: Buffer): Promise<number>;
   close(): Promise<void>;
 }
@@ -182,10 +183,11 @@ class NodeHidPort implements HidPort {
     }
   }
 
-  private lost(err: Error): void {
+  private lost(err: unknown): void {
     if (!this.open) return;
     this.open = false;
     this.handle.close().catch(() => undefined);
-    this.listeners.emitClose(new Error(`HID device lost: ${err.message}`));
+    const text = err instanceof Error ? err.message : String(err);
+    this.listeners.emitClose(new Error(`HID device lost: ${text}`));
   }
 }
