@@ -6,7 +6,6 @@
 // Reports are passed as hidraw gives them: an input report starts with its report ID only when the device
 // numbers its reports; an output report always starts with the report ID (0 when the device does not number
 // them), which hidapi strips before sending.
-import { existsSync } from 'node:fs';
 import { DeviceAbsentError } from '../device.js';
 import { LinkListeners } from './byte-link.js';
 import type { HidReportPort } from './hid-reports.js';
@@ -106,15 +105,12 @@ export interface HidPort extends HidReportPort {
 }
 
 /**
- * Opens the first device the selector matches. Throws DeviceAbsentError when none is attached (or the hidraw
- * node does not exist); other failures (permissions) are ordinary errors.
+ * Opens the first device the selector matches. Throws DeviceAbsentError when none is attached (or the path
+ * does not exist); other failures (permissions) are ordinary errors.
  */
 export async function openHid(selector: HidSelector, backend: HidBackend = nodeHidBackend): Promise<HidPort> {
   let info: HidDeviceInfo | undefined;
   if ('path' in selector) {
-    if (selector.path.startsWith('/dev/') && !existsSync(selector.path)) {
-      throw new DeviceAbsentError(`${selector.path} is not present`);
-    }
     info = (await backend.devices()).find((d) => d.path === selector.path) ?? {
       vendorId: 0,
       productId: 0,
