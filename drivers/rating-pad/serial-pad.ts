@@ -7,6 +7,7 @@ import type { ByteLink } from '../transport/byte-link.js';
 import {
   encodeCommand,
   LineDecoder,
+  MAX_SHOW_BYTES,
   parsePadMessage,
   type HostCommand,
   type PadCapabilities,
@@ -111,8 +112,14 @@ export class SerialPadSession implements PadSession {
     await this.command({ type: 'beep', ms });
   }
 
+  /** Text longer than the profile allows is cut at a character: a prompt must not cost the rating. */
   async show(text: string): Promise<void> {
-    await this.command({ type: 'show', text });
+    let fitting = '';
+    for (const ch of text) {
+      if (Buffer.byteLength(fitting + ch, 'utf8') > MAX_SHOW_BYTES) break;
+      fitting += ch;
+    }
+    await this.command({ type: 'show', text: fitting });
   }
 
   async close(): Promise<void> {

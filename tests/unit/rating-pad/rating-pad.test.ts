@@ -148,6 +148,12 @@ describe('rating pad', () => {
     await expect(asked).resolves.toMatchObject({ rating: 5 });
     expect(sim.text).toBe('');
     expect(sim.beeps).toEqual([]);
+    // A prompt longer than the display takes (60 bytes of UTF-8) is cut, not an error.
+    const long = pad.requestRating({ timeoutMs: 30_000, prompt: '请'.repeat(25) });
+    await waitFor('the pad lit', () => sim.light);
+    expect(sim.text).toBe('请'.repeat(20));
+    sim.press('4');
+    await expect(long).resolves.toMatchObject({ rating: 4 });
   });
 
   it('works a pad without light or beeper: nothing sent but the acknowledgements', async () => {
