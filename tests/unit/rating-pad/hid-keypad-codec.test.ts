@@ -69,10 +69,13 @@ describe('boot-keyboard reports', () => {
     expect(d.push(report('00 00 3a 00 00 00 00 00'))).toEqual([{ key: 'F1', rating: 5 }]);
   });
 
-  it('refuses a key map with a key it does not know', () => {
+  it('refuses a key map with a key it does not know or a value that is no rating', () => {
     expect(() => resolveKeyMap({ format: { type: 'boot-keyboard' }, keys: { Six: 5 } })).toThrow(
       /unknown key "Six"/,
     );
+    expect(() =>
+      resolveKeyMap({ format: { type: 'boot-keyboard' }, keys: { '1': 6 as unknown as 5 } }),
+    ).toThrow(/not a rating/);
     expect(resolveKeyMap(DEFAULT_KEYPAD_PROFILE).get(KEY_USAGES.KP5 ?? 0)).toBe(5);
   });
 
