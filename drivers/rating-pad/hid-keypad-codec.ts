@@ -3,7 +3,7 @@
 // some send a vendor report with the code of the pressed key in one byte. Either way a report says which
 // keys are down *now*, so a press is a key that was not down in the previous report: a key held down (the
 // pad resending the same report at its idle rate) or released counts once.
-import { isRating, type Rating } from './ratings.js';
+import { checkKeyMap, type Rating } from './ratings.js';
 
 export type HidKeypadFormat =
   /** 8-byte boot-keyboard reports; `reportId` when the device numbers its reports (the ID comes first). */
@@ -60,6 +60,7 @@ const ERROR_USAGES = new Set([0x01, 0x02, 0x03]);
 
 /** Turns a profile's key map into code → rating; throws on a name or code it does not know. */
 export function resolveKeyMap(profile: HidKeypadProfile): Map<number, Rating> {
+  checkKeyMap(profile.keys);
   const map = new Map<number, Rating>();
   for (const [name, rating] of Object.entries(profile.keys)) {
     const code =
@@ -67,7 +68,6 @@ export function resolveKeyMap(profile: HidKeypadProfile): Map<number, Rating> {
     if (code === undefined || !Number.isInteger(code) || code < 1 || code > 0xff) {
       throw new RangeError(`unknown key ${JSON.stringify(name)} in the keypad's key map`);
     }
-    if (!isRating(rating)) throw new RangeError(`key ${name}: ${String(rating)} is not a rating 1..5`);
     map.set(code, rating);
   }
   return map;

@@ -20,3 +20,10 @@ export const RATING_LABELS: Readonly<Record<Rating, RatingLabel>> = {
 export function isRating(value: unknown): value is Rating {
   return typeof value === 'number' && (RATINGS as readonly number[]).includes(value);
 }
+
+/** Throws unless every value of a key map is a rating (a map from config is checked when the pad is built). */
+export function checkKeyMap(keys: Readonly<Record<string, unknown>>): void {
+  for (const [key, rating] of Object.entries(keys)) {
+    if (!isRating(rating)) throw new RangeError(`key ${key}: ${String(rating)} is not a rating 1..5`);
+  }
+}

@@ -14,7 +14,7 @@ import {
   type PadMessage,
 } from './line-protocol.js';
 import { RatingPad, RatingPadError, type PadKeyPress, type PadSession } from './rating-pad.js';
-import { isRating, type Rating } from './ratings.js';
+import { checkKeyMap, type Rating } from './ratings.js';
 
 /** The pad's keys '1'..'5' give ratings 1..5. */
 export const DEFAULT_SERIAL_KEYS: Readonly<Record<string, Rating>> = {
@@ -37,6 +37,7 @@ export interface SerialPadOptions {
 
 /** The rating pad driver over a serial `line`-profile pad. */
 export function serialRatingPad(opts: SerialPadOptions): RatingPad {
+  if (opts.keys) checkKeyMap(opts.keys);
   return new RatingPad({
     connect: () => SerialPadSession.connect(opts),
     confirmBeepMs: opts.confirmBeepMs,
@@ -70,9 +71,6 @@ export class SerialPadSession implements PadSession {
     private readonly opts: SerialPadOptions,
   ) {
     this.keys = opts.keys ?? DEFAULT_SERIAL_KEYS;
-    for (const [key, rating] of Object.entries(this.keys)) {
-      if (!isRating(rating)) throw new RangeError(`key ${key}: ${String(rating)} is not a rating 1..5`);
-    }
     this.unsubscribe = [
       link.onData((chunk) => this.onData(chunk)),
       link.onClose((err) => this.onLinkClosed(err)),
@@ -81,6 +79,7 @@ export class SerialPadSession implements PadSession {
 
   /** Opens the link and identifies the pad; closes the link again when the pad does not answer. */
   static async connect(opts: SerialPadOptions): Promise<SerialPadSession> {
+    if (opts.keys) checkKeyMap(opts.keys);
     const link = await opts.openLink();
     const session = new SerialPadSession(link, opts);
     try {

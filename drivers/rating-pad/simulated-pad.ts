@@ -7,7 +7,7 @@ import { DeviceAbsentError } from '../device.js';
 import type { Simulator, SimulatorFault } from '../simulated-device.js';
 import { memoryLinkPair } from '../transport/memory-pair.js';
 import { RatingPad } from './rating-pad.js';
-import type { Rating } from './ratings.js';
+import { checkKeyMap, type Rating } from './ratings.js';
 import { SerialPadSession } from './serial-pad.js';
 import { SerialPadSimulator, type SerialPadSimulatorOptions } from './serial-simulator.js';
 
@@ -26,6 +26,7 @@ export class SimulatedRatingPad extends RatingPad implements Simulator {
   simulator: SerialPadSimulator | undefined;
 
   constructor(opts: SimulatedRatingPadOptions = {}) {
+    if (opts.keys) checkKeyMap(opts.keys);
     super({
       connect: () => {
         if (this.fault === 'unplugged') {

@@ -139,6 +139,13 @@ describe('rating pad', () => {
     await expect(asked).resolves.toMatchObject({ rating: 5, key: '1' });
   });
 
+  it('refuses a key map whose values are not ratings when the pad is built', () => {
+    const keys = { '1': 7 } as unknown as Record<string, 5>;
+    const openLink = () => Promise.reject(new Error('not reached'));
+    expect(() => serialRatingPad({ openLink, commandTimeoutMs: 100, keys })).toThrow(/7 is not a rating/);
+    expect(() => new SimulatedRatingPad({ keys })).toThrow(/7 is not a rating/);
+  });
+
   it('shows the prompt on a pad with a display and clears it after', async () => {
     const { pad, sim } = await displayPad({ capabilities: { light: true, beep: false, display: true } });
     const asked = pad.requestRating({ timeoutMs: 30_000, prompt: '请评价：社保窗口 王芳' });
