@@ -3,9 +3,8 @@
 // (the convention of the common HID-to-UART bridges). `hidByteLink` turns a report port into a ByteLink so
 // the same codec and driver run on it.
 //
-// There is no HID device and no HID library in this build: the only report port is the in-process stand-in
-// `memoryHidPair`, used by the seal simulator and its tests. A real port (hidraw, node-hid) would implement
-// HidReportPort.
+// Report ports: a real device through node-hid (`openHid` in hid.ts), and the in-process stand-in
+// `memoryHidPair`, used by the seal simulator and its tests.
 import { LinkListeners, type ByteLink } from './byte-link.js';
 
 export interface HidReportFormat {
