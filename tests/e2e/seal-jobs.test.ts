@@ -167,8 +167,10 @@ describe('seal jobs', () => {
       result: 'done',
     });
     await waitFor('the job events', () =>
-      ['seal.pending', 'seal.checking', 'seal.firing', 'seal.done'].every((t) =>
-        stream.events.some((e) => e.event === t && e.data.includes(job.id)),
+      ['pending', 'checking', 'firing', 'done'].every((state) =>
+        stream.events.some(
+          (e) => e.event === 'seal.job' && e.data.includes(job.id) && e.data.includes(`"state":"${state}"`),
+        ),
       ),
     );
     const list = (await (await daemon.fetch('/v1/seal-jobs?state=done')).json()) as { jobs: SealJob[] };
