@@ -8,8 +8,18 @@ import type { Store } from '../store/store.js';
 import type { StoredEvent } from '../store/outbox.js';
 import { FLEET_SCHEMA, type EventMessage, type OutboxTelemetry } from './contract.js';
 
-/** Event types that are never dropped from a full outbox. */
-export const PROTECTED_EVENT_PREFIXES = ['job.', 'seal.', 'audit.'] as const;
+/**
+ * Event types that are never dropped from a full outbox: every job kind's `<kind>.job` (print, certificate,
+ * selftest; seal's is under `seal.`), seal and audit events. `job.` stays for events an older version wrote.
+ */
+export const PROTECTED_EVENT_PREFIXES = [
+  'print.job',
+  'certificate.job',
+  'selftest.job',
+  'job.',
+  'seal.',
+  'audit.',
+] as const;
 
 /** Publishes one message at QoS 1; calls back on PUBACK or with an error when it will not be acknowledged. */
 export type QosOnePublish = (topic: string, payload: string, done: (err?: Error) => void) => void;

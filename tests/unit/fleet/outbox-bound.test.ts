@@ -44,8 +44,8 @@ describe('event log trimming', () => {
 describe('outbox bound', () => {
   it('drops the oldest device events beyond the bound, keeps job/seal/audit events, and warns in telemetry', () => {
     const events = new EventLog(store, 100_000, true);
-    const types = ['device.state', 'job.done', 'seal.executed', 'audit.entry'];
-    for (let i = 0; i < 400; i++) events.publish(types[i % 4]!, { i });
+    const types = ['device.state', 'print.job', 'seal.job', 'audit.entry', 'certificate.job'];
+    for (let i = 0; i < 500; i++) events.publish(types[i % 5]!, { i });
     const pump = new EventPump(
       store,
       events,
@@ -55,10 +55,10 @@ describe('outbox bound', () => {
     );
     pump.enforceBound();
     const left = store.outbox.unsentAfter(0, 1000);
-    expect(left).toHaveLength(300); // 100 device events could go; the 300 protected ones stay over the bound
+    expect(left).toHaveLength(400); // 100 device events could go; the 400 job and audit ones stay over the bound
     expect(left.filter((e) => e.type === 'device.state')).toHaveLength(0);
     const stats = pump.stats();
-    expect(stats).toMatchObject({ depth: 300, droppedSinceStart: 100 });
+    expect(stats).toMatchObject({ depth: 400, droppedSinceStart: 100 });
     expect(stats.warning).toMatch(/outbox full/);
   });
 
