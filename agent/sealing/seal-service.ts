@@ -28,7 +28,6 @@ import {
   type SealJobState,
 } from './seal-jobs.js';
 
-export { SYSTEM_ACTOR } from '../jobs/engine.js';
 
 const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
