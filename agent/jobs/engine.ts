@@ -11,7 +11,7 @@ import type { EventLog } from '../events/event-log.js';
 import { Problem } from '../operations/problems.js';
 import type { JobChange, JobRecord } from '../store/jobs.js';
 import type { Store } from '../store/store.js';
-import { Wakers } from '../queue/wakers.js';
+import { Wakers } from './wakers.js';
 import type { Job, JobKind } from './kind.js';
 
 export const SYSTEM_ACTOR = 'boxagent';
