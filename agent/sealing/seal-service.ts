@@ -28,7 +28,6 @@ import {
   type SealJobState,
 } from './seal-jobs.js';
 
-
 const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
 export class SealService {
