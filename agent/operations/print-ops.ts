@@ -149,16 +149,9 @@ export const resolvePrint = defineOperation({
   ),
   output: PrintJob,
   http: { method: 'POST', path: '/v1/print-jobs/:id/resolve' },
-  handler(input, { services, principal }) {
-    const job = service(services).resolve(input.id, input.outcome, principal.name);
-    services.store.audit.append({
-      actor: principal.name,
-      action: 'print.resolve',
-      target: input.id,
-      detail: { outcome: input.outcome },
-    });
-    return job;
-  },
+  // Audited as `print.resolve` by the job engine, in the transaction of the move.
+  handler: (input, { services, principal }) =>
+    service(services).resolve(input.id, input.outcome, principal.name),
 });
 
 export const previewPrint = defineOperation({
