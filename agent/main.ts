@@ -17,6 +17,7 @@ import { IdCardService } from './idcard/card-service.js';
 import { SealService } from './sealing/seal-service.js';
 import { PhotoService } from './photos/photo-service.js';
 import { CertificateService } from './certificates/certificate-service.js';
+import { SelfTestService } from './selftest/self-test-service.js';
 import { createNotifier, type Notifier } from './lifecycle/sd-notify.js';
 import { Metrics } from './metrics.js';
 import { PrintService } from './printing/print-service.js';
@@ -123,6 +124,7 @@ export class Agent {
       log: log.child({ component: 'certificates' }),
       storageDir,
     }));
+    const selfTests = new SelfTestService(store, events, devices, log.child({ component: 'selftest' }));
     const services: Services = {
       config,
       log,
@@ -138,6 +140,7 @@ export class Agent {
       seals,
       photos,
       certificates,
+      selfTests,
       version: VERSION,
       startedAt: new Date(),
       notReadyReason: () => (this.stopping ? 'shutting down' : this.ready ? null : 'starting'),
@@ -146,6 +149,7 @@ export class Agent {
 
     // Before any device or request: a job a crash left firing must be in doubt before anyone can look.
     seals.start();
+    selfTests.start();
     devices.start();
     idcards.start();
     printing.start();

@@ -2,6 +2,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { DEVICE_STATES } from './devices/state.js';
 import type { DeviceManager } from './devices/device-manager.js';
+import { jobCounts } from './jobs/counts.js';
 import type { Store } from './store/store.js';
 
 export class Metrics {
@@ -37,12 +38,14 @@ export class Metrics {
     });
     new Gauge({
       name: 'boxagent_jobs',
-      help: 'Jobs in the store by state',
-      labelNames: ['state'] as const,
+      help: 'Jobs in the store by kind (print, seal, certificate, selftest) and state',
+      labelNames: ['kind', 'state'] as const,
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const [state, n] of Object.entries(store.jobs.countByState())) this.set({ state }, n);
+        for (const [kind, states] of Object.entries(jobCounts(store))) {
+          for (const [state, n] of Object.entries(states)) this.set({ kind, state }, n);
+        }
       },
     });
   }

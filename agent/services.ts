@@ -13,6 +13,7 @@ import type { FaceCaptureService } from './face/face-capture.js';
 import type { SealService } from './sealing/seal-service.js';
 import type { PhotoService } from './photos/photo-service.js';
 import type { CertificateService } from './certificates/certificate-service.js';
+import type { SelfTestService } from './selftest/self-test-service.js';
 
 export interface Services {
   config: Config;
@@ -35,6 +36,8 @@ export interface Services {
   photos: PhotoService;
   /** Certificate jobs (compose, print on the photo printer, seal job). */
   certificates: CertificateService;
+  /** Device self-tests, recorded as jobs. */
+  selfTests: SelfTestService;
   version: string;
   startedAt: Date;
   /** Null when ready, else why not (start-up, shutting down). */

@@ -1,12 +1,9 @@
 // Certificate jobs: queued → composing → printing → printed, with failed, in_doubt and canceled. A job
 // is composed (template + fields + photo → one 300 dpi image), handed to the photo printer once, followed
 // to completion, and then, if asked, gets a seal job that waits for the clerk's confirmation (the seal is
-// never pressed from here). `printing` is committed before the document leaves: a job a crash caught
-// there is in_doubt at the next start and printed again only when an operator says so. Composing is pure
-// and simply runs again. Every change is a `certificate.job` event in the transaction that makes it.
+// never pressed from here). The jobs run on the job engine (kind `certificate`, see certificate-jobs.ts);
+// this service keeps its own steps: compose, the IPP print, the seal job.
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { PhotoPrinterOptions } from '../../config/schema.js';
 import {
@@ -18,14 +15,20 @@ import { IppStatusError, IppTransportError } from '../../drivers/transport/ipp-c
 import type { DeviceManager } from '../devices/device-manager.js';
 import { DeviceBusyError, DeviceNotReadyError, type SupervisedDevice } from '../devices/supervised-device.js';
 import type { EventLog } from '../events/event-log.js';
+import { JobEngine, type QueueStep } from '../jobs/engine.js';
 import { Problem } from '../problems/problem.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { SealService } from '../sealing/seal-service.js';
-import type { CertificateChange, CertificateRecord, CertificateState } from '../store/certificates.js';
 import type { Store } from '../store/store.js';
+import {
+  CERTIFICATE_JOBS,
+  type CertificateInput,
+  type CertificateJob,
+  type CertificateState,
+  type CertificateSteps,
+} from './certificate-jobs.js';
 import { composeCertificate } from './compose.js';
 import { checkFields, loadCertificateTemplate } from './templates.js';
-import { Wakers } from '../queue/wakers.js';
 
 export interface CertificateView {
   id: string;
@@ -69,40 +72,29 @@ class NotHandedOver extends Error {}
 class Refused extends Error {}
 
 export class CertificateService {
-  private readonly spoolDir: string;
-  private readonly wakers = new Wakers();
-  private readonly workers: Promise<void>[] = [];
-  private stopped = true;
+  readonly jobs: JobEngine<CertificateState, CertificateInput, CertificateSteps>;
 
   constructor(private readonly deps: CertificateServiceDeps) {
-    this.spoolDir = join(deps.storageDir, 'spool', 'certificates');
+    this.jobs = new JobEngine(
+      { store: deps.store, events: deps.events, log: deps.log, storageDir: deps.storageDir },
+      CERTIFICATE_JOBS,
+    );
   }
 
   /** Settles what a previous run left half-done, then starts one worker per photo printer. */
   start(): void {
-    mkdirSync(this.spoolDir, { recursive: true, mode: 0o700 });
-    const { store, log } = this.deps;
-    for (const c of store.certificates.inState('composing')) {
-      this.move(c.id, ['composing'], 'queued');
-    }
-    for (const c of store.certificates.inState('printing')) {
-      const where = c.remoteJobId === null ? '' : ` (the printer had it as job ${c.remoteJobId})`;
-      this.move(c.id, ['printing'], 'in_doubt', {
-        error: `the agent stopped while the certificate was being printed${where}; look at the card, then resolve it`,
-      });
-      log.warn({ certificate: c.id }, 'certificate found printing at start-up: now in_doubt');
-    }
-    for (const c of store.certificates.awaitingSealJob()) this.createSealJob(c);
-    this.stopped = false;
-    for (const d of this.deps.devices.list()) {
-      if (d.kind === 'photo-printer') this.workers.push(this.work(d.id));
-    }
+    this.jobs.recover();
+    // A printed certificate whose seal job could not be made (or was not yet) gets it now.
+    for (const c of this.jobs.inState('printed')) this.createSealJob(c);
+    const printers = this.deps.devices
+      .list()
+      .filter((d) => d.kind === 'photo-printer')
+      .map((d) => d.id);
+    this.jobs.runQueues(printers, (printer, job) => this.step(printer, job), this.deps.pollMs ?? 250);
   }
 
   async stop(graceMs = 5000): Promise<void> {
-    this.stopped = true;
-    this.wakers.wakeAll();
-    await Promise.race([Promise.all(this.workers), sleep(graceMs)]);
+    await this.jobs.stop(graceMs);
   }
 
   /**
@@ -124,56 +116,46 @@ export class CertificateService {
       heightMm: box.heightMm,
     });
     const id = randomUUID();
-    const photoFile = this.file(id, 'photo');
-    writeFileSync(photoFile, photo, { mode: 0o600 });
     try {
-      const view = this.deps.store.transaction(() => {
-        const c = this.deps.store.certificates.insert({
-          id,
-          printer: req.printer,
-          template: req.template,
-          input: { fields: req.fields, seal: req.seal ?? null, submittedBy: by },
-        });
-        this.deps.events.publish('certificate.job', {
-          job: id,
-          kind: 'certificate',
-          device: req.printer,
-          template: req.template,
-          state: 'queued',
-          previous: null,
-        });
-        const v = this.view(c, false);
-        remember?.(v);
-        return v;
-      });
-      this.wakers.wake(req.printer);
-      return view;
+      this.jobs.writeSpool(id, 'photo', photo);
+      const c = this.jobs.create(
+        req.printer,
+        { template: req.template, fields: req.fields, seal: req.seal ?? null, submittedBy: by },
+        { id, ...(remember ? { also: (j: CertificateJob) => remember(this.view(j, false)) } : {}) },
+      );
+      return this.view(c, false);
     } catch (err) {
-      rmSync(photoFile, { force: true });
+      this.jobs.removeSpool(id, 'photo');
       throw err;
     }
   }
 
   get(id: string, withSealToken: boolean): CertificateView {
-    return this.view(this.record(id), withSealToken);
+    return this.view(this.jobs.require(id), withSealToken);
   }
 
   list(
     filter: { state?: CertificateState; printer?: string; limit: number },
     withSealToken: boolean,
   ): CertificateView[] {
-    return this.deps.store.certificates.list(filter).map((c) => this.view(c, withSealToken));
+    return this.jobs
+      .list({
+        limit: filter.limit,
+        ...(filter.state ? { state: filter.state } : {}),
+        ...(filter.printer ? { device: filter.printer } : {}),
+      })
+      .map((c) => this.view(c, withSealToken));
   }
 
   /** The composed card as it went (or will go) to the printer. */
   document(id: string): { format: 'image/jpeg' | 'image/png'; data: Buffer } {
-    this.record(id);
+    this.jobs.require(id);
     for (const [ext, format] of [
       ['jpg', 'image/jpeg'],
       ['png', 'image/png'],
     ] as const) {
       try {
-        return { format, data: readFileSync(this.file(id, ext)) };
+        return { format, data: this.jobs.readSpool(id, ext) };
       } catch {
         // not this format
       }
@@ -182,73 +164,50 @@ export class CertificateService {
   }
 
   cancel(id: string, by: string): CertificateView {
-    const current = this.record(id);
-    const c = this.move(id, ['queued'], 'canceled', { error: `canceled by ${by}` });
-    if (!c) {
-      throw new Problem(
-        'job-state-conflict',
-        `certificate ${id} is ${current.state}; only a queued one can be canceled`,
-        ['id'],
-      );
-    }
-    this.removeFiles(id);
+    const c = this.jobs.cancel(id, by);
+    this.jobs.removeSpool(id, 'photo', 'jpg', 'png');
     return this.view(c, false);
   }
 
   /** An operator's word on a certificate in doubt: it printed (→ printed, then its seal job), or print again. */
   resolve(id: string, outcome: 'printed' | 'reprint', by: string): CertificateView {
-    const current = this.record(id);
-    const c =
-      outcome === 'printed'
-        ? this.move(id, ['in_doubt'], 'printed', { error: `resolved as printed by ${by}` })
-        : this.move(id, ['in_doubt'], 'queued', { error: `reprint requested by ${by}` });
-    if (!c)
-      throw new Problem('job-state-conflict', `certificate ${id} is ${current.state}, not in_doubt`, ['id']);
-    this.deps.store.audit.append({
-      actor: by,
-      action: 'certificate.resolve',
-      target: id,
-      detail: { outcome },
+    const c = this.jobs.resolve(id, outcome, by, {
+      reason: outcome === 'printed' ? `resolved as printed by ${by}` : `reprint requested by ${by}`,
     });
     if (outcome === 'printed') {
-      rmSync(this.file(id, 'photo'), { force: true });
+      this.jobs.removeSpool(id, 'photo');
       return this.view(this.createSealJob(c), false);
     }
-    this.wakers.wake(c.printer);
+    this.jobs.wake(c.device);
     return this.view(c, false);
   }
 
-  private record(id: string): CertificateRecord {
-    const c = this.deps.store.certificates.get(id);
-    if (!c) throw new Problem('not-found', `no certificate "${id}"`, ['id']);
-    return c;
-  }
-
-  private view(c: CertificateRecord, withSealToken: boolean): CertificateView {
-    let token = c.sealToken;
-    if (token !== null && c.sealJobId !== null) {
+  private view(c: CertificateJob, withSealToken: boolean): CertificateView {
+    let token = c.steps.sealToken ?? null;
+    const sealJobId = c.steps.sealJobId ?? null;
+    if (token !== null && sealJobId !== null) {
       // The token is only worth keeping while the seal job waits for it.
-      const seal = this.deps.store.sealJobs.get(c.sealJobId);
+      const seal = this.deps.seals.jobs.get(sealJobId);
       if (!seal || seal.state !== 'pending') {
-        this.deps.store.certificates.clearSealToken(c.id);
+        this.jobs.note(c.id, c.state, { sealToken: null });
         token = null;
       }
     }
     return {
       id: c.id,
-      printer: c.printer,
-      template: c.template,
+      printer: c.device,
+      template: c.input.template,
       state: c.state,
       fields: c.input.fields,
       submittedBy: c.input.submittedBy,
-      documentSha256: c.documentSha256,
-      printerJobId: c.remoteJobId,
+      documentSha256: c.steps.documentSha256 ?? null,
+      printerJobId: c.steps.remoteJobId ?? null,
       seal: c.input.seal && {
         ...c.input.seal,
-        jobId: c.sealJobId,
+        jobId: sealJobId,
         ...(withSealToken && token !== null ? { confirmationToken: token } : {}),
       },
-      error: c.error,
+      error: typeof c.error === 'string' ? c.error : null,
       createdAt: c.createdAt,
       updatedAt: c.updatedAt,
     };
@@ -262,47 +221,14 @@ export class CertificateService {
     this.deps.devices.require(id, 'seal', ['seal', 'device']);
   }
 
-  private file(id: string, ext: string): string {
-    return join(this.spoolDir, `${id}.${ext}`);
-  }
-
-  private removeFiles(id: string): void {
-    for (const ext of ['photo', 'jpg', 'png']) rmSync(this.file(id, ext), { force: true });
-  }
-
-  private move(
-    id: string,
-    from: readonly CertificateState[],
-    to: CertificateState,
-    change: CertificateChange = {},
-  ): CertificateRecord | undefined {
-    return this.deps.store.transaction(() => {
-      const before = this.deps.store.certificates.get(id);
-      const c = this.deps.store.certificates.transition(id, from, to, change);
-      if (c && before) {
-        this.deps.events.publish('certificate.job', {
-          job: id,
-          kind: 'certificate',
-          device: c.printer,
-          template: c.template,
-          state: to,
-          previous: before.state,
-          ...(change.error ? { reason: change.error } : {}),
-          ...(c.remoteJobId === null ? {} : { printerJob: c.remoteJobId }),
-        });
-      }
-      return c;
-    });
-  }
-
   /**
    * The seal step after printing: a pending seal job (with its confirmation token) for the clerk to
    * confirm. A failure here leaves the certificate printed without one; the next start tries again.
    */
-  private createSealJob(c: CertificateRecord): CertificateRecord {
+  private createSealJob(c: CertificateJob): CertificateJob {
     const seal = c.input.seal;
-    if (!seal || c.sealJobId !== null) return c;
-    const template = loadCertificateTemplate(c.template);
+    if (!seal || c.steps.sealJobId !== undefined) return c;
+    const template = loadCertificateTemplate(c.input.template);
     const number = (template.numberField && c.input.fields[template.numberField]) || c.id;
     try {
       return this.deps.store.transaction(() => {
@@ -311,24 +237,15 @@ export class CertificateService {
             device: seal.device,
             operator: seal.operator,
             document: {
-              kind: c.template,
+              kind: c.input.template,
               number,
-              ...(c.documentSha256 ? { hash: c.documentSha256 } : {}),
+              ...(c.steps.documentSha256 ? { hash: c.steps.documentSha256 } : {}),
             },
           },
           c.input.submittedBy,
         );
-        const updated = this.deps.store.certificates.setSealJob(c.id, job.id, token);
-        this.deps.events.publish('certificate.job', {
-          job: c.id,
-          kind: 'certificate',
-          device: c.printer,
-          template: c.template,
-          state: c.state,
-          previous: c.state,
-          sealJob: job.id,
-        });
-        return updated;
+        // A move to the same state: the event tells listeners the seal job exists.
+        return this.jobs.move(c.id, 'printed', 'printed', { steps: { sealJobId: job.id, sealToken: token } });
       });
     } catch (err) {
       this.deps.log.error(
@@ -339,72 +256,63 @@ export class CertificateService {
     }
   }
 
-  private async work(printer: string): Promise<void> {
-    const pollMs = this.deps.pollMs ?? 250;
-    while (!this.stopped) {
-      try {
-        const next = this.deps.store.certificates.nextQueued(printer);
-        const device = this.deps.devices.find(printer, 'photo-printer');
-        if (!next || !device || !isPhotoPrinterDriver(device.driver) || device.currentState() !== 'ready') {
-          await this.wakers.idle(printer, pollMs);
-          continue;
-        }
-        const status = await device.driver.status();
-        if (status.state === 'attention' || status.state === 'offline') {
-          await this.wakers.idle(printer, pollMs);
-          continue;
-        }
-        if (!(await this.process(next, device, device.driver))) await this.wakers.idle(printer, pollMs);
-      } catch (err) {
-        this.deps.log.error({ printer, err }, 'certificate worker error');
-        await this.wakers.idle(printer, pollMs);
-      }
-    }
+  /** One turn of a photo printer's queue: take its oldest certificate when the printer can print. */
+  private async step(printer: string, next: CertificateJob): Promise<QueueStep> {
+    const device = this.deps.devices.find(printer, 'photo-printer');
+    if (!device || !isPhotoPrinterDriver(device.driver) || device.currentState() !== 'ready') return 'wait';
+    const status = await device.driver.status();
+    if (status.state === 'attention' || status.state === 'offline') return 'wait';
+    return (await this.process(next, device, device.driver)) ? 'next' : 'wait';
   }
 
   /** Composes and prints one certificate; false when it went back to the queue. */
   private async process(
-    job: CertificateRecord,
+    job: CertificateJob,
     device: SupervisedDevice<'photo-printer'>,
     driver: PhotoPrinterDriver,
   ): Promise<boolean> {
-    if (!this.move(job.id, ['queued'], 'composing', { error: null })) return true; // canceled meanwhile
+    if (!this.jobs.tryMove(job.id, 'queued', 'composing', { error: null })) return true; // canceled meanwhile
     const format = driver.formats()[0] === 'image/png' ? 'image/png' : 'image/jpeg';
     let document: Buffer;
     try {
-      const template = loadCertificateTemplate(job.template);
-      const photo = readFileSync(this.file(job.id, 'photo'));
+      const template = loadCertificateTemplate(job.input.template);
+      const photo = this.jobs.readSpool(job.id, 'photo');
       document = (await composeCertificate(template, job.input.fields, photo, format)).image;
-      writeFileSync(this.file(job.id, format === 'image/png' ? 'png' : 'jpg'), document, { mode: 0o600 });
+      this.jobs.writeSpool(job.id, format === 'image/png' ? 'png' : 'jpg', document);
     } catch (err) {
-      this.move(job.id, ['composing'], 'failed', { error: `composing failed: ${message(err)}` });
+      this.jobs.tryMove(job.id, 'composing', 'failed', { reason: `composing failed: ${message(err)}` });
       return true;
     }
     const sha256 = createHash('sha256').update(document).digest('hex');
     // The point of no return is committed before the document leaves.
-    if (!this.move(job.id, ['composing'], 'printing', { documentSha256: sha256 })) return true;
+    if (!this.jobs.tryMove(job.id, 'composing', 'printing', { steps: { documentSha256: sha256 } }))
+      return true;
     const options = device.config.photoPrinter;
     try {
       const done = await device.use(async () => {
         let remote: RemoteJob;
         try {
-          remote = await driver.submit({ data: document, format, jobName: `${job.template} ${job.id}` });
+          remote = await driver.submit({
+            data: document,
+            format,
+            jobName: `${job.input.template} ${job.id}`,
+          });
         } catch (err) {
           if (err instanceof IppTransportError && !err.sent) throw new NotHandedOver(err.message);
           if (err instanceof IppStatusError) throw new Refused(err.message);
           throw err;
         }
-        this.deps.store.certificates.setRemoteJob(job.id, remote.id);
+        this.jobs.note(job.id, 'printing', { remoteJobId: remote.id });
         return this.followRemoteJob(driver, remote, options);
       });
       if (done.state === 'completed') {
-        const printed = this.move(job.id, ['printing'], 'printed', { error: null });
+        const printed = this.jobs.tryMove(job.id, 'printing', 'printed', { error: null });
         // The resident's photo is in the printed card now; the separate copy is not kept.
-        rmSync(this.file(job.id, 'photo'), { force: true });
+        this.jobs.removeSpool(job.id, 'photo');
         if (printed) this.createSealJob(printed);
       } else {
-        this.move(job.id, ['printing'], 'failed', {
-          error: `the printer ended the job as ${done.state}${done.reasons.length ? ` (${done.reasons.join(', ')})` : ''}`,
+        this.jobs.tryMove(job.id, 'printing', 'failed', {
+          reason: `the printer ended the job as ${done.state}${done.reasons.length ? ` (${done.reasons.join(', ')})` : ''}`,
         });
       }
       return true;
@@ -412,15 +320,17 @@ export class CertificateService {
       const nothingSent =
         err instanceof NotHandedOver || err instanceof DeviceBusyError || err instanceof DeviceNotReadyError;
       if (nothingSent) {
-        this.move(job.id, ['printing'], 'queued', { error: `not sent: ${message(err)}` });
+        this.jobs.tryMove(job.id, 'printing', 'queued', { reason: `not sent: ${message(err)}` });
         return false;
       }
       if (err instanceof Refused) {
-        this.move(job.id, ['printing'], 'failed', { error: `the printer refused the job: ${err.message}` });
+        this.jobs.tryMove(job.id, 'printing', 'failed', {
+          reason: `the printer refused the job: ${err.message}`,
+        });
         return true;
       }
-      this.move(job.id, ['printing'], 'in_doubt', {
-        error: `interrupted after the document may have reached the printer: ${message(err)}`,
+      this.jobs.tryMove(job.id, 'printing', 'in_doubt', {
+        reason: `interrupted after the document may have reached the printer: ${message(err)}`,
       });
       return true;
     }

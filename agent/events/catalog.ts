@@ -6,9 +6,12 @@
 import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
 import { DEVICE_KINDS, StringEnum, type Scope } from '../../config/schema.js';
 import { DEVICE_STATES } from '../devices/state.js';
-import { CERTIFICATE_STATES } from '../store/certificates.js';
-import type { JobState } from '../store/jobs.js';
-import { SEAL_JOB_STATES } from '../store/seal-jobs.js';
+import {
+  CERTIFICATE_STATES,
+  PRINT_JOB_STATES,
+  SEAL_JOB_STATES,
+  SELF_TEST_STATES,
+} from '../store/job-states.js';
 
 export interface EventDefinition<P extends TObject = TObject> {
   /** One line for the docs. */
@@ -38,6 +41,9 @@ export function jobEventSchema<
       device: Type.String({ description: 'The device the job runs on' }),
       state: StringEnum(states),
       previous: Nullable(StringEnum(states, { description: 'The state before; null for a new job' })),
+      reason: Type.Optional(
+        Type.String({ description: 'Why, when the job failed, expired or went in doubt' }),
+      ),
       ...extra,
     },
     { additionalProperties: false },
@@ -52,16 +58,6 @@ export const JobEventBase = Type.Object({
   state: Type.String(),
   previous: Nullable(Type.String()),
 });
-
-const PRINT_JOB_STATES = [
-  'queued',
-  'sending',
-  'done',
-  'failed',
-  'in_doubt',
-  'canceled',
-] as const satisfies readonly JobState[];
-const SELFTEST_JOB_STATES = ['sending', 'done', 'failed'] as const satisfies readonly JobState[];
 
 const Coded = Type.Object({ code: Type.String(), name: Nullable(Type.String()) });
 
@@ -88,9 +84,7 @@ export const EVENT_CATALOG = {
     description: 'A dot-matrix print job changed state (in the same transaction as the change).',
     scope: 'read',
     kept: true,
-    payload: jobEventSchema('print', PRINT_JOB_STATES, {
-      reason: Type.Optional(Type.String({ description: 'Why, when the job failed or went in doubt' })),
-    }),
+    payload: jobEventSchema('print', PRINT_JOB_STATES, {}),
   }),
   'print.queue': define({
     description: "A printer's queue paused (paper out, printer stalled) or resumed.",
@@ -121,7 +115,6 @@ export const EVENT_CATALOG = {
     kept: true,
     payload: jobEventSchema('certificate', CERTIFICATE_STATES, {
       template: Type.String(),
-      reason: Type.Optional(Type.String()),
       printerJob: Type.Optional(Type.Integer({ description: "The photo printer's job id (IPP job-id)" })),
       sealJob: Type.Optional(Type.String({ description: 'The seal job created after printing' })),
     }),
@@ -130,8 +123,18 @@ export const EVENT_CATALOG = {
     description: "A device's harmless self-test (`devices.test`) finished.",
     scope: 'admin',
     kept: true,
-    payload: jobEventSchema('selftest', SELFTEST_JOB_STATES, {
+    payload: jobEventSchema('selftest', SELF_TEST_STATES, {
       by: Type.String({ description: 'The token that asked for it' }),
+      result: Type.Optional(
+        Type.Object(
+          {
+            ok: Type.Boolean(),
+            summary: Type.String({ description: 'One line for the installer' }),
+            details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+          },
+          { description: 'What the self-test found, once it ran' },
+        ),
+      ),
     }),
   }),
   'idcard.read': define({
@@ -202,6 +205,9 @@ export const EVENT_CATALOG = {
 export type EventCatalog = typeof EVENT_CATALOG;
 export type EventType = keyof EventCatalog;
 export type EventPayload<T extends EventType> = Static<EventCatalog[T]['payload']>;
+/** The job event types, `<kind>.job`, and the job kinds they name. */
+export type JobEventType = Extract<EventType, `${string}.job`>;
+export type JobEventKind = JobEventType extends `${infer K}.job` ? K : never;
 
 export const EVENT_TYPES = Object.keys(EVENT_CATALOG) as EventType[];
 

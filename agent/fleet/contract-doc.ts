@@ -103,7 +103,7 @@ export function renderMqttContract(catalog: readonly AnyOperation[]): string {
     '',
     'Fields: `box`, `at`, `uptimeSeconds`, `cpu {loadAverage, cores, processPercent}`,',
     '`memory {totalBytes, freeBytes, processRssBytes}`, `disk {path, freeBytes, totalBytes}` (the state dir),',
-    '`temperatureC` (hottest readable thermal zone, or null), `devices` (id → state), `jobs` (state → count),',
+    '`temperatureC` (hottest readable thermal zone, or null), `devices` (id → state), `jobs` (kind → state → count),',
     '`outbox {depth, oldestUnsentAgeSeconds, droppedSinceStart, warning?}`, `warnings` (strings).',
     '',
     '## RPC',

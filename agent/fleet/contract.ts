@@ -123,7 +123,8 @@ export interface TelemetryMessage {
   /** Highest readable thermal zone, °C; null where the kernel exposes none. */
   temperatureC: number | null;
   devices: Record<string, string>;
-  jobs: Record<string, number>;
+  /** Job counts by kind (print, seal, certificate, selftest), then state. */
+  jobs: Record<string, Record<string, number>>;
   outbox: OutboxTelemetry;
   warnings: string[];
 }

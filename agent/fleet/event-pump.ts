@@ -9,8 +9,11 @@ import type { Store } from '../store/store.js';
 import type { StoredEvent } from '../store/outbox.js';
 import { FLEET_SCHEMA, type EventMessage, type OutboxTelemetry } from './contract.js';
 
-/** Event types that are never dropped from a full outbox: every job event (`<kind>.job`) and audit ones. */
-export const PROTECTED_EVENT_PREFIXES: readonly string[] = [...JOB_EVENT_TYPES, 'audit.'];
+/**
+ * Event types that are never dropped from a full outbox: every job event (`<kind>.job`) and audit ones, and
+ * `seal.` / `job.` for the seal and self-test events a version before the one job engine wrote.
+ */
+export const PROTECTED_EVENT_PREFIXES: readonly string[] = [...JOB_EVENT_TYPES, 'audit.', 'seal.', 'job.'];
 
 /** Publishes one message at QoS 1; calls back on PUBACK or with an error when it will not be acknowledged. */
 export type QosOnePublish = (topic: string, payload: string, done: (err?: Error) => void) => void;

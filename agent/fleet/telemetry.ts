@@ -3,6 +3,7 @@
 import { readdir, readFile, statfs } from 'node:fs/promises';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { jobCounts } from '../jobs/counts.js';
 import type { Services } from '../services.js';
 import { FLEET_SCHEMA, type OutboxTelemetry, type TelemetryMessage } from './contract.js';
 
@@ -46,7 +47,7 @@ export class TelemetrySampler {
       disk,
       temperatureC,
       devices,
-      jobs: services.store.jobs.countByState(),
+      jobs: jobCounts(services.store),
       outbox,
       warnings,
     };

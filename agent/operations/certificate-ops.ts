@@ -4,7 +4,7 @@
 import { Type } from '@sinclair/typebox';
 import { StringEnum } from '../../config/schema.js';
 import { hasScope } from '../auth/token-service.js';
-import { CERTIFICATE_STATES } from '../store/certificates.js';
+import { CERTIFICATE_STATES } from '../certificates/certificate-jobs.js';
 import { Base64Image, IMAGE_BODY_LIMIT_BYTES } from './face-schemas.js';
 import { BinaryOutput, BinarySchema, defineOperation } from './operation.js';
 import { Problem } from '../problems/problem.js';

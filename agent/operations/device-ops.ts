@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { DEVICE_KINDS, StringEnum } from '../../config/schema.js';
 import { DEVICE_STATES } from '../devices/state.js';
-import { DeviceBusyError, DeviceNotReadyError, type SupervisedDevice } from '../devices/supervised-device.js';
+import type { SupervisedDevice } from '../devices/supervised-device.js';
 import { SIMULATOR_FAULTS } from '../../drivers/simulated-device.js';
 import { defineOperation } from './operation.js';
 import { Problem } from '../problems/problem.js';
@@ -76,42 +75,12 @@ export const testDevice = defineOperation({
   output: JobSchema,
   http: { method: 'POST', path: '/v1/devices/:id/test', status: 201 },
   async handler(input, { services, principal }) {
-    const d = device(services, input.id);
-    const jobId = randomUUID();
-    services.store.jobs.insert({
-      id: jobId,
-      kind: 'device.self-test',
-      deviceId: d.config.id,
-      state: 'sending',
-      input: {},
-    });
-    let result: { ok: boolean; summary: string };
-    try {
-      result = await d.use(async (driver) => {
-        const r = await driver.selfTest();
-        return { ok: r.ok, summary: r.summary };
-      });
-    } catch (err) {
-      if (err instanceof DeviceBusyError || err instanceof DeviceNotReadyError) {
-        services.store.jobs.update(jobId, { state: 'failed', error: { message: err.message } });
-        throw new Problem(err instanceof DeviceBusyError ? 'device-busy' : 'device-unavailable', err.message);
-      }
-      result = { ok: false, summary: err instanceof Error ? err.message : String(err) };
-    }
-    const state = result.ok ? ('done' as const) : ('failed' as const);
-    const job = services.store.transaction(() => {
-      const j = services.store.jobs.update(jobId, { state, result });
-      services.events.publish('selftest.job', {
-        job: jobId,
-        kind: 'selftest',
-        device: d.config.id,
-        state,
-        previous: 'sending',
-        by: principal.name,
-      });
-      return j;
-    });
-    return { id: job.id, kind: job.kind, device: d.config.id, state, result, createdAt: job.createdAt };
+    const { job, result } = await services.selfTests.run(
+      device(services, input.id).config.id,
+      principal.name,
+    );
+    const state = job.state === 'done' ? ('done' as const) : ('failed' as const);
+    return { id: job.id, kind: job.kind, device: job.device, state, result, createdAt: job.createdAt };
   },
 });
 

@@ -3,12 +3,13 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { StringEnum } from '../../config/schema.js';
 import { ItemSchema, PageSchema, type LayoutDocument } from '../../drivers/printer/document.js';
+import { PRINT_JOB_STATES } from '../printing/print-jobs.js';
 import { expandTemplate } from '../printing/templates.js';
 import type { Services } from '../services.js';
 import { BinaryOutput, BinarySchema, defineOperation } from './operation.js';
 import { Problem } from '../problems/problem.js';
 
-const JOB_STATES = ['queued', 'sending', 'done', 'failed', 'in_doubt', 'canceled'] as const;
+const JOB_STATES = PRINT_JOB_STATES;
 
 /** A document given inline (page + items) or as a named template with field values. */
 const DocumentInput = Type.Object(
@@ -148,16 +149,9 @@ export const resolvePrint = defineOperation({
   ),
   output: PrintJob,
   http: { method: 'POST', path: '/v1/print-jobs/:id/resolve' },
-  handler(input, { services, principal }) {
-    const job = service(services).resolve(input.id, input.outcome, principal.name);
-    services.store.audit.append({
-      actor: principal.name,
-      action: 'print.resolve',
-      target: input.id,
-      detail: { outcome: input.outcome },
-    });
-    return job;
-  },
+  // Audited as `print.resolve` by the job engine, in the transaction of the move.
+  handler: (input, { services, principal }) =>
+    service(services).resolve(input.id, input.outcome, principal.name),
 });
 
 export const previewPrint = defineOperation({

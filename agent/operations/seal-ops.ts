@@ -2,7 +2,7 @@
 // an in-doubt job. The confirmation token is returned once, at creation, and stored only as a hash.
 import { Type } from '@sinclair/typebox';
 import { StringEnum } from '../../config/schema.js';
-import { SEAL_JOB_STATES, type SealJobRecord } from '../store/seal-jobs.js';
+import { SEAL_JOB_STATES, type SealJobRecord } from '../sealing/seal-jobs.js';
 import { defineOperation } from './operation.js';
 
 const Document = Type.Object(

@@ -1,7 +1,7 @@
-// Seal jobs: create (pending, with a confirmation token), confirm (checking → firing → done | failed |
-// in_doubt), resolve (an operator settles in_doubt). The seal is pressed at most once per job: `firing` and
-// its audit entry are committed before the stamp command is sent, a job found `firing` at start-up becomes
-// `in_doubt` and is never re-fired, and every state change is published in the same transaction.
+// Seal jobs on the job engine (kind `seal`, see seal-jobs.ts): create (pending, with a confirmation token),
+// confirm (checking → firing → done | failed | in_doubt), resolve (an operator settles in_doubt). This
+// service keeps its own steps: the token, the confirmation window, the interlocks, the press and its audit
+// entries before and after.
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
@@ -14,12 +14,18 @@ import {
 import type { DeviceManager } from '../devices/device-manager.js';
 import { DeviceBusyError, DeviceNotReadyError, type SupervisedDevice } from '../devices/supervised-device.js';
 import type { EventLog } from '../events/event-log.js';
-import type { EventPayload } from '../events/catalog.js';
+import { JobEngine, SYSTEM_ACTOR } from '../jobs/engine.js';
 import { Problem } from '../problems/problem.js';
-import type { SealDocument, SealJobRecord, SealJobState } from '../store/seal-jobs.js';
 import type { Store } from '../store/store.js';
-
-export const SYSTEM_ACTOR = 'boxagent';
+import {
+  SEAL_JOBS,
+  sealJobRecord,
+  type SealDocument,
+  type SealJob,
+  type SealJobInput,
+  type SealJobRecord,
+  type SealJobState,
+} from './seal-jobs.js';
 
 const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
@@ -30,13 +36,16 @@ export class SealService {
    * window but never lengthen it.
    */
   private readonly deadlines = new Map<string, number>();
+  readonly jobs: JobEngine<SealJobState, SealJobInput>;
 
   constructor(
     private readonly store: Store,
-    private readonly events: EventLog,
+    events: EventLog,
     private readonly devices: DeviceManager,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.jobs = new JobEngine({ store, events, log }, SEAL_JOBS);
+  }
 
   /**
    * Settles what a previous run left half-done: `firing` → `in_doubt` (the stamp may have been pressed),
@@ -44,22 +53,16 @@ export class SealService {
    * confirmation window, since how long the agent was down cannot be trusted to the wall clock.
    */
   start(): void {
-    for (const job of this.store.sealJobs.inState('firing')) {
-      this.move(job, 'firing', 'in_doubt', SYSTEM_ACTOR, {
-        error: { reason: 'the agent stopped while the seal was firing; whether it pressed is unknown' },
-      });
-      this.log.error({ job: job.id, device: job.device }, 'seal job left firing by a crash is now in doubt');
-    }
-    for (const job of this.store.sealJobs.inState('checking')) {
-      this.move(job, 'checking', 'failed', SYSTEM_ACTOR, {
-        error: { reason: 'the agent stopped before the stamp command was sent' },
-      });
-    }
-    for (const job of this.store.sealJobs.inState('pending')) {
-      this.move(job, 'pending', 'expired', SYSTEM_ACTOR, {
-        error: { reason: 'the agent restarted before the job was confirmed; create it again' },
-      });
-    }
+    this.jobs.recover((job, from) => {
+      if (job.state === 'failed') return;
+      this.audit(job, from, SYSTEM_ACTOR, { error: job.error });
+      if (job.state === 'in_doubt') {
+        this.log.error(
+          { job: job.id, device: job.device },
+          'seal job left firing by a crash is now in doubt',
+        );
+      }
+    });
   }
 
   create(
@@ -70,45 +73,43 @@ export class SealService {
     const token = `sct_${randomBytes(24).toString('base64url')}`;
     const windowMs = device.config.seal.confirmWindowMs;
     const expiresAt = new Date(Date.now() + windowMs).toISOString();
-    const job = this.store.transaction(() => {
-      const j = this.store.sealJobs.insert({
-        id: randomUUID(),
-        device: input.device,
+    const job = this.jobs.create(
+      input.device,
+      {
         document: input.document,
         operator: input.operator,
         createdBy: by,
         expiresAt,
         tokenHash: hashToken(token),
-      });
-      this.store.audit.append({
-        actor: by,
-        action: 'seal.create',
-        target: j.id,
-        detail: { device: j.device, document: j.document, operator: j.operator, expiresAt },
-      });
-      this.publish(j, null);
-      return j;
-    });
+      },
+      {
+        id: randomUUID(),
+        also: (j) =>
+          this.store.audit.append({
+            actor: by,
+            action: 'seal.create',
+            target: j.id,
+            detail: { device: j.device, document: j.input.document, operator: j.input.operator, expiresAt },
+          }),
+      },
+    );
     this.deadlines.set(job.id, performance.now() + windowMs);
-    return { job, token };
+    return { job: sealJobRecord(job), token };
   }
 
   get(id: string): SealJobRecord {
     this.expireOverdue();
-    const job = this.store.sealJobs.get(id);
-    if (!job) throw new Problem('not-found', `no seal job "${id}"`, ['id']);
-    return job;
+    return sealJobRecord(this.jobs.require(id));
   }
 
   list(filter: { state?: SealJobState; device?: string; limit: number }): SealJobRecord[] {
     this.expireOverdue();
-    return this.store.sealJobs.list(filter);
+    return this.jobs.list(filter).map(sealJobRecord);
   }
 
   /** Checks the token and the interlocks, then presses the seal once. */
   async confirm(id: string, token: string, by: string): Promise<SealJobRecord> {
-    const job = this.store.sealJobs.get(id);
-    if (!job) throw new Problem('not-found', `no seal job "${id}"`, ['id']);
+    const job = sealJobRecord(this.jobs.require(id));
     const given = Buffer.from(hashToken(token), 'hex');
     if (!timingSafeEqual(given, Buffer.from(job.tokenHash, 'hex'))) {
       throw new Problem('seal-token-invalid', 'the confirmation token is not the one issued for this job', [
@@ -123,7 +124,7 @@ export class SealService {
     const device = this.sealDevice(job.device);
     const checking = this.move(job, 'pending', 'checking', by);
     this.deadlines.delete(id);
-    if (!checking) throw this.conflict(this.store.sealJobs.get(id) ?? job, 'confirmed');
+    if (!checking) throw this.conflict(this.current(id) ?? job, 'confirmed');
 
     let fired: { outcome: FireOutcome; serial: string | null } | undefined;
     try {
@@ -132,8 +133,7 @@ export class SealService {
         await driver.checkBeforeStamp();
         const serial = device.status().identity?.serial ?? null;
         // The point of no return is recorded before the command leaves: a crash after this line is in doubt.
-        this.store.transaction(() => {
-          this.store.sealJobs.transition(id, 'checking', 'firing');
+        this.jobs.move(id, 'checking', 'firing', {}, () =>
           this.store.audit.append({
             actor: by,
             action: 'seal.firing',
@@ -144,14 +144,13 @@ export class SealService {
               document: job.document,
               operator: job.operator,
             },
-          });
-          this.events.publish('seal.job', this.eventPayload({ ...checking, state: 'firing' }, 'checking'));
-        });
+          }),
+        );
         return { outcome: await driver.fire(), serial };
       });
     } catch (err) {
       // Nothing after the firing commit throws by design; should it, the press is still unaccounted for.
-      if (this.store.sealJobs.get(id)?.state === 'firing') {
+      if (this.current(id)?.state === 'firing') {
         const reason = err instanceof Error ? err.message : String(err);
         return this.settle(checking, { outcome: 'unknown', reason }, null, by);
       }
@@ -164,11 +163,16 @@ export class SealService {
   resolve(id: string, outcome: 'done' | 'failed', note: string, by: string): SealJobRecord {
     const job = this.get(id);
     if (job.state !== 'in_doubt') throw this.conflict(job, 'resolved');
-    const resolved = this.move(job, 'in_doubt', outcome, by, {
-      result: { ...(job.result ?? {}), resolution: { outcome, note, by, at: new Date().toISOString() } },
-    });
-    if (!resolved) throw this.conflict(this.store.sealJobs.get(id) ?? job, 'resolved');
-    return resolved;
+    const resolution = { outcome, note, by, at: new Date().toISOString() };
+    return sealJobRecord(
+      this.jobs.resolve(
+        id,
+        outcome,
+        by,
+        { result: { ...(job.result ?? {}), resolution } },
+        { document: job.document, operator: job.operator, note },
+      ),
+    );
   }
 
   private settle(job: SealJobRecord, outcome: FireOutcome, serial: string | null, by: string): SealJobRecord {
@@ -184,8 +188,7 @@ export class SealService {
             },
           }
         : { error: { reason: outcome.reason, deviceSerial: serial } };
-    const settled = this.store.transaction(() => {
-      const j = this.store.sealJobs.transition(job.id, 'firing', to, change);
+    const settled = this.jobs.tryMove(job.id, 'firing', to, change, () =>
       this.store.audit.append({
         actor: by,
         action: 'seal.executed',
@@ -198,14 +201,12 @@ export class SealService {
           result: to,
           ...('reason' in outcome ? { reason: outcome.reason } : {}),
         },
-      });
-      if (j) this.publish(j, 'firing');
-      return j;
-    });
+      }),
+    );
     if (outcome.outcome === 'stamped' && outcome.postconditions.length > 0) {
       this.log.warn({ job: job.id, postconditions: outcome.postconditions }, 'seal machine after the stamp');
     }
-    return settled ?? (this.store.sealJobs.get(job.id) as SealJobRecord);
+    return settled ? sealJobRecord(settled) : (this.current(job.id) as SealJobRecord);
   }
 
   /** A confirmation stopped before the stamp command: the job fails and the caller gets why. */
@@ -225,20 +226,24 @@ export class SealService {
     } else {
       problem = new Problem('internal', err instanceof Error ? err.message : String(err));
     }
-    this.store.transaction(() => {
-      this.move(job, 'checking', 'failed', by, { error: { reason: problem.message, code: problem.code } });
-      this.store.audit.append({
-        actor: by,
-        action: 'seal.refused',
-        target: job.id,
-        detail: {
-          device: job.device,
-          document: job.document,
-          operator: job.operator,
-          reason: problem.message,
-        },
-      });
-    });
+    this.jobs.tryMove(
+      job.id,
+      'checking',
+      'failed',
+      { error: { reason: problem.message, code: problem.code } },
+      () =>
+        this.store.audit.append({
+          actor: by,
+          action: 'seal.refused',
+          target: job.id,
+          detail: {
+            device: job.device,
+            document: job.document,
+            operator: job.operator,
+            reason: problem.message,
+          },
+        }),
+    );
     return problem;
   }
 
@@ -250,15 +255,22 @@ export class SealService {
   }
 
   private expireOverdue(): void {
-    for (const job of this.store.sealJobs.overdue(new Date().toISOString())) {
-      this.move(job, 'pending', 'expired', SYSTEM_ACTOR);
+    const now = new Date().toISOString();
+    // Few jobs are ever pending at once; their windows are in the input.
+    for (const job of this.jobs.inState('pending')) {
+      if (job.input.expiresAt < now) this.move(sealJobRecord(job), 'pending', 'expired', SYSTEM_ACTOR);
     }
     for (const [id, deadline] of this.deadlines) {
       if (performance.now() <= deadline) continue;
       this.deadlines.delete(id);
-      const job = this.store.sealJobs.get(id);
+      const job = this.current(id);
       if (job?.state === 'pending') this.move(job, 'pending', 'expired', SYSTEM_ACTOR);
     }
+  }
+
+  private current(id: string): SealJobRecord | undefined {
+    const j = this.jobs.get(id);
+    return j && sealJobRecord(j);
   }
 
   /** A compare-and-set state change with its audit entry (for operator actions) and event, in one transaction. */
@@ -269,36 +281,26 @@ export class SealService {
     actor: string,
     change: { result?: Record<string, unknown>; error?: Record<string, unknown> } = {},
   ): SealJobRecord | undefined {
-    return this.store.transaction(() => {
-      const moved = this.store.sealJobs.transition(job.id, from, to, change);
-      if (!moved) return undefined;
-      if (to === 'in_doubt' || from === 'in_doubt' || to === 'expired') {
-        this.store.audit.append({
-          actor,
-          action: from === 'in_doubt' ? 'seal.resolve' : `seal.${to}`,
-          target: job.id,
-          detail: { device: job.device, document: job.document, operator: job.operator, from, to, ...change },
-        });
-      }
-      this.publish(moved, from);
-      return moved;
+    const moved = this.jobs.tryMove(job.id, from, to, change, (j) => {
+      if (to === 'in_doubt' || to === 'expired') this.audit(j, from, actor, change);
     });
+    return moved && sealJobRecord(moved);
   }
 
-  private publish(job: SealJobRecord, previous: SealJobState | null): void {
-    this.events.publish('seal.job', this.eventPayload(job, previous));
-  }
-
-  private eventPayload(job: SealJobRecord, previous: SealJobState | null): EventPayload<'seal.job'> {
-    return {
-      job: job.id,
-      kind: 'seal',
-      device: job.device,
-      state: job.state,
-      previous,
-      document: { kind: job.document.kind, number: job.document.number },
-      operator: job.operator,
-    };
+  private audit(job: SealJob, from: SealJobState, actor: string, change: Record<string, unknown>): void {
+    this.store.audit.append({
+      actor,
+      action: `seal.${job.state}`,
+      target: job.id,
+      detail: {
+        device: job.device,
+        document: job.input.document,
+        operator: job.input.operator,
+        from,
+        to: job.state,
+        ...change,
+      },
+    });
   }
 
   private conflict(job: SealJobRecord, verb: string): Problem {

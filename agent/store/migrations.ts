@@ -97,4 +97,37 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX certificates_queue ON certificates(printer, state, created_at);
   `,
+  // 4: one job table for every kind (the job engine, agent/jobs/). Print, seal and self-test jobs come over
+  // from the old `jobs` in their insertion order (self-tests renamed to kind `selftest`), certificates from
+  // their own table with their step columns in `steps`. States are kept as they were: start-up recovery,
+  // not the migration, decides what a job left mid-way becomes, so nothing is re-sent by the upgrade.
+  `
+  ALTER TABLE jobs RENAME TO jobs_v3;
+  CREATE TABLE jobs (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    id         TEXT NOT NULL UNIQUE,
+    kind       TEXT NOT NULL,
+    device     TEXT NOT NULL,
+    state      TEXT NOT NULL,
+    input      TEXT NOT NULL,
+    steps      TEXT NOT NULL DEFAULT '{}',
+    result     TEXT,
+    error      TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE INDEX jobs_queue ON jobs(kind, device, state, seq);
+  INSERT INTO jobs (id, kind, device, state, input, result, error, created_at, updated_at)
+    SELECT id, CASE kind WHEN 'device.self-test' THEN 'selftest' ELSE kind END, COALESCE(device_id, ''),
+           state, input, result, error, created_at, updated_at
+    FROM jobs_v3 ORDER BY rowid;
+  INSERT INTO jobs (id, kind, device, state, input, steps, error, created_at, updated_at)
+    SELECT id, 'certificate', printer, state, json_set(input, '$.template', template),
+           json_patch('{}', json_object('documentSha256', document_sha256, 'remoteJobId', remote_job_id,
+                                        'sealJobId', seal_job_id, 'sealToken', seal_token)),
+           CASE WHEN error IS NULL THEN NULL ELSE json_quote(error) END, created_at, updated_at
+    FROM certificates ORDER BY created_at, rowid;
+  DROP TABLE jobs_v3;
+  DROP TABLE certificates;
+  `,
 ];

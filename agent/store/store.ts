@@ -9,8 +9,6 @@ import { AuditRepository } from './audit.js';
 import { JobRepository } from './jobs.js';
 import { IdempotencyRepository } from './idempotency.js';
 import { PersonRepository } from './persons.js';
-import { SealJobRepository } from './seal-jobs.js';
-import { CertificateRepository } from './certificates.js';
 
 export const DB_FILE = 'state.db';
 
@@ -25,8 +23,6 @@ export class Store {
   readonly jobs: JobRepository;
   readonly idempotency: IdempotencyRepository;
   readonly persons: PersonRepository;
-  readonly sealJobs: SealJobRepository;
-  readonly certificates: CertificateRepository;
 
   private readonly pingStatement: Database.Statement;
   private pingedAt = 0;
@@ -42,8 +38,6 @@ export class Store {
     this.jobs = new JobRepository(db);
     this.idempotency = new IdempotencyRepository(db);
     this.persons = new PersonRepository(db);
-    this.sealJobs = new SealJobRepository(db);
-    this.certificates = new CertificateRepository(db);
   }
 
   /** Opens (creating if needed) `<dir>/state.db`, in WAL mode, migrated to the latest schema. */

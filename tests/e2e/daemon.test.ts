@@ -265,8 +265,8 @@ describe('jobs and Idempotency-Key', () => {
   it('a retry with the same key returns the same job; the device test runs once', async () => {
     const first = await selfTest('retry-me');
     expect(first.status).toBe(201);
-    const job = (await first.json()) as { id: string; state: string };
-    expect(job.state).toBe('done');
+    const job = (await first.json()) as { id: string; kind: string; state: string };
+    expect(job).toMatchObject({ kind: 'selftest', state: 'done' });
     const again = await selfTest('retry-me');
     expect(again.status).toBe(201);
     expect(again.headers.get('idempotent-replayed')).toBe('true');

@@ -106,5 +106,15 @@ describe('a daemon killed mid-job', () => {
     });
     expect(twice.status).toBe(409);
     expect(simLog().filter((e) => e.event === 'started')).toHaveLength(1);
+    // The operator's word is audited once, the refused second one not at all.
+    const audit = (await (await second.fetch('/v1/audit?limit=1000')).json()) as {
+      entries: { action: string; target: string | null; detail: Record<string, unknown> }[];
+    };
+    expect(audit.entries.filter((e) => e.action === 'print.resolve')).toEqual([
+      expect.objectContaining({
+        target: id,
+        detail: expect.objectContaining({ outcome: 'printed' }) as unknown,
+      }),
+    ]);
   });
 });

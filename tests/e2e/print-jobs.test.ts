@@ -77,6 +77,16 @@ describe('print jobs', () => {
     await waitFor('job done', async () => (await job(created.id)).state === 'done', 15_000);
     await waitFor('events', () => jobEvents(created.id).length === 3);
     expect(jobEvents(created.id)).toEqual(['queued', 'sending', 'done']);
+    // One naming rule for every job kind: `<kind>.job` with the state before the change.
+    const last = sse.events.filter((e) => e.event === 'print.job' && e.data.includes(created.id)).at(-1);
+    expect(JSON.parse(last?.data ?? '{}')).toMatchObject({
+      job: created.id,
+      kind: 'print',
+      device: 'printer-1',
+      printer: 'printer-1',
+      state: 'done',
+      previous: 'sending',
+    });
     const done = (await (await daemon.fetch('/v1/print-jobs?state=done')).json()) as { jobs: Job[] };
     expect(done.jobs.map((j) => j.id)).toContain(created.id);
   });

@@ -4,7 +4,7 @@ import type { EventPayload } from '../../agent/events/catalog.js';
 
 /** A finished device self-test: a job event, so never dropped from a full outbox. */
 export function selftestDone(job: string): EventPayload<'selftest.job'> {
-  return { job, kind: 'selftest', device: 'printer-1', state: 'done', previous: 'sending', by: 'test' };
+  return { job, kind: 'selftest', device: 'printer-1', state: 'done', previous: 'running', by: 'test' };
 }
 
 /** A device state change: the kind of event a full outbox drops first. */

@@ -17,6 +17,7 @@ import { PrintService } from '../../agent/printing/print-service.js';
 import { SealService } from '../../agent/sealing/seal-service.js';
 import type { Services } from '../../agent/services.js';
 import { PhotoService } from '../../agent/photos/photo-service.js';
+import { SelfTestService } from '../../agent/selftest/self-test-service.js';
 import { CertificateService } from '../../agent/certificates/certificate-service.js';
 import { Store } from '../../agent/store/store.js';
 
@@ -68,6 +69,7 @@ export function buildServices(yaml: string): TestServices {
     seals,
     photos,
     certificates: new CertificateService({ store, events, devices, seals, photos, log, storageDir: dir }),
+    selfTests: new SelfTestService(store, events, devices, log),
     version: '0.0.0-test',
     startedAt: new Date(),
     notReadyReason: () => null,

@@ -203,7 +203,7 @@ describe('power loss under load', () => {
       for (const e of audit)
         if (e.action === 'seal.firing') firings.set(e.target ?? '', (firings.get(e.target ?? '') ?? 0) + 1);
       for (const [id] of sealAccepted) {
-        const state = store.sealJobs.get(id)?.state as string;
+        const state = store.jobs.get(id)?.state as string;
         sealStates[state] = (sealStates[state] ?? 0) + 1;
         expect(['done', 'in_doubt', 'expired', 'failed'], `seal job ${id}`).toContain(state);
         // Expired or failed: a restart caught it before the stamp command; it never fired.

@@ -27,15 +27,17 @@ function setup() {
   );
   const seals = new SealService(store, events, devices, pino({ level: 'silent' }));
   const job = (id: string, expiresAt = new Date(Date.now() + 60_000).toISOString()) =>
-    store.sealJobs.insert({
-      id,
-      device: 'seal-1',
-      document: { kind: 'card', number: id },
-      operator: 'clerk',
-      createdBy: 'test',
-      expiresAt,
-      tokenHash: '00'.repeat(32),
-    });
+    seals.jobs.create(
+      'seal-1',
+      {
+        document: { kind: 'card', number: id },
+        operator: 'clerk',
+        createdBy: 'test',
+        expiresAt,
+        tokenHash: '00'.repeat(32),
+      },
+      { id },
+    );
   return { store, events, seals, job };
 }
 
@@ -43,30 +45,36 @@ describe('SealService start-up recovery', () => {
   it('puts firing jobs in doubt, fails checking jobs, expires every pending one (overdue or not)', () => {
     const { store, events, seals, job } = setup();
     job('a');
-    store.sealJobs.transition('a', 'pending', 'checking');
-    store.sealJobs.transition('a', 'checking', 'firing');
+    seals.jobs.move('a', 'pending', 'checking');
+    seals.jobs.move('a', 'checking', 'firing');
     job('b');
-    store.sealJobs.transition('b', 'pending', 'checking');
+    seals.jobs.move('b', 'pending', 'checking');
     job('c', new Date(Date.now() - 1000).toISOString());
     job('d');
 
     seals.start();
 
-    expect(store.sealJobs.get('a')?.state).toBe('in_doubt');
-    expect(store.sealJobs.get('b')?.state).toBe('failed');
-    expect(store.sealJobs.get('c')?.state).toBe('expired');
+    expect(store.jobs.get('a')?.state).toBe('in_doubt');
+    expect(store.jobs.get('b')?.state).toBe('failed');
+    expect(store.jobs.get('c')?.state).toBe('expired');
     // A restart ends every confirmation window: the wall clock cannot say how long the agent was down.
-    expect(store.sealJobs.get('d')?.state).toBe('expired');
-    const changes = events
+    expect(store.jobs.get('d')?.state).toBe('expired');
+    const types = events.replay(0).map((e) => e.type);
+    const states = events
       .replay(0)
-      .map((e) => [e.type, (e.payload as { job: string; state: string }).state]);
-    expect(changes).toEqual(
+      .filter((e) => e.type === 'seal.job')
+      .map((e) => {
+        const p = e.payload as Record<string, unknown>;
+        return [p.job, p.previous, p.state];
+      });
+    expect(states).toEqual(
       expect.arrayContaining([
-        ['seal.job', 'in_doubt'],
-        ['seal.job', 'failed'],
-        ['seal.job', 'expired'],
+        ['a', 'firing', 'in_doubt'],
+        ['b', 'checking', 'failed'],
+        ['c', 'pending', 'expired'],
       ]),
     );
+    expect(types.filter((t) => t.startsWith('seal.') && t !== 'seal.job')).toEqual([]);
     expect(store.audit.list(0, 100).map((e) => [e.action, e.target])).toEqual(
       expect.arrayContaining([
         ['seal.in_doubt', 'a'],
@@ -82,8 +90,8 @@ describe('SealService start-up recovery', () => {
     const { store, seals, job } = setup();
     job('a');
     expect(() => seals.resolve('a', 'done', 'looked', 'op')).toThrow(/is pending; it cannot be resolved/);
-    store.sealJobs.transition('a', 'pending', 'checking');
-    store.sealJobs.transition('a', 'checking', 'firing');
+    seals.jobs.move('a', 'pending', 'checking');
+    seals.jobs.move('a', 'checking', 'firing');
     seals.start();
     const done = seals.resolve('a', 'failed', 'no seal on the paper', 'op');
     expect(done.state).toBe('failed');

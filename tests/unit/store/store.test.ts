@@ -56,7 +56,7 @@ describe('Store.open', () => {
 
   it('reopens an existing database without migrating again or losing data', () => {
     const first = open();
-    first.jobs.insert({ id: 'j1', kind: 'print', deviceId: null, state: 'queued', input: { a: 1 } });
+    first.jobs.insert({ id: 'j1', kind: 'print', device: 'p', state: 'queued', input: { a: 1 } });
     first.close();
     const second = open();
     expect(second.schemaVersion()).toBe(MIGRATIONS.length);
@@ -185,50 +185,60 @@ describe('outbox', () => {
 });
 
 describe('jobs', () => {
-  it('inserts, updates and counts jobs by state', () => {
+  it('inserts, moves by compare-and-set and counts jobs by kind and state', () => {
     const s = open();
     const job = s.jobs.insert({
       id: 'j1',
       kind: 'print',
-      deviceId: 'printer-1',
+      device: 'printer-1',
       state: 'queued',
       input: { text: 'hello' },
     });
     expect(job).toMatchObject({
       id: 'j1',
       kind: 'print',
-      deviceId: 'printer-1',
+      device: 'printer-1',
       state: 'queued',
       input: { text: 'hello' },
+      steps: {},
       result: null,
       error: null,
     });
     expect(job.createdAt).toBe(job.updatedAt);
-    s.jobs.insert({ id: 'j2', kind: 'print', deviceId: null, state: 'queued', input: {} });
-    s.jobs.insert({ id: 'j3', kind: 'seal', deviceId: null, state: 'queued', input: {} });
+    s.jobs.insert({ id: 'j2', kind: 'print', device: 'printer-1', state: 'queued', input: {} });
+    s.jobs.insert({ id: 'j3', kind: 'seal', device: 'seal-1', state: 'pending', input: {} });
 
-    s.jobs.update('j1', { state: 'sending' });
-    const done = s.jobs.update('j1', { state: 'done', result: { pages: 1 } });
+    s.jobs.transition('j1', ['queued'], 'sending');
+    const done = s.jobs.transition('j1', ['sending'], 'done', { result: { pages: 1 } });
     expect(done).toMatchObject({ state: 'done', result: { pages: 1 }, error: null });
-    const failed = s.jobs.update('j2', { state: 'failed', error: { code: 'paper-out' } });
+    const failed = s.jobs.transition('j2', ['queued'], 'failed', { error: { code: 'paper-out' } });
     expect(failed).toMatchObject({ state: 'failed', error: { code: 'paper-out' } });
+    // A job that is no longer where the caller thought is left alone.
+    expect(s.jobs.transition('j2', ['queued'], 'sending')).toBeUndefined();
+    expect(s.jobs.get('j2')?.state).toBe('failed');
 
-    expect(s.jobs.countByState()).toEqual({ done: 1, failed: 1, queued: 1 });
+    expect(s.jobs.countByKindAndState()).toEqual([
+      { kind: 'print', state: 'done', count: 1 },
+      { kind: 'print', state: 'failed', count: 1 },
+      { kind: 'seal', state: 'pending', count: 1 },
+    ]);
     expect(s.jobs.get('nope')).toBeUndefined();
   });
 
-  it('keeps an earlier result when a later update gives none', () => {
+  it('keeps an earlier result when a later move gives none, and merges steps', () => {
     const s = open();
-    s.jobs.insert({ id: 'j1', kind: 'print', deviceId: null, state: 'sending', input: {} });
-    s.jobs.update('j1', { state: 'in_doubt', result: { sentBytes: 10 } });
-    expect(s.jobs.update('j1', { state: 'done' }).result).toEqual({ sentBytes: 10 });
+    s.jobs.insert({ id: 'j1', kind: 'print', device: 'p', state: 'sending', input: {} });
+    s.jobs.transition('j1', ['sending'], 'in_doubt', { result: { sentBytes: 10 }, steps: { a: 1, b: 2 } });
+    const j = s.jobs.transition('j1', ['in_doubt'], 'done', { steps: { b: null, c: 3 } });
+    expect(j?.result).toEqual({ sentBytes: 10 });
+    expect(j?.steps).toEqual({ a: 1, c: 3 });
   });
 
   it('refuses a duplicate job id', () => {
     const s = open();
-    s.jobs.insert({ id: 'j1', kind: 'print', deviceId: null, state: 'queued', input: {} });
+    s.jobs.insert({ id: 'j1', kind: 'print', device: 'p', state: 'queued', input: {} });
     expect(() =>
-      s.jobs.insert({ id: 'j1', kind: 'print', deviceId: null, state: 'queued', input: {} }),
+      s.jobs.insert({ id: 'j1', kind: 'print', device: 'p', state: 'queued', input: {} }),
     ).toThrow();
   });
 });
@@ -267,7 +277,7 @@ describe('Store.transaction', () => {
   it('commits every repository write together', () => {
     const s = open();
     const result = s.transaction(() => {
-      s.jobs.insert({ id: 'j1', kind: 'print', deviceId: null, state: 'queued', input: {} });
+      s.jobs.insert({ id: 'j1', kind: 'print', device: 'p', state: 'queued', input: {} });
       s.audit.append({ actor: 'test', action: 'job.create', target: 'j1' });
       return 'ok';
     });
@@ -281,7 +291,7 @@ describe('Store.transaction', () => {
     s.audit.append({ actor: 'test', action: 'before' });
     expect(() =>
       s.transaction(() => {
-        s.jobs.insert({ id: 'j1', kind: 'print', deviceId: null, state: 'queued', input: {} });
+        s.jobs.insert({ id: 'j1', kind: 'print', device: 'p', state: 'queued', input: {} });
         s.outbox.append({ id: 'e1', type: 't', payload: {}, createdAt: new Date().toISOString() });
         s.audit.append({ actor: 'test', action: 'job.create', target: 'j1' });
         s.idempotency.save('tok', 'op', 'k', { requestHash: 'h', response: {} });

@@ -1,5 +1,5 @@
-// A queue worker per printer sleeps between polls; a new job wakes its printer's worker at once instead of
-// waiting out the poll interval, and stopping wakes them all.
+// A job queue's worker per device sleeps between polls; a new job wakes its device's worker at once instead
+// of waiting out the poll interval, and stopping wakes them all.
 
 export class Wakers {
   private readonly waiting = new Map<string, () => void>();
