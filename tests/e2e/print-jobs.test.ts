@@ -83,7 +83,6 @@ describe('print jobs', () => {
       job: created.id,
       kind: 'print',
       device: 'printer-1',
-      printer: 'printer-1',
       state: 'done',
       previous: 'sending',
     });
