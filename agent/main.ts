@@ -18,6 +18,7 @@ import { SealService } from './sealing/seal-service.js';
 import { PhotoService } from './photos/photo-service.js';
 import { CertificateService } from './certificates/certificate-service.js';
 import { SelfTestService } from './selftest/self-test-service.js';
+import { RatingService } from './ratings/rating-service.js';
 import { createNotifier, type Notifier } from './lifecycle/sd-notify.js';
 import { Metrics } from './metrics.js';
 import { PrintService } from './printing/print-service.js';
@@ -41,6 +42,7 @@ export class Agent {
   private idcards?: IdCardService;
   private printing?: PrintService;
   private certificates?: CertificateService;
+  private ratings?: RatingService;
   private face?: FaceService;
   private http?: HttpServer;
   private fleet?: FleetLink;
@@ -125,6 +127,12 @@ export class Agent {
       storageDir,
     }));
     const selfTests = new SelfTestService(store, events, devices, log.child({ component: 'selftest' }));
+    const ratings = (this.ratings = new RatingService(
+      store,
+      events,
+      devices,
+      log.child({ component: 'ratings' }),
+    ));
     const services: Services = {
       config,
       log,
@@ -141,6 +149,7 @@ export class Agent {
       photos,
       certificates,
       selfTests,
+      ratings,
       version: VERSION,
       startedAt: new Date(),
       notReadyReason: () => (this.stopping ? 'shutting down' : this.ready ? null : 'starting'),
@@ -150,6 +159,8 @@ export class Agent {
     // Before any device or request: a job a crash left firing must be in doubt before anyone can look.
     seals.start();
     selfTests.start();
+    // A rating left waiting by a stop failed (the pad's key, if any, is lost): said before the pads open.
+    ratings.start();
     devices.start();
     idcards.start();
     printing.start();
@@ -194,6 +205,7 @@ export class Agent {
     this.idcards?.stop();
     await this.printing?.stop();
     await this.certificates?.stop();
+    await this.ratings?.stop();
     await this.devices?.stop();
     await this.face?.stop();
     this.store?.close();

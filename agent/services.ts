@@ -14,6 +14,7 @@ import type { SealService } from './sealing/seal-service.js';
 import type { PhotoService } from './photos/photo-service.js';
 import type { CertificateService } from './certificates/certificate-service.js';
 import type { SelfTestService } from './selftest/self-test-service.js';
+import type { RatingService } from './ratings/rating-service.js';
 
 export interface Services {
   config: Config;
@@ -38,6 +39,8 @@ export interface Services {
   certificates: CertificateService;
   /** Device self-tests, recorded as jobs. */
   selfTests: SelfTestService;
+  /** Service ratings (好差评) on the rating pads. */
+  ratings: RatingService;
   version: string;
   startedAt: Date;
   /** Null when ready, else why not (start-up, shutting down). */

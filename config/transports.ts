@@ -88,6 +88,23 @@ const VideoTransport = Type.Object(
   },
 );
 
+const HidTransport = Type.Object(
+  {
+    type: Type.Literal('hid'),
+    vendorId: Type.Optional(Type.Integer({ minimum: 0, maximum: 0xffff, description: 'With productId' })),
+    productId: Type.Optional(Type.Integer({ minimum: 0, maximum: 0xffff })),
+    serialNumber: Type.Optional(Type.String({ minLength: 1, description: 'When several pads of one model' })),
+    interface: Type.Optional(Type.Integer({ minimum: 0, maximum: 255, description: 'USB interface number' })),
+    path: Type.Optional(
+      Type.String({ minLength: 1, description: 'A hidraw node instead of the ids, e.g. /dev/hidraw0' }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description: 'A USB HID device through hidraw (node-hid): by vendorId + productId, or by path',
+  },
+);
+
 export const TransportSchema = TaggedUnion([
   SimulatedTransport,
   VideoTransport,
@@ -96,5 +113,6 @@ export const TransportSchema = TaggedUnion([
   UsbLpTransport,
   UsbTransport,
   IppTransport,
+  HidTransport,
 ]);
 export type TransportConfig = Static<typeof TransportSchema>;

@@ -78,13 +78,24 @@ function transportFromSpec(spec: string, type: string, arg: string): Record<stri
       if (!arg.startsWith('/'))
         throw new CliError(`--device "${spec}": usblp needs a path, e.g. usblp:/dev/usb/lp0`, EXIT_USAGE);
       return { type, path: arg };
+    case 'hid': {
+      // `hid:/dev/hidraw0`, or `hid:VID:PID` in hex (stable across sockets and replugging, unlike the node).
+      if (arg.startsWith('/')) return { type, path: arg };
+      const m = /^(?:0x)?([0-9a-f]{1,4}):(?:0x)?([0-9a-f]{1,4})$/i.exec(arg);
+      if (!m)
+        throw new CliError(
+          `--device "${spec}": hid needs VID:PID in hex or a hidraw path, e.g. hid:1a86:e026`,
+          EXIT_USAGE,
+        );
+      return { type, vendorId: parseInt(m[1]!, 16), productId: parseInt(m[2]!, 16) };
+    }
     case 'ipp':
     case 'ipps':
       // `p2:photo-printer:ipp://host:631/printers/Q`: the spec's own scheme is the URL's.
       return { type: 'ipp', url: `${type}:${arg}` };
     default:
       throw new CliError(
-        `--device "${spec}": transport must be simulated, serial, usblp, tcp, ipp or video`,
+        `--device "${spec}": transport must be simulated, serial, usblp, tcp, ipp, hid or video`,
         EXIT_USAGE,
       );
   }
@@ -113,6 +124,8 @@ function specOf(found: FoundDevice, root: string): string | undefined {
   if (found.class === 'serial') return `serial:${stableSerialPath(found.node, root)}`;
   if (found.class === 'usb-printer') return `usblp:${found.node}`;
   if (found.class === 'video') return `video:${found.node}`;
+  if (found.class === 'hid' && found.vendorId && found.productId)
+    return `hid:${found.vendorId}:${found.productId}`;
   return undefined;
 }
 

@@ -9,6 +9,7 @@ import { DEVICE_STATES } from '../devices/state.js';
 import {
   CERTIFICATE_STATES,
   PRINT_JOB_STATES,
+  RATING_JOB_STATES,
   SEAL_JOB_STATES,
   SELF_TEST_STATES,
 } from '../store/job-states.js';
@@ -117,6 +118,19 @@ export const EVENT_CATALOG = {
       template: Type.String(),
       printerJob: Type.Optional(Type.Integer({ description: "The photo printer's job id (IPP job-id)" })),
       sealJob: Type.Optional(Type.String({ description: 'The seal job created after printing' })),
+    }),
+  }),
+  'rating.job': define({
+    description:
+      "A service rating (好差评) changed state: waiting for the resident's key, then rated, timeout, canceled or failed.",
+    scope: 'read',
+    kept: true,
+    payload: jobEventSchema('rating', RATING_JOB_STATES, {
+      counter: Type.String({ description: 'The service window that asked' }),
+      service: Type.String({ description: 'The service just given (e.g. its item code)' }),
+      rating: Type.Optional(
+        Type.Integer({ minimum: 1, maximum: 5, description: 'Once rated: 5 = 非常满意 … 1 = 非常不满意' }),
+      ),
     }),
   }),
   'selftest.job': define({

@@ -8,6 +8,7 @@ import { idCardKind } from './idcard.js';
 import type { DeviceKindUnit } from './kind.js';
 import { photoPrinterKind } from './photo-printer.js';
 import { printerKind } from './printer.js';
+import { ratingPadKind } from './rating-pad.js';
 import { sealKind } from './seal.js';
 
 export const KINDS: { readonly [K in DeviceKind]: DeviceKindUnit<K> } = {
@@ -16,6 +17,7 @@ export const KINDS: { readonly [K in DeviceKind]: DeviceKindUnit<K> } = {
   seal: sealKind,
   'photo-printer': photoPrinterKind,
   idcard: idCardKind,
+  'rating-pad': ratingPadKind,
 };
 
 /** Every kind unit, for code that iterates them without caring which is which. */

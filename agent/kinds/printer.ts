@@ -68,6 +68,8 @@ function printerDriver(device: DeviceConfigOf<'printer'>): PrinterDriver {
       });
     case 'video':
       throw new UnsupportedDeviceError('a printer over video is not a printer');
+    case 'hid':
+      throw new UnsupportedDeviceError('a dot-matrix printer over hid is not supported');
     case 'ipp':
       // IPP printers take page images, not ESC/P: they are photo printers here.
       throw new UnsupportedDeviceError(

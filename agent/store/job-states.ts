@@ -20,3 +20,4 @@ export const CERTIFICATE_STATES = [
   'canceled',
 ] as const;
 export const SELF_TEST_STATES = ['running', 'done', 'failed'] as const;
+export const RATING_JOB_STATES = ['waiting', 'rated', 'timeout', 'canceled', 'failed'] as const;

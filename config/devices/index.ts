@@ -9,6 +9,7 @@ import { CameraDeviceSchema } from './camera.js';
 import { IdCardDeviceSchema } from './idcard.js';
 import { PhotoPrinterDeviceSchema } from './photo-printer.js';
 import { PrinterDeviceSchema } from './printer.js';
+import { RatingPadDeviceSchema } from './rating-pad.js';
 import { SealDeviceSchema } from './seal.js';
 
 const DEVICE_ENTRIES = [
@@ -17,6 +18,7 @@ const DEVICE_ENTRIES = [
   SealDeviceSchema,
   PhotoPrinterDeviceSchema,
   IdCardDeviceSchema,
+  RatingPadDeviceSchema,
 ] as const;
 
 /** A device entry, told apart by `kind`. */
@@ -50,4 +52,5 @@ export * from './camera.js';
 export * from './idcard.js';
 export * from './photo-printer.js';
 export * from './printer.js';
+export * from './rating-pad.js';
 export * from './seal.js';

@@ -18,6 +18,7 @@ import { SealService } from '../../agent/sealing/seal-service.js';
 import type { Services } from '../../agent/services.js';
 import { PhotoService } from '../../agent/photos/photo-service.js';
 import { SelfTestService } from '../../agent/selftest/self-test-service.js';
+import { RatingService } from '../../agent/ratings/rating-service.js';
 import { CertificateService } from '../../agent/certificates/certificate-service.js';
 import { Store } from '../../agent/store/store.js';
 
@@ -70,6 +71,7 @@ export function buildServices(yaml: string): TestServices {
     photos,
     certificates: new CertificateService({ store, events, devices, seals, photos, log, storageDir: dir }),
     selfTests: new SelfTestService(store, events, devices, log),
+    ratings: new RatingService(store, events, devices, log),
     version: '0.0.0-test',
     startedAt: new Date(),
     notReadyReason: () => null,
