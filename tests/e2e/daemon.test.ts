@@ -1,4 +1,4 @@
-// The built daemon as a process, on the default config (five simulated devices), driven over HTTP.
+// The built daemon as a process, on the default config (six simulated devices, one of each kind), driven over HTTP.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../agent/store/store.js';
 import { DEFAULT_CONFIG, removeDir, runCli, startDaemon, testEnv, type Daemon } from '../helpers/daemon.js';
@@ -40,7 +40,7 @@ function tokenWith(scopes: string): string {
 }
 
 describe('a freshly started box', () => {
-  it('is ready, with the five simulated devices ready', async () => {
+  it('is ready, with the six simulated devices ready', async () => {
     await waitFor('health ready', async () => (await daemon.fetch('/v1/health')).status === 200, 5_000);
     const health = (await (await daemon.fetch('/v1/health')).json()) as {
       status: string;
@@ -49,7 +49,7 @@ describe('a freshly started box', () => {
     expect(health.status).toBe('ready');
     await waitFor('all devices ready', async () => {
       const body = (await (await daemon.fetch('/v1/devices')).json()) as { devices: { state: string }[] };
-      return body.devices.length === 5 && body.devices.every((d) => d.state === 'ready');
+      return body.devices.length === 6 && body.devices.every((d) => d.state === 'ready');
     });
     const body = (await (await daemon.fetch('/v1/devices')).json()) as {
       devices: { id: string; kind: string }[];
@@ -59,6 +59,7 @@ describe('a freshly started box', () => {
       'idcard',
       'photo-printer',
       'printer',
+      'rating-pad',
       'seal',
     ]);
   });

@@ -161,6 +161,7 @@ describe('config init', () => {
       [/steel-seal machine:.*: $/, '1'],
       [/photo\/certificate printer:.*: $/, 'tcp:127.0.0.1:9100'],
       [/ID card reader:.*: $/, 'serial:/dev/ttyUSB4@115200'],
+      [/service-rating pad:.*: $/, 'hid:1a86:e026'],
     ];
     for (const [prompt, answer] of answers) {
       await waitFor(`prompt ${prompt}`, () => prompt.test(screen.trimEnd() + ' '));
@@ -182,7 +183,9 @@ describe('config init', () => {
       'seal-1:serial',
       'photo-printer-1:tcp',
       'idcard-1:serial',
+      'rating-pad-1:hid',
     ]);
+    expect(config.devices[5]).toMatchObject({ transport: { vendorId: 0x1a86, productId: 0xe026 } });
     expect(config.devices[0]).toMatchObject({
       transport: { path: '/dev/usb/lp0' },
       printer: { calibration: { xMm: -1.5, yMm: 0 } },

@@ -51,7 +51,7 @@ describe('a bad config', () => {
     expect(lines).toContain(`config error: ${config}:4: http.bodyLimitBytes: must be >= 1024`);
     expect(lines).toContain(`config error: ${config}:5: http.colour: unknown key`);
     expect(lines).toContain(
-      `config error: ${config}:8: devices.0.kind: must be one of: printer, camera, seal, photo-printer, idcard`,
+      `config error: ${config}:8: devices.0.kind: must be one of: printer, camera, seal, photo-printer, idcard, rating-pad`,
     );
     expect(lines).toHaveLength(3);
     // Nothing was created for a box that never started.

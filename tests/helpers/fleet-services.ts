@@ -1,5 +1,5 @@
-// The services a FleetLink needs, built the way agent/main.ts builds them, on a temp state dir, with a
-// config parsed from YAML (so the schema's defaults apply). For unit tests of the fleet link.
+// The services, built the way agent/main.ts builds them, on a temp state dir, with a config parsed from YAML
+// (so the schema's defaults apply). For in-process tests of the fleet link and of the HTTP API (inject).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

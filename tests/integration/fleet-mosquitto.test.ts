@@ -77,7 +77,7 @@ describe('status and Last Will, seen by mosquitto_sub', () => {
     expect(online.retained).toBe(true);
     expect(online.status).toMatchObject({ schema: 1, online: true, box: 'dev-box' });
     if (!online.status.online) throw new Error('unreachable');
-    expect(online.status.devices.total).toBe(5); // the five simulated devices of config/default.yaml
+    expect(online.status.devices.total).toBe(6); // the six simulated devices of config/default.yaml
 
     await daemon.stop('SIGKILL');
     await waitFor('the will', () => readRetained(broker.port, `${ROOT}/status`).includes('"online":false'));

@@ -54,10 +54,10 @@ describe('config/default.yaml', () => {
     expect(config.http.host).toBe('127.0.0.1');
     expect(config.http.port).toBe(8620);
     expect(config.mqtt.url).toBeUndefined();
-    expect(config.devices).toHaveLength(5);
+    expect(config.devices).toHaveLength(DEVICE_KINDS.length);
     expect(config.devices.every((d) => d.transport.type === 'simulated')).toBe(true);
     expect(config.devices.map((d) => d.kind).sort()).toEqual([...DEVICE_KINDS].sort());
-    expect(new Set(config.devices.map((d) => d.id)).size).toBe(5);
+    expect(new Set(config.devices.map((d) => d.id)).size).toBe(DEVICE_KINDS.length);
   });
 });
 

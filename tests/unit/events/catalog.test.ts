@@ -4,7 +4,13 @@ import { EVENT_CATALOG, JOB_EVENT_TYPES, JobEventBase, eventScope } from '../../
 
 describe('event catalog', () => {
   it('names every job event <kind>.job with the shared fields and its kind', () => {
-    expect(JOB_EVENT_TYPES).toEqual(['print.job', 'seal.job', 'certificate.job', 'selftest.job']);
+    expect(JOB_EVENT_TYPES).toEqual([
+      'print.job',
+      'seal.job',
+      'certificate.job',
+      'rating.job',
+      'selftest.job',
+    ]);
     for (const type of JOB_EVENT_TYPES) {
       const payload = EVENT_CATALOG[type].payload;
       expect(payload.required).toEqual(expect.arrayContaining(JobEventBase.required ?? []));
