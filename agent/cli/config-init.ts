@@ -136,9 +136,7 @@ async function askDevices(ask: Asker, root: string): Promise<DeviceEntry[]> {
     print('Attached devices:');
     found.forEach((d, i) => {
       const ids = d.vendorId ? ` ${d.vendorId}:${d.productId}` : '';
-      const match = d.match
-        ? ` (looks like a ${KINDS[d.match.kind as DeviceKind]?.label.en ?? d.match.kind})`
-        : '';
+      const match = d.match ? ` (looks like a ${KINDS[d.match.kind].label.en})` : '';
       print(`  ${i + 1}) ${d.node}${ids} ${d.description ?? ''}${match}`);
     });
   }

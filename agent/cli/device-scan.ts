@@ -3,20 +3,14 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import type { DeviceKind } from '../../config/schema.js';
+import { KIND_UNITS, type AttachedDevice } from '../kinds/index.js';
 
-export interface FoundDevice {
-  class: 'serial' | 'usb-printer' | 'hid' | 'video';
-  /** The device node, e.g. /dev/ttyUSB0. */
-  node: string;
-  vendorId?: string;
-  productId?: string;
-  description?: string;
-  /** IEEE 1284 Device ID string of a USB printer. */
-  ieee1284?: string;
+export interface FoundDevice extends AttachedDevice {
   /** Video: the pixel formats the camera offers (from v4l2-ctl, when it is installed). */
   formats?: string[];
-  /** What the box probably uses it for, from the known profiles. */
-  match?: { kind: string; profile: string };
+  /** What the box probably uses it for: the first kind whose scan hook knows it (agent/kinds/). */
+  match?: { kind: DeviceKind; profile: string };
   /** A config snippet the installer can paste (or give to `config init --device`). */
   suggestion?: string;
 }
@@ -107,14 +101,12 @@ export function scanDevices(root = '/'): FoundDevice[] {
     const ieee1284 = read(join(dev, 'ieee1284_id'));
     const ids = usbIds(dev);
     const model = /(?:MDL|MODEL):([^;]+)/.exec(ieee1284 ?? '')?.[1];
-    const isDotMatrix = /LQ-?6[0-9]{2}K/i.test(model ?? '');
     found.push({
       class: 'usb-printer',
       node: `/dev/usb/${name}`,
       ...(ids.vendorId ? { vendorId: ids.vendorId, productId: ids.productId } : {}),
       description: model ?? ids.product ?? 'USB printer',
       ...(ieee1284 ? { ieee1284 } : {}),
-      ...(isDotMatrix ? { match: { kind: 'printer', profile: 'epson-lq-24pin' } } : {}),
     });
   }
 
@@ -146,11 +138,19 @@ export function scanDevices(root = '/'): FoundDevice[] {
       ...(ids.vendorId ? { vendorId: ids.vendorId, productId: ids.productId } : {}),
       description: read(join(dir, 'name')) ?? 'video device',
       ...(formats ? { formats } : {}),
-      match: { kind: 'camera', profile: 'uvc' },
       suggestion: `--device camera-1:camera:video:${stableVideoPath(node, root)}`,
     });
   }
-  return found;
+  return found.map(withMatch);
+}
+
+/** The device with the first kind whose scan hook recognises it. */
+function withMatch(device: FoundDevice): FoundDevice {
+  for (const unit of KIND_UNITS) {
+    const match = unit.scan?.(device);
+    if (match) return { ...device, match: { kind: unit.kind, profile: match.profile } };
+  }
+  return device;
 }
 
 /**

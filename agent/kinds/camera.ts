@@ -90,6 +90,7 @@ export const cameraKind: DeviceKindUnit<'camera'> = {
   label: { 'zh-CN': '人脸摄像头', en: 'face camera' },
   operations: [cameraSnapshot],
   createDriver: cameraDriver,
+  scan: (d) => (d.class === 'video' ? { profile: 'uvc' } : undefined),
   deviceNode: (d) =>
     d.transport.type === 'video' && d.camera.source?.startsWith('/')
       ? { path: d.camera.source, group: 'video' }

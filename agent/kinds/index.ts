@@ -33,5 +33,5 @@ export function createDriver(device: DeviceConfig, log?: Logger): DeviceDriver {
   return kindOf<DeviceKind>(device.kind).createDriver(device, log);
 }
 
-export type { DeviceKindUnit, DoctorCheck } from './kind.js';
+export type { AttachedDevice, DeviceKindUnit, DoctorCheck } from './kind.js';
 export { UnsupportedDeviceError } from './unsupported.js';

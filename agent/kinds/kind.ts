@@ -14,6 +14,18 @@ export interface DoctorCheck {
   fix?: string;
 }
 
+/** What `devices scan` read from sysfs about one attached device (nothing is opened). */
+export interface AttachedDevice {
+  class: 'serial' | 'usb-printer' | 'hid' | 'video';
+  /** The device node, e.g. /dev/ttyUSB0. */
+  node: string;
+  vendorId?: string;
+  productId?: string;
+  description?: string;
+  /** IEEE 1284 Device ID string of a USB printer. */
+  ieee1284?: string;
+}
+
 export interface DeviceKindUnit<K extends DeviceKind> {
   kind: K;
   /** What clerks and installers call it. */
@@ -24,6 +36,8 @@ export interface DeviceKindUnit<K extends DeviceKind> {
   createDriver(device: DeviceConfigOf<K>, log?: Logger): DriverOf<K>;
   /** The device node a device uses beyond its transport's own (a camera's V4L2 source), for doctor. */
   deviceNode?(device: DeviceConfigOf<K>): { path: string; group: string } | undefined;
+  /** `devices scan` and `config init`: the profile an attached device matches, when it looks like this kind. */
+  scan?(device: AttachedDevice): { profile: string } | undefined;
   /** Doctor's checks of what every device of this kind needs on the box (ffmpeg for cameras). */
   doctor?(devices: readonly DeviceConfigOf<K>[]): DoctorCheck[];
   /** `config init`: what to type for a device of this kind, and the options to ask about once it is chosen. */

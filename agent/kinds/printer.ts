@@ -83,6 +83,13 @@ export const printerKind: DeviceKindUnit<'printer'> = {
   label: { 'zh-CN': '针式打印机', en: 'dot-matrix printer' },
   operations: [submitPrint, previewPrint, listPrints, getPrint, cancelPrint, resolvePrint],
   createDriver: printerDriver,
+  // An Epson LQ-6xxK (the counters' 24-pin printer) names itself in its IEEE 1284 Device ID.
+  scan: (d) => {
+    const model = /(?:MDL|MODEL):([^;]+)/.exec(d.ieee1284 ?? '')?.[1];
+    return d.class === 'usb-printer' && /LQ-?6[0-9]{2}K/i.test(model ?? '')
+      ? { profile: 'epson-lq-24pin' }
+      : undefined;
+  },
   wizard: {
     transportHint: '"serial:/dev/ttyUSB0", "tcp:HOST:PORT" or empty for none',
     // Measured later from the calibration page (`boxagent devices test printer-1`); known offsets go in now.
