@@ -12,6 +12,7 @@
 //  10. BENCH_ONLY=load (bench/load-mix.ts): 50 clients mixing health, devices, print submits and face
 //      verifies, then a soak (BENCH_SOAK_SECONDS, default 600) watching RSS and open fds. Not in the default
 //      run: the soak alone takes ten minutes.
+//  BENCH_ONLY=api runs 1-6 only; =face, =certificates, =camera run that section alone.
 // Everything runs one after another (the boxes and CI have two cores) and every child process is stopped,
 // even on error. Timings are informative: nothing here fails on a slow number (see DESIGN.md, Testing).
 import { cpus } from 'node:os';
@@ -242,6 +243,12 @@ async function main(): Promise<void> {
     progress('printer: encode and preview an A4 form');
     for (const r of await benchPrinter()) row(r.metric, r.value, r.notes);
   });
+  // BENCH_ONLY=api: the sections above (HTTP stack, start-up, printer encoding), a few minutes: enough to see
+  // whether a change to the daemon's middle cost anything, without the face, camera and fleet sections.
+  if (process.env.BENCH_ONLY === 'api') {
+    printTable(seconds);
+    return;
+  }
   await section('certificates', async () => {
     progress('certificates: compose a card, print it to ippeveprinter');
     for (const r of await benchCertificates()) row(r.metric, r.value, r.notes);
