@@ -41,7 +41,8 @@ const json = (v: unknown): string => '```json\n' + JSON.stringify(v, null, 2) + 
 const RISK_MEANING: Record<(typeof RISKS)[number], string> = {
   read: 'device states, health, job lists: nothing about a resident',
   print: 'printing work: forms, previews, rating requests, cancelling jobs',
-  'personal-data': 'reveals a resident: faces, camera frames, ID-card data, person records, certificates, audit',
+  'personal-data':
+    'reveals a resident: faces, camera frames, ID-card data, person records, certificates, audit',
   identity: 'changes who a resident is: enrolment, adding faces, erasure',
   document: 'makes or settles an official document: certificates, seal jobs, reprints',
   physical: 'moves hardware beyond printing: pressing the seal, device self-tests',

@@ -110,7 +110,10 @@ export class RequestVerifier {
   }
 
   /** True when `op` with these params (as sent) runs only when signed. */
-  requiresSignature(op: Pick<AnyOperation, 'name' | 'risk' | 'riskOf'>, params: Record<string, unknown>): boolean {
+  requiresSignature(
+    op: Pick<AnyOperation, 'name' | 'risk' | 'riskOf'>,
+    params: Record<string, unknown>,
+  ): boolean {
     if (this.risks.has(op.risk) || this.risks.has(op.riskOf?.(params) ?? op.risk)) return true;
     return this.patterns.some((p) => (p.endsWith('*') ? op.name.startsWith(p.slice(0, -1)) : p === op.name));
   }
@@ -151,12 +154,15 @@ export class RequestVerifier {
    */
   verifyDesiredConfig(version: number, config: unknown, signature: unknown): Principal {
     if (signature === undefined) throw new Problem('bad-signature', 'the desired config is not signed');
-    const s = signature as Partial<Record<keyof ConfigSignature, unknown>> | null;
-    if (typeof s !== 'object' || s === null || typeof s.keyId !== 'string' || typeof s.value !== 'string')
+    if (!isConfigSignature(signature))
       throw new Problem('bad-signature', 'a signature needs keyId and value (base64)');
+    const s = signature;
     const principal = this.check(s.keyId, desiredConfigBytes(this.boxId, version, config), s.value);
     if (!principal.scopes.includes('admin'))
-      throw new Problem('bad-signature', `key "${s.keyId}" may not sign config (its role has no admin scope)`);
+      throw new Problem(
+        'bad-signature',
+        `key "${s.keyId}" may not sign config (its role has no admin scope)`,
+      );
     return principal;
   }
 
@@ -167,6 +173,12 @@ export class RequestVerifier {
       throw new Problem('bad-signature', 'the signature does not match');
     return entry.principal;
   }
+}
+
+function isConfigSignature(v: unknown): v is ConfigSignature {
+  if (typeof v !== 'object' || v === null) return false;
+  const s = v as Record<string, unknown>;
+  return typeof s.keyId === 'string' && typeof s.value === 'string';
 }
 
 function parseSignature(v: unknown): RequestSignature {

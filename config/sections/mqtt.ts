@@ -68,7 +68,11 @@ export const MqttSection = Type.Object(
             },
             { additionalProperties: false },
           ),
-          { default: {}, description: 'Fleet keys that may sign RPC requests (and, with an admin role, desired config), by key id' },
+          {
+            default: {},
+            description:
+              'Fleet keys that may sign RPC requests (and, with an admin role, desired config), by key id',
+          },
         ),
         required: Type.Array(Type.String({ pattern: '^([a-z0-9.*-]+|risk:[a-z-]+)$' }), {
           default: RISKS.filter((r) => !UNSIGNED_RISKS.includes(r)).map((r) => `risk:${r}`),

@@ -48,7 +48,11 @@ async function daemonOn(b: Mosquitto, storageDir: string): Promise<Daemon> {
     },
   });
   cleanups.push(() => daemon.stop('SIGKILL').then(() => undefined));
-  await waitFor('fleet link connected', () => daemon.logs.some((l) => l.msg === 'fleet link connected'), 15_000);
+  await waitFor(
+    'fleet link connected',
+    () => daemon.logs.some((l) => l.msg === 'fleet link connected'),
+    15_000,
+  );
   return daemon;
 }
 
@@ -143,7 +147,9 @@ describe('fleet messages cannot be forged, replayed or stored (issue 14)', () =>
     const b = await broker();
     const daemon = await daemonOn(b, newStorageDir());
     const img = (n: number) =>
-      readFileSync(join(FACE_DATA, `eastasian-dev/images/Hu_Jintao/Hu_Jintao_${String(n).padStart(4, '0')}.jpg`));
+      readFileSync(
+        join(FACE_DATA, `eastasian-dev/images/Hu_Jintao/Hu_Jintao_${String(n).padStart(4, '0')}.jpg`),
+      );
     const enrol = await daemon.fetch('/v1/persons', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -186,7 +192,12 @@ describe('fleet messages cannot be forged, replayed or stored (issue 14)', () =>
         properties: {
           responseTopic: `attacker/replies/${id}`,
           correlationData: Buffer.from(id),
-          userProperties: { keyId: s.keyId, timestamp: String(s.timestamp), nonce: s.nonce, signature: s.value },
+          userProperties: {
+            keyId: s.keyId,
+            timestamp: String(s.timestamp),
+            nonce: s.nonce,
+            signature: s.value,
+          },
         },
       });
     await send('first');
@@ -251,5 +262,5 @@ function configOf(id: string): Record<string, unknown> & { id: string } {
   const config = parseConfig(readFileSync(DEFAULT_CONFIG, 'utf8'), DEFAULT_CONFIG, { BOXAGENT_BOX_ID: BOX });
   const entry = config.devices.find((d) => d.id === id);
   if (!entry) throw new Error(`no device ${id} in config/default.yaml`);
-  return structuredClone(entry) as Record<string, unknown> & { id: string };
+  return structuredClone(entry);
 }
