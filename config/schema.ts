@@ -13,6 +13,7 @@ import { FaceSection } from './sections/face.js';
 
 export * from './schema-kit.js';
 export * from './sections/scopes.js';
+export * from './sections/risks.js';
 export * from './transports.js';
 export * from './devices/index.js';
 

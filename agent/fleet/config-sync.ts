@@ -4,14 +4,19 @@
 // `…/config/reported` (retained). A change that breaks health is rolled back. The applied document is kept in
 // the state dir (the daemon cannot write /etc under ProtectSystem=strict) and overlays the config file at
 // the next start. Installer-owned sections (box, http, storage, mqtt) are never taken from the fleet.
+// Only a document signed by a fleet key with an admin role is applied (issue 14); the version floor is raised
+// only by an applied document, so a rejected one (unsigned, invalid, unhealthy) never blocks a later one.
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
 import type { Logger } from 'pino';
 import { ConfigSchema, fileSchema, type Config } from '../../config/schema.js';
+import { asProblem } from '../problems/document.js';
 import type { Services } from '../services.js';
 import { FLEET_SCHEMA } from './contract.js';
+import type { RequestVerifier } from './request-signing.js';
 
 export const FLEET_CONFIG_FILE = 'fleet-config.json';
 export const FLEET_SECTIONS = ['devices', 'supervision'] as const;
@@ -39,6 +44,8 @@ export interface ReportedConfig {
   /** The version this report is about (the desired one), null when the document had none. */
   version: number | null;
   status: 'applied' | 'rejected' | 'rolled_back';
+  /** Why it was not applied: a missing or wrong signature, an invalid document, devices that did not come up. */
+  reason?: 'bad-signature' | 'invalid' | 'unhealthy';
   /** The version in force after this attempt (0: the config file's). */
   inForce: number;
   errors: string[];
@@ -66,13 +73,17 @@ export function overlayFleetConfig(config: Config, storageDir: string): number {
 
 export class ConfigSync {
   private inForce: number;
-  /** The newest version tried in this run: a rejected or rolled-back one is not retried on every reconnect. */
-  private lastTried = 0;
+  /**
+   * Digest of the last document tried in this run: the same retained document, redelivered at each reconnect,
+   * is not tried (and reported) again. A digest, not a version: a rejected version must not block others.
+   */
+  private lastTried = '';
   private queue: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly services: Services,
     private readonly storageDir: string,
+    private readonly verifier: Pick<RequestVerifier, 'verifyDesiredConfig'>,
     private readonly report: (r: ReportedConfig) => void,
     private readonly log: Logger,
   ) {
@@ -94,35 +105,46 @@ export class ConfigSync {
     try {
       doc = JSON.parse(payload.toString('utf8'));
     } catch {
-      return this.reject(null, ['the desired config is not valid JSON']);
+      return this.reject(null, 'invalid', ['the desired config is not valid JSON']);
     }
-    const version = isObject(doc) && Number.isInteger(doc.version) ? (doc.version as number) : null;
+    // Safe integers only: beyond 2^53 JSON numbers lose digits and two versions could sign alike.
+    const version = isObject(doc) && Number.isSafeInteger(doc.version) ? (doc.version as number) : null;
     if (!isObject(doc) || version === null || version < 1) {
-      return this.reject(null, ['the desired config needs an integer "version" >= 1 and a "config" object']);
+      return this.reject(null, 'invalid', [
+        'the desired config needs an integer "version" from 1 to 2^53-1, a "config" object and a "signature"',
+      ]);
     }
-    if (version <= Math.max(this.inForce, this.lastTried)) {
+    if (version <= this.inForce) {
       this.log.debug({ version, inForce: this.inForce }, 'desired config not newer; nothing to do');
       return;
     }
-    this.lastTried = version;
+    const digest = createHash('sha256').update(payload).digest('hex');
+    if (digest === this.lastTried) return;
+    this.lastTried = digest;
+    try {
+      // Before anything else is looked at: an unsigned document changes nothing, not even the logs' story.
+      this.verifier.verifyDesiredConfig(version, doc.config, doc.signature);
+    } catch (err) {
+      return this.reject(version, 'bad-signature', [asProblem(err).message]);
+    }
     const config = structuredClone(doc.config);
     if (!isObject(config))
-      return this.reject(version, ['"config" must be an object of fleet-owned sections']);
+      return this.reject(version, 'invalid', ['"config" must be an object of fleet-owned sections']);
     const foreign = Object.keys(config).filter((k) => !(FLEET_SECTIONS as readonly string[]).includes(k));
     if (foreign.length > 0) {
-      return this.reject(version, [
+      return this.reject(version, 'invalid', [
         `${foreign.join(', ')}: not fleet-owned (the fleet may set ${FLEET_SECTIONS.join(', ')}); installer-owned settings are local only`,
       ]);
     }
     if (!validateSections(config)) {
       const e = validateSections.errors?.[0];
-      return this.reject(version, [
+      return this.reject(version, 'invalid', [
         `config${e?.instancePath.replaceAll('/', '.') ?? ''}: ${e?.message ?? 'is invalid'}`,
       ]);
     }
     const ids = config.devices.map((d) => d.id);
     const dup = ids.find((id, i) => ids.indexOf(id) !== i);
-    if (dup) return this.reject(version, [`config.devices: device id "${dup}" appears twice`]);
+    if (dup) return this.reject(version, 'invalid', [`config.devices: device id "${dup}" appears twice`]);
 
     const previous: FleetSections = {
       devices: this.services.config.devices,
@@ -135,7 +157,7 @@ export class ConfigSync {
     if (errors.length > 0) {
       await this.applySections(previous);
       this.log.warn({ version, errors }, 'desired config broke health; rolled back');
-      return this.send(version, 'rolled_back', errors);
+      return this.send(version, 'rolled_back', errors, 'unhealthy');
     }
     this.persist({ version, config });
     this.inForce = version;
@@ -166,16 +188,22 @@ export class ConfigSync {
     renameSync(`${file}.tmp`, file);
   }
 
-  private reject(version: number | null, errors: string[]): void {
-    this.log.warn({ version, errors }, 'desired config rejected');
-    this.send(version, 'rejected', errors);
+  private reject(version: number | null, reason: ReportedConfig['reason'], errors: string[]): void {
+    this.log.warn({ version, reason, errors }, 'desired config rejected');
+    this.send(version, 'rejected', errors, reason);
   }
 
-  private send(version: number | null, status: ReportedConfig['status'], errors: string[]): void {
+  private send(
+    version: number | null,
+    status: ReportedConfig['status'],
+    errors: string[],
+    reason?: ReportedConfig['reason'],
+  ): void {
     this.report({
       schema: FLEET_SCHEMA,
       version,
       status,
+      ...(reason ? { reason } : {}),
       inForce: this.inForce,
       errors,
       at: new Date().toISOString(),

@@ -3,12 +3,84 @@
 // scopes as the HTTP API.
 import type { AnyOperation } from '../operations/operation.js';
 import { PROBLEM_BASE, PROBLEMS } from '../problems/registry.js';
+import { createPrivateKey } from 'node:crypto';
+import { RISKS, UNSIGNED_RISKS } from '../../config/schema.js';
 import { FLEET_SECTIONS } from './config-sync.js';
+import { CONFIG_SIGNATURE_TYPE, desiredConfigBytes, signDesiredConfig } from './config-signing.js';
 import { EVENT_CATALOG, JobEventBase } from '../events/catalog.js';
 import { FLEET_SCHEMA, fleetTopics } from './contract.js';
 import { PROTECTED_EVENT_PREFIXES } from './event-pump.js';
 
+/**
+ * The worked example of a signed desired config: RFC 8032's first Ed25519 test key (a published key, never a
+ * fleet's), so anyone can recompute the signature. tests/unit/fleet/config-signing.test.ts checks it.
+ */
+export const CONFIG_SIGNING_EXAMPLE = {
+  seedHex: '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60',
+  publicKeyBase64: '11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=',
+  keyId: 'city-ops',
+  boxId: 'box-7',
+  version: 7,
+  config: {
+    supervision: { probeIntervalMs: 5000 },
+    devices: [{ id: 'printer-1', kind: 'printer', name: '窗口一打印机', transport: { type: 'simulated' } }],
+  },
+};
+
+function exampleKey() {
+  // PKCS#8 DER of an Ed25519 private key: a fixed 16-byte prefix, then the 32-byte seed.
+  const der = Buffer.concat([
+    Buffer.from('302e020100300506032b657004220420', 'hex'),
+    Buffer.from(CONFIG_SIGNING_EXAMPLE.seedHex, 'hex'),
+  ]);
+  return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+}
+
 const json = (v: unknown): string => '```json\n' + JSON.stringify(v, null, 2) + '\n```';
+
+const RISK_MEANING: Record<(typeof RISKS)[number], string> = {
+  read: 'device states, health, job lists: nothing about a resident',
+  print: 'printing work: forms, previews, rating requests, cancelling jobs',
+  'personal-data':
+    'reveals a resident: faces, camera frames, ID-card data, person records, certificates, audit',
+  identity: 'changes who a resident is: enrolment, adding faces, erasure',
+  document: 'makes or settles an official document: certificates, seal jobs, reprints',
+  physical: 'moves hardware beyond printing: pressing the seal, device self-tests',
+  config: 'changes how the box behaves: config, tokens, simulator faults',
+};
+
+/** How a fleet signs a desired config document, with a test vector. */
+function renderConfigSigning(): string[] {
+  const e = CONFIG_SIGNING_EXAMPLE;
+  const bytes = desiredConfigBytes(e.boxId, e.version, e.config);
+  const doc = signDesiredConfig(exampleKey(), e.keyId, e.boxId, e.version, e.config);
+  return [
+    'A desired document is applied only when signed by a key of `mqtt.signing.keys` whose role has the `admin`',
+    'scope; otherwise it is reported `rejected` with `reason: "bad-signature"` and nothing changes. The signed',
+    'bytes are the UTF-8 of the canonical JSON (RFC 8785 JCS style: object keys sorted by UTF-16 code units, no',
+    'whitespace, strings and numbers as `JSON.stringify` writes them, so Chinese is not escaped) of',
+    `\`{"boxId", "config", "type": "${CONFIG_SIGNATURE_TYPE}", "version"}\`: a document signed for one box or one`,
+    'version is refused by every other. `version` is an integer from 1 to 2^53−1. Only an applied document',
+    'raises the version in force; a rejected or rolled-back one (bad signature, invalid, unhealthy) never blocks',
+    'a later valid one, and only a signed document can raise the floor, so a forged huge version locks nothing.',
+    'A box with no admin-role key takes no config from the fleet.',
+    '',
+    `Test vector: RFC 8032's first test key (seed \`${e.seedHex}\`, public key`,
+    `\`${e.publicKeyBase64}\`, configured as \`mqtt.signing.keys.${e.keyId}\` with role \`admin\`), box \`${e.boxId}\`.`,
+    'The signed bytes:',
+    '',
+    '```',
+    bytes.toString('utf8'),
+    '```',
+    '',
+    'The document the fleet publishes (retained) on `…/config/desired`:',
+    '',
+    json(doc),
+    '',
+    'In Node.js: `sign(null, Buffer.from(canonicalJson({ boxId, config, type: "boxagent-config-v1", version })),',
+    'privateKey).toString("base64")` (`agent/fleet/config-signing.ts`, `signDesiredConfig`).',
+  ];
+}
 
 /** The event types: one section each, from agent/events/catalog.ts (the same list `GET /v1/events` serves). */
 function renderEventCatalog(): string[] {
@@ -141,13 +213,27 @@ export function renderMqttContract(catalog: readonly AnyOperation[]): string {
     '',
     '### Signed requests',
     '',
-    'Operations listed in `mqtt.signing.required` (default `seal.*`, `persons.delete`, `config.apply`) run only',
-    'when signed with an Ed25519 key of `mqtt.signing.keys`; a signed request runs with that key’s role. The',
+    'Every operation declares a risk class (listed with each operation below):',
+    '',
+    '| risk | what it covers |',
+    '| --- | --- |',
+    ...RISKS.map((r) => `| \`${r}\` | ${RISK_MEANING[r]} |`),
+    '',
+    'What `mqtt.signing.required` lists runs only when signed with an Ed25519 key of `mqtt.signing.keys`: risk',
+    `classes as \`risk:<class>\` and operations by name (a trailing \`*\` matches a prefix). The default is every`,
+    `class but ${UNSIGNED_RISKS.map((r) => `\`${r}\``).join(' and ')}; \`print.resolve\` with \`"outcome": "reprint"\` is a`,
+    '`document` (a second copy of a form in doubt). A signed request runs with that key’s role. The',
     'signature covers these lines joined with `\\n`: `boxagent-rpc-v1`, the operation, the box id, the timestamp',
     '(unix seconds), the nonce, and the hex SHA-256 of the params as canonical JSON (object keys sorted, no',
-    'spaces). The timestamp must be within `mqtt.signing.replayWindowSeconds` and the nonce unused. MQTT 5: user',
+    'spaces). The timestamp must be within `mqtt.signing.replayWindowSeconds` and the nonce never used before:',
+    'used nonces are kept in the state database until their timestamp leaves the window, so a signed request',
+    'runs at most once, across restarts too. MQTT 5: user',
     'properties `keyId`, `timestamp`, `nonce`, `signature` (base64); envelope: `"signature": {"keyId",',
     '"timestamp", "nonce", "value"}`. Failures answer `bad-signature`.',
+    '',
+    'RPC messages must be published without the retain flag: one delivered from the broker’s retained store is',
+    'never run (it would run again at every connect) and is answered `invalid-request` where a reply address is',
+    'given.',
     '',
     '### Problem types',
     '',
@@ -166,10 +252,10 @@ export function renderMqttContract(catalog: readonly AnyOperation[]): string {
     'become ready within `mqtt.configHealthTimeoutSeconds`, else the change is rolled back. The applied',
     'document is kept in the state dir and overrides the config file at the next start.',
     '',
-    json({ version: 7, config: { supervision: { probeIntervalMs: 5000 }, devices: [] } }),
+    ...renderConfigSigning(),
     '',
-    'Reported (`status`: `applied`, `rejected` or `rolled_back`; `inForce`: the version now in force, 0 for the',
-    'config file):',
+    'Reported (`status`: `applied`, `rejected` or `rolled_back`; `reason` when not applied: `bad-signature`,',
+    '`invalid` or `unhealthy`; `inForce`: the version now in force, 0 for the config file):',
     '',
     json({
       schema: FLEET_SCHEMA,
@@ -191,6 +277,7 @@ export function renderMqttContract(catalog: readonly AnyOperation[]): string {
       '',
       `- topic: \`${t.root}/rpc/${op.name}\``,
       `- scope: \`${op.scope}\``,
+      `- risk: \`${op.risk}\`${op.riskOf ? ' (some inputs are riskier: see Signed requests)' : ''}`,
       ...(op.http ? [`- HTTP: \`${op.http.method} ${op.http.path}\``] : []),
       ...(op.idempotent ? ['- idempotent: an `idempotencyKey` makes a retry return the first result'] : []),
       '',

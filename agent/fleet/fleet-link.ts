@@ -83,7 +83,7 @@ export class FleetLink {
     this.reconnectDelay = services.config.mqtt.reconnectMinMs;
     this.log = services.log.child({ component: 'fleet' });
     this.principal = fleetPrincipal(services.config.mqtt);
-    this.verifier = new RequestVerifier(services.config.mqtt, services.config.box.id);
+    this.verifier = new RequestVerifier(services.config.mqtt, services.config.box.id, services.store.nonces);
   }
 
   /** Connected and subscribed to RPC: the link serves the fleet. */
@@ -130,6 +130,7 @@ export class FleetLink {
     this.configSync = new ConfigSync(
       services,
       resolve(config.storage.dir),
+      this.verifier,
       (reported) => {
         if (client.connected) {
           client.publish(this.topics.configReported, JSON.stringify(reported), { qos: 1, retain: true });
@@ -251,7 +252,7 @@ export class FleetLink {
       if (payload.length > 0) void this.configSync?.handleDesired(payload);
       return;
     }
-    void this.rpc?.handle({ topic, payload, properties: packet.properties });
+    void this.rpc?.handle({ topic, payload, retain: packet.retain, properties: packet.properties });
   }
 
   private sendReply(target: ReplyTarget, reply: unknown): void {

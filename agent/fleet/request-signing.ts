@@ -1,13 +1,23 @@
-// Signed RPC requests: an Ed25519 signature by a fleet key over the operation, its params, the box id, a
-// timestamp and a nonce. The timestamp must be within the replay window and the nonce unused within it. A
-// valid signature gives the request its key's role; high-risk operations (`mqtt.signing.required`) run only
-// when signed. Fleet tools sign with `signRequest` (same canonical form).
+// Signed fleet messages. An RPC request is signed by a fleet key (Ed25519) over the operation, its params, the
+// box id, a timestamp and a nonce; the timestamp must be within the replay window and the nonce never used
+// before (kept in SQLite, so across restarts too). A valid signature gives the request its key's role. What
+// must be signed is `mqtt.signing.required`: risk classes of the catalog (`risk:<class>`) and operation
+// names. Fleet tools sign with `signRequest` (same canonical form). Desired config documents are verified
+// here too (`verifyDesiredConfig`, bytes in `config-signing.ts`).
 import { createHash, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import type { Config } from '../../config/schema.js';
+import { RISKS, type Config, type Risk } from '../../config/schema.js';
 import type { Principal } from '../auth/token-service.js';
 import { canonicalJson } from '../operations/dispatch.js';
+import type { AnyOperation } from '../operations/operation.js';
 import { Problem } from '../problems/problem.js';
+import { desiredConfigBytes, type ConfigSignature } from './config-signing.js';
 import { FleetConfigError } from './connect-options.js';
+
+/** Where used nonces are claimed (the store's `nonces`). */
+export interface NonceClaims {
+  /** False when the nonce was already used (a replay). */
+  claim(keyId: string, nonce: string, expiresAt: number, now: number): boolean;
+}
 
 export interface RequestSignature {
   keyId: string;
@@ -68,12 +78,14 @@ function publicKey(keyId: string, text: string): KeyObject {
 
 export class RequestVerifier {
   private readonly keys = new Map<string, { key: KeyObject; principal: Principal }>();
-  private readonly seen = new Map<string, number>();
+  private readonly risks: Set<Risk>;
+  private readonly patterns: string[];
 
-  /** Checks the keys and roles (throws FleetConfigError). */
+  /** Checks the keys, roles and risk classes (throws FleetConfigError). */
   constructor(
     private readonly mqtt: Config['mqtt'],
     private readonly boxId: string,
+    private readonly nonces: NonceClaims,
     private readonly now: () => number = Date.now,
   ) {
     for (const [keyId, k] of Object.entries(mqtt.signing.keys)) {
@@ -87,46 +99,86 @@ export class RequestVerifier {
         principal: { tokenId: `mqtt-key:${keyId}`, name: `fleet-key:${keyId}`, scopes },
       });
     }
+    const classes = mqtt.signing.required.filter((p) => p.startsWith('risk:')).map((p) => p.slice(5));
+    const unknown = classes.find((c) => !(RISKS as readonly string[]).includes(c));
+    if (unknown !== undefined)
+      throw new FleetConfigError(
+        `mqtt.signing.required: "risk:${unknown}" is not a risk class (${RISKS.join(', ')})`,
+      );
+    this.risks = new Set(classes as Risk[]);
+    this.patterns = mqtt.signing.required.filter((p) => !p.startsWith('risk:'));
   }
 
-  requiresSignature(operation: string): boolean {
-    return this.mqtt.signing.required.some((p) =>
-      p.endsWith('*') ? operation.startsWith(p.slice(0, -1)) : p === operation,
-    );
+  /** True when `op` with these params (as sent) runs only when signed. */
+  requiresSignature(
+    op: Pick<AnyOperation, 'name' | 'risk' | 'riskOf'>,
+    params: Record<string, unknown>,
+  ): boolean {
+    if (this.risks.has(op.risk) || this.risks.has(op.riskOf?.(params) ?? op.risk)) return true;
+    return this.patterns.some((p) => (p.endsWith('*') ? op.name.startsWith(p.slice(0, -1)) : p === op.name));
   }
 
   /**
-   * The principal a request runs as: its key's when signed (and the signature holds), `fallback` when unsigned
-   * and the operation does not need a signature. Otherwise a `bad-signature` problem.
+   * The principal a request runs as: its key's when signed (and the signature holds; its nonce is then used
+   * up for good), `fallback` when unsigned and the operation does not need a signature. Otherwise a
+   * `bad-signature` problem.
    */
-  principalFor(operation: string, params: unknown, signature: unknown, fallback: Principal): Principal {
+  principalFor(
+    op: Pick<AnyOperation, 'name' | 'risk' | 'riskOf'>,
+    params: Record<string, unknown>,
+    signature: unknown,
+    fallback: Principal,
+  ): Principal {
+    const operation = op.name;
     if (signature === undefined) {
-      if (this.requiresSignature(operation))
+      if (this.requiresSignature(op, params))
         throw new Problem('bad-signature', `operation ${operation} must be signed`);
       return fallback;
     }
     const s = parseSignature(signature);
-    const entry = this.keys.get(s.keyId);
-    if (!entry) throw new Problem('bad-signature', `unknown key "${s.keyId}"`);
     const windowMs = this.mqtt.signing.replayWindowSeconds * 1000;
     const now = this.now();
     if (Math.abs(now - s.timestamp * 1000) > windowMs) {
       throw new Problem('bad-signature', 'the signature timestamp is outside the replay window');
     }
-    const ok = verify(
-      null,
-      signedBytes(operation, params, this.boxId, s),
-      entry.key,
-      Buffer.from(s.value, 'base64'),
-    );
-    if (!ok) throw new Problem('bad-signature', 'the signature does not match the request');
-    for (const [nonce, expires] of this.seen) if (expires < now) this.seen.delete(nonce);
-    const nonceKey = `${s.keyId}\0${s.nonce}`;
-    if (this.seen.has(nonceKey))
+    const principal = this.check(s.keyId, signedBytes(operation, params, this.boxId, s), s.value);
+    // Kept until the timestamp leaves the window: after that the timestamp check refuses a replay.
+    if (!this.nonces.claim(s.keyId, s.nonce, s.timestamp * 1000 + windowMs, now))
       throw new Problem('bad-signature', 'this signed request was already received (replay)');
-    this.seen.set(nonceKey, now + 2 * windowMs);
+    return principal;
+  }
+
+  /**
+   * Checks a desired config document's signature: a key of `mqtt.signing.keys` whose role has `admin`, over
+   * the canonical bytes of box id, version and config. Throws a `bad-signature` problem.
+   */
+  verifyDesiredConfig(version: number, config: unknown, signature: unknown): Principal {
+    if (signature === undefined) throw new Problem('bad-signature', 'the desired config is not signed');
+    if (!isConfigSignature(signature))
+      throw new Problem('bad-signature', 'a signature needs keyId and value (base64)');
+    const s = signature;
+    const principal = this.check(s.keyId, desiredConfigBytes(this.boxId, version, config), s.value);
+    if (!principal.scopes.includes('admin'))
+      throw new Problem(
+        'bad-signature',
+        `key "${s.keyId}" may not sign config (its role has no admin scope)`,
+      );
+    return principal;
+  }
+
+  private check(keyId: string, bytes: Buffer, value: string): Principal {
+    const entry = this.keys.get(keyId);
+    if (!entry) throw new Problem('bad-signature', `unknown key "${keyId}"`);
+    if (!verify(null, bytes, entry.key, Buffer.from(value, 'base64')))
+      throw new Problem('bad-signature', 'the signature does not match');
     return entry.principal;
   }
+}
+
+function isConfigSignature(v: unknown): v is ConfigSignature {
+  if (typeof v !== 'object' || v === null) return false;
+  const s = v as Record<string, unknown>;
+  return typeof s.keyId === 'string' && typeof s.value === 'string';
 }
 
 function parseSignature(v: unknown): RequestSignature {

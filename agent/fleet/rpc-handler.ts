@@ -17,6 +17,8 @@ import type { RequestVerifier } from './request-signing.js';
 export interface RpcPacket {
   topic: string;
   payload: Buffer;
+  /** Delivered from the broker's retained store: a stored command, never run (it would run at every start). */
+  retain?: boolean;
   properties?: {
     responseTopic?: string;
     correlationData?: Buffer;
@@ -73,6 +75,11 @@ export class RpcHandler {
         request = envelopeRequest(operation, envelope);
       }
       operation = request.operation;
+      if (packet.retain)
+        throw new Problem(
+          'invalid-request',
+          'a retained RPC message is never run; publish requests without retain',
+        );
       if (request.deadline !== undefined) {
         const left = request.deadline - Date.now();
         if (left <= 0) throw new Problem('request-expired', `the request expired ${-left} ms ago`);
@@ -81,12 +88,7 @@ export class RpcHandler {
       const op = findOperation(operation);
       if (!op) throw new Problem('not-found', `no operation "${operation}"`);
       // Checked on the params as sent, before validation fills in defaults.
-      const principal = this.verifier.principalFor(
-        operation,
-        request.params,
-        request.signature,
-        this.principal,
-      );
+      const principal = this.verifier.principalFor(op, request.params, request.signature, this.principal);
       const { output } = await this.dispatcher.dispatch(
         op,
         request.params,

@@ -23,6 +23,7 @@ export const health = defineOperation({
   name: 'agent.health',
   summary: 'Liveness and readiness. 503 problem with the reason when the agent is not ready.',
   scope: 'read',
+  risk: 'read',
   input: Type.Object({}, { additionalProperties: false }),
   output: Type.Object({
     status: Type.Literal('ready'),
@@ -47,6 +48,7 @@ export const info = defineOperation({
   name: 'agent.info',
   summary: 'Who this box is and what it runs.',
   scope: 'read',
+  risk: 'read',
   input: Type.Object({}, { additionalProperties: false }),
   output: Type.Object({
     box: Type.Object({ id: Type.String(), site: Type.String() }),

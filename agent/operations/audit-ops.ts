@@ -6,6 +6,7 @@ export const listAudit = defineOperation({
   name: 'audit.list',
   summary: 'Audit entries after a sequence number and within a time range, oldest first.',
   scope: 'admin',
+  risk: 'personal-data',
   input: Type.Object(
     {
       after: Type.Integer({ minimum: 0, default: 0 }),

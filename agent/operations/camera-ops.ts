@@ -15,6 +15,7 @@ export const cameraSnapshot = defineOperation({
   name: 'camera.snapshot',
   summary: "The camera's latest frame (JPEG), at once: the capture keeps running, nothing is re-opened.",
   scope: 'face',
+  risk: 'personal-data',
   input: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
   output: BinarySchema('image/jpeg'),
   http: { method: 'GET', path: '/v1/camera/:id/snapshot' },
@@ -42,6 +43,7 @@ export const captureFace = defineOperation({
     'Waits for one good, live face in front of the camera (on consecutive frames) and returns it with the frame; ' +
     '422 capture-timeout says what was missing. Hints go out as face.capture.hint events.',
   scope: 'face',
+  risk: 'personal-data',
   input: Type.Object(
     {
       camera: Type.String({ minLength: 1, maxLength: 64 }),

@@ -47,6 +47,7 @@ export const submitCertificate = defineOperation({
   summary:
     'Issues a certificate: composes it from a template, fields and photo, prints it on the photo printer, then creates the seal job if asked; 202 with the job. Progress: certificate.job events.',
   scope: 'print',
+  risk: 'document',
   idempotent: true,
   bodyLimitBytes: IMAGE_BODY_LIMIT_BYTES,
   input: Type.Object(
@@ -112,6 +113,7 @@ export const getCertificate = defineOperation({
   name: 'certificates.get',
   summary: 'One certificate job.',
   scope: 'print',
+  risk: 'personal-data',
   input: Type.Object(Id, { additionalProperties: false }),
   output: CertificateSchema,
   http: { method: 'GET', path: '/v1/certificates/:id' },
@@ -123,6 +125,7 @@ export const listCertificates = defineOperation({
   name: 'certificates.list',
   summary: 'Certificate jobs, newest first.',
   scope: 'print',
+  risk: 'personal-data',
   input: Type.Object(
     {
       state: Type.Optional(StringEnum(CERTIFICATE_STATES)),
@@ -142,6 +145,7 @@ export const certificateDocument = defineOperation({
   name: 'certificates.document',
   summary: 'The composed certificate image (300 dpi) as sent to the printer.',
   scope: 'print',
+  risk: 'personal-data',
   input: Type.Object(Id, { additionalProperties: false }),
   output: BinarySchema('image/jpeg'),
   http: { method: 'GET', path: '/v1/certificates/:id/document' },
@@ -155,6 +159,7 @@ export const cancelCertificate = defineOperation({
   name: 'certificates.cancel',
   summary: 'Cancels a queued certificate; 409 once it is composing, printing or finished.',
   scope: 'print',
+  risk: 'document',
   input: Type.Object(Id, { additionalProperties: false }),
   output: CertificateSchema,
   http: { method: 'DELETE', path: '/v1/certificates/:id' },
@@ -166,6 +171,7 @@ export const resolveCertificate = defineOperation({
   summary:
     'Settles a certificate in doubt: "printed" marks it printed (and creates its seal job), "reprint" queues it again.',
   scope: 'print',
+  risk: 'document',
   input: Type.Object(
     { ...Id, outcome: StringEnum(['printed', 'reprint'] as const) },
     { additionalProperties: false },

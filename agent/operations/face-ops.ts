@@ -55,6 +55,7 @@ export const detectFaces = defineOperation({
   name: 'face.detect',
   summary: 'Faces in an image: box, five landmarks, quality, liveness, and optionally templates.',
   scope: 'face',
+  risk: 'personal-data',
   bodyLimitBytes: IMAGE_BODY_LIMIT_BYTES,
   input: Type.Object(
     {
@@ -92,6 +93,7 @@ export const verifyFace = defineOperation({
   summary:
     '1:1: is the person in the probe image the reference (an image, an enrolled person or a template)?',
   scope: 'face',
+  risk: 'personal-data',
   bodyLimitBytes: IMAGE_BODY_LIMIT_BYTES,
   input: Type.Object(
     {
@@ -133,6 +135,7 @@ export const identifyFace = defineOperation({
   name: 'face.identify',
   summary: '1:N: a shortlist of enrolled persons like the probe; `best.confirm` says a clerk must confirm.',
   scope: 'face',
+  risk: 'personal-data',
   bodyLimitBytes: IMAGE_BODY_LIMIT_BYTES,
   input: Type.Object(
     { probe: ProbeSchema, topK: Type.Integer({ minimum: 1, maximum: 20, default: 5 }), largest: Largest },
@@ -165,6 +168,7 @@ export const faceStatus = defineOperation({
   name: 'face.status',
   summary: 'Whether face recognition is available (and why not), its model, thresholds and gallery size.',
   scope: 'read',
+  risk: 'read',
   input: Type.Object({}, { additionalProperties: false }),
   output: Type.Object({
     available: Type.Boolean(),

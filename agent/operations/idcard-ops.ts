@@ -35,6 +35,7 @@ export const getIdCard = defineOperation({
   name: 'idcard.card',
   summary: 'The last card the ID card reader read, if within its freshness window (idcard.freshnessMs).',
   scope: 'read',
+  risk: 'personal-data',
   input: Type.Object(
     { device: Type.String({ minLength: 1, maxLength: 64 }) },
     { additionalProperties: false },

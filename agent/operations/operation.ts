@@ -1,7 +1,7 @@
 // An operation is declared once — name, schemas, scope, handler — and every adapter (HTTP now; MQTT RPC and
 // the CLI later) dispatches into it. The OpenAPI document is generated from the same declarations.
 import { Type, type Static, type TObject, type TSchema, type TUnsafe } from '@sinclair/typebox';
-import type { Scope } from '../../config/schema.js';
+import type { Risk, Scope } from '../../config/schema.js';
 import type { Principal } from '../auth/token-service.js';
 import type { Services } from '../services.js';
 
@@ -47,6 +47,13 @@ export interface Operation<I extends TObject = TObject, O extends TSchema = TSch
   name: string;
   summary: string;
   scope: Scope;
+  /** What the operation can do to residents and the counter (`config/sections/risks.ts`); decides MQTT signing. */
+  risk: Risk;
+  /**
+   * When some inputs are riskier than `risk` (a reprint of a form in doubt): the class for these params, as
+   * sent (checked before validation, so it must cope with any shape).
+   */
+  riskOf?(params: Record<string, unknown>): Risk;
   input: I;
   output: O;
   http?: HttpBinding;

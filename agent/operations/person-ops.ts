@@ -12,6 +12,7 @@ export const enrollPerson = defineOperation({
   name: 'persons.enroll',
   summary: 'Enrols a person from one or more face images (quality-gated; camera captures must be live).',
   scope: 'enroll',
+  risk: 'identity',
   idempotent: true,
   bodyLimitBytes: IMAGE_BODY_LIMIT_BYTES,
   input: Type.Object(
@@ -32,6 +33,7 @@ export const addPersonFace = defineOperation({
   name: 'persons.addFace',
   summary: 'Adds a face image to an enrolled person (same gate as enrolment).',
   scope: 'enroll',
+  risk: 'identity',
   idempotent: true,
   bodyLimitBytes: IMAGE_BODY_LIMIT_BYTES,
   input: Type.Object(
@@ -51,6 +53,7 @@ export const getPerson = defineOperation({
   name: 'persons.get',
   summary: 'An enrolled person and their faces (ids and models, no biometric data).',
   scope: 'enroll',
+  risk: 'personal-data',
   input: Type.Object({ id: PersonIdSchema }, { additionalProperties: false }),
   output: PersonSchema,
   http: { method: 'GET', path: '/v1/persons/:id' },
@@ -62,6 +65,7 @@ export const deletePerson = defineOperation({
   summary:
     'Erasure: deletes the person and every face template; an audit entry without biometric data stays.',
   scope: 'enroll',
+  risk: 'identity',
   input: Type.Object({ id: PersonIdSchema }, { additionalProperties: false }),
   output: Type.Object({ id: Type.String(), deleted: Type.Literal(true), faces: Type.Integer() }),
   http: { method: 'DELETE', path: '/v1/persons/:id' },
@@ -72,6 +76,7 @@ export const listPersons = defineOperation({
   name: 'persons.list',
   summary: 'Enrolled persons by id, a page at a time (no biometric data).',
   scope: 'enroll',
+  risk: 'personal-data',
   input: Type.Object(
     {
       after: Type.String({ default: '', maxLength: 128, description: 'Return ids after this one' }),

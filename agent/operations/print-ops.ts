@@ -69,6 +69,7 @@ export const submitPrint = defineOperation({
   name: 'print.submit',
   summary: 'Queues a document for a printer; 202 with the job. Progress is on /v1/events (print.job).',
   scope: 'print',
+  risk: 'print',
   idempotent: true,
   input: Type.Object(
     {
@@ -100,6 +101,7 @@ export const getPrint = defineOperation({
   name: 'print.get',
   summary: 'One print job.',
   scope: 'read',
+  risk: 'print',
   input: Type.Object({ id: JobId }, { additionalProperties: false }),
   output: PrintJob,
   http: { method: 'GET', path: '/v1/print-jobs/:id' },
@@ -110,6 +112,7 @@ export const listPrints = defineOperation({
   name: 'print.list',
   summary: 'Print jobs, newest first, optionally of one state or printer.',
   scope: 'read',
+  risk: 'print',
   input: Type.Object(
     {
       state: Type.Optional(StringEnum(JOB_STATES)),
@@ -133,6 +136,7 @@ export const cancelPrint = defineOperation({
   name: 'print.cancel',
   summary: 'Cancels a queued job; 409 once it is being sent or finished.',
   scope: 'print',
+  risk: 'print',
   input: Type.Object({ id: JobId }, { additionalProperties: false }),
   output: PrintJob,
   http: { method: 'DELETE', path: '/v1/print-jobs/:id' },
@@ -143,6 +147,9 @@ export const resolvePrint = defineOperation({
   name: 'print.resolve',
   summary: 'Settles a job in doubt: "printed" marks it done, "reprint" queues it again.',
   scope: 'print',
+  risk: 'print',
+  // A reprint may put a second copy of an official form into the world.
+  riskOf: (params) => (params.outcome === 'reprint' ? 'document' : 'print'),
   input: Type.Object(
     { id: JobId, outcome: StringEnum(['printed', 'reprint'] as const) },
     { additionalProperties: false },
@@ -159,6 +166,7 @@ export const previewPrint = defineOperation({
   summary:
     'A PNG (180 dpi) of what the printer would put on paper: the document is encoded to ESC/P and the bytes decoded.',
   scope: 'print',
+  risk: 'print',
   input: Type.Object(
     {
       printer: Type.String({

@@ -44,6 +44,7 @@ export const requestRating = defineOperation({
   summary:
     'Asks the resident to rate the service just given: the pad lights and waits for a key. 202 with the waiting rating; the answer (or a timeout) is a rating.job event. 409 device-busy while the pad waits for another.',
   scope: 'print',
+  risk: 'print',
   idempotent: true,
   input: Type.Object(
     {
@@ -77,6 +78,7 @@ export const getRating = defineOperation({
   name: 'ratings.get',
   summary: 'One rating request and its answer.',
   scope: 'read',
+  risk: 'read',
   input: RatingId,
   output: RatingSchema,
   http: { method: 'GET', path: '/v1/ratings/:id' },
@@ -87,6 +89,7 @@ export const listRatings = defineOperation({
   name: 'ratings.list',
   summary: 'Rating requests, newest first, optionally of one state or pad.',
   scope: 'read',
+  risk: 'read',
   input: Type.Object(
     {
       state: Type.Optional(StringEnum(RATING_JOB_STATES)),
@@ -110,6 +113,7 @@ export const cancelRating = defineOperation({
   name: 'ratings.cancel',
   summary: 'Ends a rating still waiting for a key (the pad goes dark); 409 once it has an answer.',
   scope: 'print',
+  risk: 'print',
   input: RatingId,
   output: RatingSchema,
   http: { method: 'DELETE', path: '/v1/ratings/:id' },

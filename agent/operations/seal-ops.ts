@@ -45,6 +45,7 @@ export const createSealJob = defineOperation({
   name: 'seal.create',
   summary: 'Creates a seal job, pending until confirmed with the returned token before it expires.',
   scope: 'seal',
+  risk: 'document',
   idempotent: true,
   input: Type.Object(
     {
@@ -71,6 +72,7 @@ export const confirmSealJob = defineOperation({
   name: 'seal.confirm',
   summary: 'Confirms a pending seal job: checks the interlocks and presses the seal once.',
   scope: 'seal',
+  risk: 'physical',
   idempotent: true,
   input: Type.Object(
     { ...JobId, token: Type.String({ minLength: 1, maxLength: 200 }) },
@@ -87,6 +89,7 @@ export const getSealJob = defineOperation({
   name: 'seal.get',
   summary: 'One seal job.',
   scope: 'seal',
+  risk: 'document',
   input: Type.Object(JobId, { additionalProperties: false }),
   output: SealJobSchema,
   http: { method: 'GET', path: '/v1/seal-jobs/:id' },
@@ -97,6 +100,7 @@ export const listSealJobs = defineOperation({
   name: 'seal.list',
   summary: 'Seal jobs, newest first.',
   scope: 'seal',
+  risk: 'document',
   input: Type.Object(
     {
       state: Type.Optional(StringEnum(SEAL_JOB_STATES)),
@@ -114,6 +118,7 @@ export const resolveSealJob = defineOperation({
   name: 'seal.resolve',
   summary: 'Settles an in-doubt seal job as done or failed, after an operator looked at the document.',
   scope: 'seal',
+  risk: 'document',
   input: Type.Object(
     {
       ...JobId,

@@ -130,4 +130,16 @@ export const MIGRATIONS: readonly string[] = [
   DROP TABLE jobs_v3;
   DROP TABLE certificates;
   `,
+  // 5: nonces of signed fleet requests, so a signed request runs at most once, across restarts too. A row is
+  // kept until its signature's timestamp leaves the replay window (`expires_at`, unix ms); then the timestamp
+  // check refuses the request anyway.
+  `
+  CREATE TABLE used_nonces (
+    key_id     TEXT NOT NULL,
+    nonce      TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (key_id, nonce)
+  ) WITHOUT ROWID;
+  CREATE INDEX used_nonces_expiry ON used_nonces(expires_at);
+  `,
 ];

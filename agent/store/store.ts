@@ -9,6 +9,7 @@ import { AuditRepository } from './audit.js';
 import { JobRepository } from './jobs.js';
 import { IdempotencyRepository } from './idempotency.js';
 import { PersonRepository } from './persons.js';
+import { NonceRepository } from './nonces.js';
 
 export const DB_FILE = 'state.db';
 
@@ -23,6 +24,7 @@ export class Store {
   readonly jobs: JobRepository;
   readonly idempotency: IdempotencyRepository;
   readonly persons: PersonRepository;
+  readonly nonces: NonceRepository;
 
   private readonly pingStatement: Database.Statement;
   private pingedAt = 0;
@@ -38,6 +40,7 @@ export class Store {
     this.jobs = new JobRepository(db);
     this.idempotency = new IdempotencyRepository(db);
     this.persons = new PersonRepository(db);
+    this.nonces = new NonceRepository(db);
   }
 
   /** Opens (creating if needed) `<dir>/state.db`, in WAL mode, migrated to the latest schema. */

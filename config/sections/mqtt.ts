@@ -1,6 +1,7 @@
 // The fleet link: broker, identity, roles and request signing.
 import { Type } from '@sinclair/typebox';
 import {} from '../schema-kit.js';
+import { RISKS, UNSIGNED_RISKS } from './risks.js';
 import { ScopeSchema } from './scopes.js';
 
 export const MqttSection = Type.Object(
@@ -29,7 +30,8 @@ export const MqttSection = Type.Object(
       description: 'Reconnect delays double up to this',
     }),
     roles: Type.Record(Type.String({ pattern: '^[a-z][a-z0-9_-]{0,31}$' }), Type.Array(ScopeSchema), {
-      default: { viewer: ['read'], operator: ['read', 'print', 'face', 'enroll'], admin: ['admin'] },
+      // The unsigned RPC role (operator) reads and prints; faces, persons and seals need a signed key's role.
+      default: { viewer: ['read'], operator: ['read', 'print'], admin: ['admin'] },
       description: 'Fleet roles and the token scopes each grants to RPC requests',
     }),
     rpcRole: Type.String({
@@ -66,11 +68,16 @@ export const MqttSection = Type.Object(
             },
             { additionalProperties: false },
           ),
-          { default: {}, description: 'Fleet keys that may sign RPC requests, by key id' },
+          {
+            default: {},
+            description:
+              'Fleet keys that may sign RPC requests (and, with an admin role, desired config), by key id',
+          },
         ),
-        required: Type.Array(Type.String({ pattern: '^[a-z0-9.*-]+$' }), {
-          default: ['seal.*', 'persons.delete', 'config.apply'],
-          description: 'Operations (a trailing * matches a prefix) that run only when signed',
+        required: Type.Array(Type.String({ pattern: '^([a-z0-9.*-]+|risk:[a-z-]+)$' }), {
+          default: RISKS.filter((r) => !UNSIGNED_RISKS.includes(r)).map((r) => `risk:${r}`),
+          description:
+            'What runs only when signed: risk classes as risk:<class>, operations by name (a trailing * matches a prefix)',
         }),
         replayWindowSeconds: Type.Integer({ default: 300, minimum: 10, maximum: 86_400 }),
       },

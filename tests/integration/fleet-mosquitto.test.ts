@@ -162,7 +162,8 @@ describe('RPC with MQTT 5 properties, from mosquitto_rr', () => {
     const daemon = await daemonOnBroker({ env: { BOXAGENT_MQTT_RPC_ROLE: 'viewer' } });
     await waitFor('fleet link connected', () => connected(daemon), 15_000);
     const reply = JSON.parse(
-      mosquittoRr(broker.port, `${ROOT}/rpc/devices.simulate`, '{"id":"printer-1","fault":"offline"}'),
+      // Printing work needs no signature (risk `print`), only the `print` scope viewers lack.
+      mosquittoRr(broker.port, `${ROOT}/rpc/print.cancel`, '{"id":"job-1"}'),
     ) as RpcReply;
     expect(reply).toMatchObject({ ok: false, error: { type: `${PROBLEM_BASE}forbidden`, status: 403 } });
   });

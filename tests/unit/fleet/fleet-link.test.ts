@@ -32,6 +32,8 @@ mqtt:
   reconnectMaxMs: 200
   telemetryIntervalSeconds: 1
   rpcRole: ${role}
+  # Roles and audit are tested here on unsigned requests; signing is request-signing.test.ts's.
+  signing: { required: [] }
 devices:
   - { id: printer-1, kind: printer, transport: { type: simulated } }
 `;

@@ -6,7 +6,11 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RpcReply } from '../../../agent/fleet/contract.js';
 import { FleetLink } from '../../../agent/fleet/fleet-link.js';
-import { signRequest, type RequestSignature } from '../../../agent/fleet/request-signing.js';
+import { RequestVerifier, signRequest, type RequestSignature } from '../../../agent/fleet/request-signing.js';
+import { findOperation } from '../../../agent/operations/catalog.js';
+import { Store } from '../../../agent/store/store.js';
+import { parseConfig } from '../../../config/load.js';
+import { removeDir, tempDir } from '../../helpers/daemon.js';
 import { Dispatcher } from '../../../agent/operations/dispatch.js';
 import { PROBLEM_BASE } from '../../../agent/problems/registry.js';
 import { startBroker } from '../../helpers/aedes-broker.js';
@@ -110,5 +114,45 @@ describe('signed RPC requests', () => {
     expect(await call('devices.simulate', params, unknown)).toMatchObject(BAD);
     // Unsigned low-risk requests still run with the configured fleet role.
     expect(await call('devices.list', {})).toMatchObject({ ok: true });
+  });
+
+  it('keeps used nonces in the state database: refused after a reopen, forgotten once the window has passed', () => {
+    const dir = tempDir();
+    cleanups.push(() => removeDir(dir));
+    const config = parseConfig(
+      `box: { id: box-1 }\nmqtt:\n  signing:\n    replayWindowSeconds: 60\n    keys:\n      city-ops: { publicKey: "${rawPublic}", role: admin }\n`,
+      'test.yaml',
+    );
+    const op = findOperation('devices.simulate')!;
+    const params = { id: 'printer-1', fault: 'offline' };
+    const t0 = 1_800_000_000;
+    const signature = signRequest(privateKey, 'city-ops', op.name, params, 'box-1', t0, 'nonce-0001');
+    const fallback = { tokenId: 'x', name: 'x', scopes: [] };
+    let now = t0 * 1000;
+    const run = () => {
+      const store = Store.open(dir);
+      try {
+        return new RequestVerifier(config.mqtt, 'box-1', store.nonces, () => now).principalFor(
+          op,
+          params,
+          signature,
+          fallback,
+        ).name;
+      } finally {
+        store.close();
+      }
+    };
+    expect(run()).toBe('fleet-key:city-ops');
+    // Another process, the same database: a restart.
+    expect(run).toThrow(/replay/);
+    now += 59_000;
+    expect(run).toThrow(/replay/);
+    // Past the window the timestamp refuses it, and the nonce row is gone.
+    now += 2_000;
+    expect(run).toThrow(/replay window/);
+    const store = Store.open(dir);
+    cleanups.push(() => store.close());
+    expect(store.nonces.claim('other', 'n-1', now + 1000, now)).toBe(true);
+    expect(store.nonces.count()).toBe(1);
   });
 });

@@ -49,6 +49,7 @@ function printOperation(
     name: extra.name ?? 'test.print',
     summary: 'Test operation',
     scope: 'print',
+    risk: 'print',
     input: PrintInput,
     output: Type.Unknown(),
     idempotent: extra.idempotent ?? true,

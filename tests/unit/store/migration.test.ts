@@ -16,6 +16,7 @@ import { PrintService } from '../../../agent/printing/print-service.js';
 import { SealService } from '../../../agent/sealing/seal-service.js';
 import { SelfTestService } from '../../../agent/selftest/self-test-service.js';
 import { DB_FILE, Store } from '../../../agent/store/store.js';
+import { MIGRATIONS } from '../../../agent/store/migrations.js';
 import { parseConfig } from '../../../config/load.js';
 import { DEFAULT_SETUP } from '../../../drivers/printer/forms.js';
 import { PrinterSimulatorEndpoint } from '../../../drivers/printer/simulator-endpoint.js';
@@ -97,7 +98,7 @@ describe('migration to the one job table', () => {
     ]);
     const store = Store.open(dir);
     cleanups.push(() => store.close());
-    expect(store.schemaVersion()).toBe(4);
+    expect(store.schemaVersion()).toBe(MIGRATIONS.length);
     for (const old of jobs) {
       expect(store.jobs.get(old.id), old.id).toMatchObject({
         kind: old.kind === 'device.self-test' ? 'selftest' : old.kind,
