@@ -45,8 +45,8 @@ export interface RatingView {
 
 export class RatingService {
   readonly jobs: JobEngine<RatingJobState, RatingInput>;
-  /** The wait of each rating still waiting, so stop() can let them end. */
-  private readonly running = new Set<Promise<void>>();
+  /** The wait of each rating still waiting, by job id: cancel() and stop() let them end. */
+  private readonly running = new Map<string, Promise<void>>();
 
   constructor(
     store: Store,
@@ -61,10 +61,10 @@ export class RatingService {
     this.jobs.recover();
   }
 
-  /** Cancels the waits still running (their jobs end canceled) and waits for them. */
+  /** Ends the waits still running (their ratings fail: the agent stopped) and waits for them. */
   async stop(): Promise<void> {
     for (const pad of this.devices.ofKind('rating-pad')) pad.driver.cancel();
-    await Promise.allSettled([...this.running]);
+    await Promise.allSettled([...this.running.values()]);
   }
 
   /**
@@ -93,8 +93,10 @@ export class RatingService {
       },
       remember ? { also: (j) => remember(view(j)) } : {},
     );
-    const wait = this.wait(job, device).finally(() => this.running.delete(wait));
-    this.running.add(wait);
+    this.running.set(
+      job.id,
+      this.wait(job, device).finally(() => this.running.delete(job.id)),
+    );
     return view(job);
   }
 
@@ -107,9 +109,11 @@ export class RatingService {
   }
 
   /** Ends a waiting rating (the pad goes dark); 409 once it has an answer. */
-  cancel(id: string, by: string): RatingView {
+  async cancel(id: string, by: string): Promise<RatingView> {
     const job = this.jobs.cancel(id, by);
     this.devices.find(job.device, 'rating-pad')?.driver.cancel();
+    // Answered once the pad is dark and free again, so the counter can ask the next resident at once.
+    await this.running.get(id);
     return view(job);
   }
 
