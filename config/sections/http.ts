@@ -26,7 +26,14 @@ export const HttpSection = Type.Object(
       default: 256,
       minimum: 8,
       maximum: 65_536,
-      description: 'Connections beyond this are refused, so a flood cannot use up file descriptors',
+      description:
+        'Open connections at most; at the cap a new one closes an idle one (one that never sent a whole request first), and is refused only when all are busy',
+    }),
+    streamsPerToken: Type.Integer({
+      default: 16,
+      minimum: 1,
+      maximum: 1024,
+      description: 'Open event streams and camera streams one token may hold together; beyond, 429',
     }),
     authFailures: Type.Object(
       {
