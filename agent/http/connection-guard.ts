@@ -28,11 +28,15 @@ export function guardConnections(server: Server, max: number, log: Logger): void
     return keptAlive;
   };
 
+  // Warned once per run of refusals: a flood must not become a flood of log lines.
+  let refusing = false;
+
   server.on('connection', (socket: Socket) => {
     if (sockets.size >= max) {
       const victim = idleVictim();
       if (victim === undefined) {
-        log.warn({ open: sockets.size }, 'every connection is busy; refusing a new one');
+        if (!refusing) log.warn({ open: sockets.size }, 'every connection is busy; refusing new ones');
+        refusing = true;
         socket.destroy();
         return;
       }
@@ -40,6 +44,7 @@ export function guardConnections(server: Server, max: number, log: Logger): void
       sockets.delete(victim);
       victim.destroy();
     }
+    refusing = false;
     sockets.set(socket, { inFlight: 0, served: false });
     socket.once('close', () => sockets.delete(socket));
   });
