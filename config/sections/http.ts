@@ -40,12 +40,14 @@ export const HttpSection = Type.Object(
         burst: Type.Integer({
           default: 20,
           minimum: 1,
-          description: 'Failed token checks a caller may make in a row',
+          description:
+            'Failed token checks a caller (address + Origin) may make in a row for one claimed token id',
         }),
         perMinute: Type.Integer({
           default: 30,
           minimum: 1,
-          description: 'Then this many more per minute; beyond, 429 without checking the token',
+          description:
+            'Then this many more per minute; beyond, failures answer 429 (a valid token is always answered)',
         }),
       },
       { additionalProperties: false, default: {} },
