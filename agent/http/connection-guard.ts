@@ -14,7 +14,15 @@ interface Tracked {
   served: boolean;
 }
 
-export function guardConnections(server: Server, max: number, log: Logger): void {
+/** What happened at the cap: an idle connection closed for the new one, or the new one refused. */
+export type ShedOutcome = 'idle' | 'refused';
+
+export function guardConnections(
+  server: Server,
+  max: number,
+  log: Logger,
+  onShed: (outcome: ShedOutcome) => void = () => {},
+): void {
   // Map order is connection order, so the first idle entry found is the oldest.
   const sockets = new Map<Socket, Tracked>();
 
@@ -37,11 +45,13 @@ export function guardConnections(server: Server, max: number, log: Logger): void
       if (victim === undefined) {
         if (!refusing) log.warn({ open: sockets.size }, 'every connection is busy; refusing new ones');
         refusing = true;
+        onShed('refused');
         socket.destroy();
         return;
       }
       log.debug({ served: sockets.get(victim)?.served }, 'connections at the cap; closing an idle one');
       sockets.delete(victim);
+      onShed('idle');
       victim.destroy();
     }
     refusing = false;

@@ -69,7 +69,9 @@ export function buildHttpServer(
     frameworkErrors: frameworkErrorHandler(log),
     clientErrorHandler: clientErrorHandler(log),
   });
-  guardConnections(app.server, services.config.http.maxConnections, log);
+  guardConnections(app.server, services.config.http.maxConnections, log, (outcome) =>
+    metrics.httpConnectionsShed.inc({ outcome }),
+  );
   const throttle = new AuthThrottle(
     services.config.http.authFailures.burst,
     services.config.http.authFailures.perMinute,

@@ -108,6 +108,12 @@ describe('the local API under abuse', () => {
       expect(answer.ms).toBeLessThan(ANSWER_WITHIN_MS);
       // The ones made to leave were flood sockets that had sent no complete request.
       expect(idle.filter((c) => c.closed).every((c) => c.data === '')).toBe(true);
+      // And the operator can see it happen.
+      const metrics = await rawRequest(`${daemon.url}/metrics`, {
+        headers: { authorization: `Bearer ${counter}` },
+      });
+      const shed = /^boxagent_http_connections_shed_total\{outcome="idle"\} (\d+)$/m.exec(metrics.body);
+      expect(Number(shed?.[1])).toBeGreaterThanOrEqual(FLOOD - MAX_CONNECTIONS);
     } finally {
       closeAll(idle);
     }
