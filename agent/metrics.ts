@@ -20,6 +20,12 @@ export class Metrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],
   });
+  readonly httpConnectionsShed = new Counter({
+    name: 'boxagent_http_connections_shed_total',
+    help: 'Connections closed at http.maxConnections: an idle one for a new caller (idle), or the new one because all were busy (refused)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
 
   constructor(devices: DeviceManager, store: Store) {
     collectDefaultMetrics({ register: this.registry, prefix: 'boxagent_' });

@@ -13,6 +13,11 @@ export interface Principal {
   scopes: readonly Scope[];
 }
 
+/** The id part of something shaped like a token (it may still be wrong); undefined when it is not one. */
+export function claimedTokenId(token: string | undefined): string | undefined {
+  return token === undefined ? undefined : TOKEN_RE.exec(token)?.[1];
+}
+
 export type AuthFailure = 'missing' | 'malformed' | 'unknown' | 'revoked' | 'expired';
 
 export class TokenError extends Error {

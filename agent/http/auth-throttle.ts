@@ -1,8 +1,12 @@
-// Token guessing is throttled per caller: each failed token check takes one from a bucket that refills
-// slowly; an empty bucket answers 429 without checking the token at all, so a guess made then is worthless.
-// Callers are told apart by address and Origin: every caller of this loopback API comes from 127.0.0.1, but a
-// hostile web page carries its own Origin, so it cannot lock out the counter software.
+// Failed token checks are throttled per caller and claimed token id: each failure takes one from a bucket
+// that refills slowly; once it is empty, failures from that caller for that id answer 429 instead of 401.
+// The token is always checked first, and a valid one is never refused: tokens are 256-bit secrets, so the
+// throttle is not what protects them, and a throttle that refused before checking would let any local process
+// lock the counter software out (every local caller without an Origin is one caller). Callers are address +
+// Origin, so a hostile page's failures are counted apart from the counter software's.
 import type { FastifyRequest } from 'fastify';
+import { claimedTokenId } from '../auth/token-service.js';
+import { presentedToken } from './guards.js';
 
 interface Bucket {
   tokens: number;
@@ -10,7 +14,7 @@ interface Bucket {
 }
 
 /** Buckets kept at most; the least recently touched go first (a flood of new keys cannot grow memory). */
-const MAX_CALLERS = 1000;
+const MAX_KEYS = 1000;
 
 export class AuthThrottle {
   private readonly buckets = new Map<string, Bucket>();
@@ -21,37 +25,44 @@ export class AuthThrottle {
     private readonly now: () => number = Date.now,
   ) {}
 
-  static callerOf(request: FastifyRequest): string {
-    return `${request.ip}|${request.headers.origin ?? ''}`;
+  /** The bucket a failed check counts in: caller (address + Origin) and the token id it claimed, if any. */
+  static keyOf(request: FastifyRequest, allowQueryToken: boolean): string {
+    let id: string | undefined;
+    try {
+      id = claimedTokenId(presentedToken(request, allowQueryToken));
+    } catch {
+      id = undefined; // another Authorization scheme: no id claimed
+    }
+    return `${request.ip}|${request.headers.origin ?? ''}|${id ?? ''}`;
   }
 
-  /** Seconds until this caller may try again; 0 when it may try now. */
-  retryAfter(caller: string): number {
-    const b = this.refill(caller);
+  /** Seconds until failures under this key answer 401 again; 0 when they do now. */
+  retryAfter(key: string): number {
+    const b = this.refill(key);
     if (!b || b.tokens >= 1) return 0;
     return Math.ceil(((1 - b.tokens) * 60) / this.perMinute);
   }
 
   /** Records a failed token check. */
-  failed(caller: string): void {
-    const b = this.refill(caller) ?? { tokens: this.burst, updatedAt: this.now() };
+  failed(key: string): void {
+    const b = this.refill(key) ?? { tokens: this.burst, updatedAt: this.now() };
     b.tokens = Math.max(0, b.tokens - 1);
-    this.buckets.delete(caller); // re-insert: Map order is the eviction order
-    this.buckets.set(caller, b);
-    if (this.buckets.size > MAX_CALLERS) {
+    this.buckets.delete(key); // re-insert: Map order is the eviction order
+    this.buckets.set(key, b);
+    if (this.buckets.size > MAX_KEYS) {
       const oldest = this.buckets.keys().next().value;
       if (oldest !== undefined) this.buckets.delete(oldest);
     }
   }
 
-  private refill(caller: string): Bucket | undefined {
-    const b = this.buckets.get(caller);
+  private refill(key: string): Bucket | undefined {
+    const b = this.buckets.get(key);
     if (!b) return undefined;
     const t = this.now();
     // A clock that jumps back refills nothing rather than going negative.
     b.tokens = Math.min(this.burst, b.tokens + (Math.max(0, t - b.updatedAt) * this.perMinute) / 60_000);
     b.updatedAt = t;
-    if (b.tokens >= this.burst) this.buckets.delete(caller);
+    if (b.tokens >= this.burst) this.buckets.delete(key);
     return b;
   }
 }

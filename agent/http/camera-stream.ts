@@ -4,6 +4,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CameraService } from '../camera/camera-service.js';
 import type { Frame } from '../../drivers/camera/camera.js';
+import type { StreamQuota } from './stream-quota.js';
 
 const BOUNDARY = 'boxagent-frame';
 
@@ -40,7 +41,10 @@ export function viewerPacer(sink: ViewerSink, fps: number): (frame: Frame) => vo
 export class CameraStreams {
   private readonly open = new Set<FastifyReply['raw']>();
 
-  constructor(private readonly cameras: CameraService) {}
+  constructor(
+    private readonly cameras: CameraService,
+    private readonly quota: StreamQuota,
+  ) {}
 
   get viewers(): number {
     return this.open.size;
@@ -48,9 +52,11 @@ export class CameraStreams {
 
   handle(request: FastifyRequest, reply: FastifyReply): void {
     const { id } = request.params as { id: string };
-    // Before the hijack: an unknown or absent camera answers as a problem (404 / 503).
-    const camera = this.cameras.camera(id);
     const res = reply.raw;
+    // Before the hijack, so refusals are problems: over the token's share (429), an unknown or absent camera
+    // (404 / 503). The route needs a token (scope face), so the principal is there.
+    if (request.principal !== undefined) this.quota.take(request.principal.tokenId, res);
+    const camera = this.cameras.camera(id);
     reply.hijack();
     res.writeHead(200, {
       ...(reply.getHeaders() as Record<string, string>),

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { hasScope } from '../auth/token-service.js';
 import { eventScope } from '../events/catalog.js';
 import type { AgentEvent, EventLog } from '../events/event-log.js';
+import type { StreamQuota } from './stream-quota.js';
 
 const HEARTBEAT_MS = 15_000;
 const MAX_BUFFERED_BYTES = 1_048_576;
@@ -40,13 +41,15 @@ export class EventStreams {
   constructor(
     private readonly events: EventLog,
     private readonly log: Logger,
+    private readonly quota: StreamQuota,
   ) {}
 
   handle(request: FastifyRequest, reply: FastifyReply): void {
-    this.open.add(reply.raw);
-    reply.raw.on('close', () => this.open.delete(reply.raw));
     // The route needs a token (scope read), so the principal is there; without one nothing is sent.
     const principal = request.principal;
+    if (principal !== undefined) this.quota.take(principal.tokenId, reply.raw);
+    this.open.add(reply.raw);
+    reply.raw.on('close', () => this.open.delete(reply.raw));
     const allowed = (type: string): boolean =>
       principal !== undefined && hasScope(principal, eventScope(type));
     streamEvents(request, reply, this.events, allowed, this.log);

@@ -64,25 +64,28 @@ const AUTH_DETAIL = {
 } as const;
 
 /**
- * The caller's principal. The token comes from `Authorization: Bearer`, or — only where `allowQueryToken`
- * (EventSource and <img> cannot send headers) — from `?access_token=`.
+ * The token a request presents: from `Authorization: Bearer`, or — only where `allowQueryToken` (EventSource
+ * and <img> cannot send headers) — from `?access_token=`. Another Authorization scheme is a 401.
  */
+export function presentedToken(request: FastifyRequest, allowQueryToken: boolean): string | undefined {
+  const header = request.headers.authorization;
+  if (header !== undefined) {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!m) throw new Problem('unauthorized', 'use the Bearer scheme');
+    return m[1];
+  }
+  if (!allowQueryToken) return undefined;
+  const q = (request.query as Record<string, unknown> | undefined)?.access_token;
+  return typeof q === 'string' ? q : undefined;
+}
+
+/** The caller's principal, from the token it presents (`presentedToken`). */
 export function authenticate(
   request: FastifyRequest,
   tokens: TokenService,
   allowQueryToken: boolean,
 ): Principal {
-  const header = request.headers.authorization;
-  let token: string | undefined;
-  if (header !== undefined) {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!m) throw new Problem('unauthorized', 'use the Bearer scheme');
-    token = m[1];
-  } else if (allowQueryToken) {
-    const q = (request.query as Record<string, unknown> | undefined)?.access_token;
-    token = typeof q === 'string' ? q : undefined;
-  }
-  const result = tokens.authenticate(token);
+  const result = tokens.authenticate(presentedToken(request, allowQueryToken));
   if (typeof result === 'string') throw new Problem('unauthorized', AUTH_DETAIL[result]);
   return result;
 }

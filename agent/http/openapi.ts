@@ -172,7 +172,7 @@ export function buildOpenApi(catalog: readonly AnyOperation[], version: string):
     get: {
       operationId: 'events.stream',
       summary:
-        'Server-Sent Events: device state changes, job progress, … (the event catalog). Resume with Last-Event-ID. The token may be given as ?access_token= because EventSource cannot send headers.',
+        'Server-Sent Events: device state changes, job progress, … (the event catalog). Resume with Last-Event-ID. The token may be given as ?access_token= because EventSource cannot send headers. A token holds at most http.streamsPerToken event and camera streams together; one more is 429 with Retry-After.',
       description: EVENT_STREAM_FRAMING,
       security: [{ bearer: ['read'] }],
       parameters: [
@@ -203,7 +203,7 @@ export function buildOpenApi(catalog: readonly AnyOperation[], version: string):
     get: {
       operationId: 'camera.stream',
       summary:
-        "MJPEG (multipart/x-mixed-replace) preview for an <img> tag at the camera's previewFps; a slow viewer skips frames. The token may be given as ?access_token=.",
+        "MJPEG (multipart/x-mixed-replace) preview for an <img> tag at the camera's previewFps; a slow viewer skips frames. The token may be given as ?access_token=. Counts in the token's http.streamsPerToken (429 past it).",
       security: [{ bearer: ['face'] }],
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
       responses: {

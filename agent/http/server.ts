@@ -16,10 +16,12 @@ import { CameraStreams } from './camera-stream.js';
 import { EventStreams } from './event-stream.js';
 import { AuthThrottle } from './auth-throttle.js';
 import { clientErrorHandler, frameworkErrorHandler } from './client-errors.js';
+import { guardConnections } from './connection-guard.js';
 import { applyCors, authenticate, checkHost } from './guards.js';
 import { FormInput, imageFieldPaths, readForm, type FormRules } from './multipart-form.js';
 import { buildOpenApi } from './openapi.js';
 import { problemFromError, redactUrl, sendProblem } from './problem-reply.js';
+import { StreamQuota } from './stream-quota.js';
 
 interface RouteConfig {
   /** Scope the route needs; absent for public routes (the OpenAPI document). */
@@ -67,13 +69,16 @@ export function buildHttpServer(
     frameworkErrors: frameworkErrorHandler(log),
     clientErrorHandler: clientErrorHandler(log),
   });
-  app.server.maxConnections = services.config.http.maxConnections;
+  guardConnections(app.server, services.config.http.maxConnections, log, (outcome) =>
+    metrics.httpConnectionsShed.inc({ outcome }),
+  );
   const throttle = new AuthThrottle(
     services.config.http.authFailures.burst,
     services.config.http.authFailures.perMinute,
   );
-  const streams = new EventStreams(services.events, log);
-  const cameraStreams = new CameraStreams(services.cameras);
+  const quota = new StreamQuota(services.config.http.streamsPerToken);
+  const streams = new EventStreams(services.events, log, quota);
+  const cameraStreams = new CameraStreams(services.cameras, quota);
 
   app.decorateRequest('principal', undefined);
   // JSON only: a text/plain body must be refused (415), not handed to an operation as a string.
@@ -96,8 +101,11 @@ export function buildHttpServer(
       if (applyCors(request, reply, services.config.http.allowedOrigins)) return; // preflight answered
       const config = request.routeOptions.config as RouteConfig;
       if (config.scope !== undefined) {
-        request.principal = throttledAuthenticate(request, throttle, () =>
-          authenticate(request, services.tokens, config.queryToken === true),
+        request.principal = throttledAuthenticate(
+          request,
+          throttle,
+          services.tokens,
+          config.queryToken === true,
         );
         if (!hasScope(request.principal, config.scope)) {
           throw new Problem('forbidden', `this needs scope "${config.scope}"`, undefined, {
@@ -174,23 +182,28 @@ export function buildHttpServer(
   };
 }
 
-/** Authenticates unless this caller has used up its failed attempts; counts a failure. */
+/**
+ * Checks the token, always first (a valid token is never refused for failures, see auth-throttle.ts); a failed
+ * check is counted, and answers 429 instead of 401 once its caller and claimed id have used up their share.
+ */
 function throttledAuthenticate(
   request: FastifyRequest,
   throttle: AuthThrottle,
-  check: () => Principal,
+  tokens: Services['tokens'],
+  allowQueryToken: boolean,
 ): Principal {
-  const caller = AuthThrottle.callerOf(request);
-  const wait = throttle.retryAfter(caller);
-  if (wait > 0) {
-    throw new Problem('rate-limited', 'too many failed token checks from this caller', undefined, {
-      retryAfter: wait,
-    });
-  }
   try {
-    return check();
+    return authenticate(request, tokens, allowQueryToken);
   } catch (err) {
-    if (err instanceof Problem && err.code === 'unauthorized') throttle.failed(caller);
+    if (!(err instanceof Problem && err.code === 'unauthorized')) throw err;
+    const key = AuthThrottle.keyOf(request, allowQueryToken);
+    const wait = throttle.retryAfter(key);
+    if (wait > 0) {
+      throw new Problem('rate-limited', 'too many failed token checks from this caller', undefined, {
+        retryAfter: wait,
+      });
+    }
+    throttle.failed(key);
     throw err;
   }
 }

@@ -26,19 +26,28 @@ export const HttpSection = Type.Object(
       default: 256,
       minimum: 8,
       maximum: 65_536,
-      description: 'Connections beyond this are refused, so a flood cannot use up file descriptors',
+      description:
+        'Open connections at most; at the cap a new one closes an idle one (one that never sent a whole request first), and is refused only when all are busy',
+    }),
+    streamsPerToken: Type.Integer({
+      default: 16,
+      minimum: 1,
+      maximum: 1024,
+      description: 'Open event streams and camera streams one token may hold together; beyond, 429',
     }),
     authFailures: Type.Object(
       {
         burst: Type.Integer({
           default: 20,
           minimum: 1,
-          description: 'Failed token checks a caller may make in a row',
+          description:
+            'Failed token checks a caller (address + Origin) may make in a row for one claimed token id',
         }),
         perMinute: Type.Integer({
           default: 30,
           minimum: 1,
-          description: 'Then this many more per minute; beyond, 429 without checking the token',
+          description:
+            'Then this many more per minute; beyond, failures answer 429 (a valid token is always answered)',
         }),
       },
       { additionalProperties: false, default: {} },
