@@ -9,6 +9,7 @@ import { AuditRepository } from './audit.js';
 import { JobRepository } from './jobs.js';
 import { IdempotencyRepository } from './idempotency.js';
 import { PersonRepository } from './persons.js';
+import { corruptDatabase, isCorruption, refuseSilentReset } from './state-dir.js';
 
 export const DB_FILE = 'state.db';
 
@@ -30,7 +31,10 @@ export class Store {
   private depth = 0;
   private readonly onCommit: (() => void)[] = [];
 
-  private constructor(private readonly db: Database.Database) {
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly dbFile: string,
+  ) {
     this.pingStatement = db.prepare('SELECT 1 AS ok');
     this.tokens = new TokenRepository(db);
     this.outbox = new OutboxRepository(db);
@@ -40,10 +44,21 @@ export class Store {
     this.persons = new PersonRepository(db);
   }
 
-  /** Opens (creating if needed) `<dir>/state.db`, in WAL mode, migrated to the latest schema. */
+  /**
+   * Opens (creating if needed) `<dir>/state.db`, in WAL mode, migrated to the latest schema. Throws
+   * StateDirError when the file is missing or empty in a directory that was in use, or is not a readable
+   * database: never a silent fresh start.
+   */
   static open(dir: string): Store {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const db = new Database(join(dir, DB_FILE));
+    const file = join(dir, DB_FILE);
+    refuseSilentReset(dir, file);
+    let db: Database.Database;
+    try {
+      db = new Database(file);
+    } catch (err) {
+      throw isCorruption(err) ? corruptDatabase(file, (err as Error).message) : err;
+    }
     try {
       // Refuse a newer schema before changing anything in the file (WAL mode is a change).
       checkVersion(db);
@@ -57,9 +72,22 @@ export class Store {
       migrate(db);
     } catch (err) {
       db.close();
-      throw err;
+      throw isCorruption(err) ? corruptDatabase(file, (err as Error).message) : err;
     }
-    return new Store(db);
+    return new Store(db, file);
+  }
+
+  /** The database file's path, for messages. */
+  get file(): string {
+    return this.dbFile;
+  }
+
+  /**
+   * Copies the WAL into the database and truncates it. After an erasure: the deleted rows were zeroed in
+   * the database pages (secure_delete), but older copies of those pages stay in state.db-wal until then.
+   */
+  checkpoint(): void {
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   /** Runs `fn` in one transaction: every repository call inside commits or rolls back together. */
