@@ -1,8 +1,7 @@
 // The built daemon with an ID card reader on a real socat pty (the reader simulator on the far end): a card
 // laid on the reader comes out of GET /v1/idcard/:device/card in full (the ID number masked without scope
-// idcard), and as a live-only `idcard.read` event
-// (to tokens with scope idcard) and a log line with the ID number masked. A second daemon shows the simulated
-// transport and `revealIdNumber`.
+// idcard), and as a live-only `idcard.read` event (to tokens with scope idcard) and a log line with the ID
+// number masked. A second daemon shows the simulated transport and `revealIdNumber`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IdCardReaderSimulator, SAMPLE_CARDS } from '../../drivers/idcard/simulator.js';
 import { openSerial } from '../../drivers/transport/serial.js';
