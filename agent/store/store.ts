@@ -85,9 +85,16 @@ export class Store {
   /**
    * Copies the WAL into the database and truncates it. After an erasure: the deleted rows were zeroed in
    * the database pages (secure_delete), but older copies of those pages stay in state.db-wal until then.
+   * False when it could not finish (another process reading, a full disk): the erasure has committed all
+   * the same, and the next checkpoint (SQLite's automatic one, or the one at close) clears the WAL.
    */
-  checkpoint(): void {
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  checkpoint(): boolean {
+    try {
+      const [r] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      return r?.busy === 0;
+    } catch {
+      return false;
+    }
   }
 
   /** Runs `fn` in one transaction: every repository call inside commits or rolls back together. */
