@@ -1,7 +1,8 @@
 // The composition root: builds every part of the agent and starts and stops them in order.
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { writeFileAtomic } from '../config/atomic-write.js';
 import type { Config } from '../config/schema.js';
 import { TokenService } from './auth/token-service.js';
 import { DeviceManager } from './devices/device-manager.js';
@@ -24,6 +25,7 @@ import { Metrics } from './metrics.js';
 import { PrintService } from './printing/print-service.js';
 import { Dispatcher } from './operations/dispatch.js';
 import type { Services } from './services.js';
+import { corruptDatabase, isCorruption } from './store/state-dir.js';
 import { Store } from './store/store.js';
 import { VERSION } from './version.js';
 
@@ -58,15 +60,21 @@ export class Agent {
     const { config, log } = this.opts;
     const storageDir = resolve(config.storage.dir);
     const store = (this.store = Store.open(storageDir));
-    const integrity = store.integrityCheck();
-    if (integrity !== 'ok') log.error({ integrity }, 'state.db integrity check found problems');
+    // A damaged database stops the start (exit 65, naming the file and the fix): serving from it could lose
+    // or invent jobs and persons.
+    const integrity = quickCheck(store);
+    if (integrity !== 'ok') throw corruptDatabase(store.file, integrity);
 
+    const events = new EventLog(store, config.storage.maxEvents, config.mqtt.url !== undefined, log);
     // The fleet's applied desired config (kept in the state dir) overrides the file's fleet-owned sections.
     if (config.mqtt.url !== undefined) {
-      const version = overlayFleetConfig(config, storageDir);
+      const version = overlayFleetConfig(config, storageDir, (file, reason) => {
+        // Not fatal: the box runs on its config file, and says so to the log and the fleet.
+        log.warn({ file, reason }, 'fleet config unreadable; running on the config file');
+        events.publishOrLog('config.fleet-unreadable', { file, reason }, log);
+      });
       if (version > 0) log.info({ version }, 'fleet config in force');
     }
-    const events = new EventLog(store, config.storage.maxEvents, config.mqtt.url !== undefined, log);
     // Audit entries go to the fleet as events, in the transaction that records them.
     store.audit.onAppend((entry) => events.publish('audit.entry', { ...entry }));
     const chain = store.audit.verify();
@@ -225,7 +233,16 @@ function ensureBootstrapToken(tokens: TokenService, storageDir: string): string 
   }
   if (tokens.list().some((t) => t.revokedAt === null && t.scopes.includes('admin'))) return undefined;
   const { token } = tokens.create({ name: BOOTSTRAP_TOKEN_NAME, scopes: ['admin'], actor: 'boxagent' });
-  writeFileSync(file, token + '\n', { mode: 0o600 });
-  chmodSync(file, 0o600);
+  writeFileAtomic(file, token + '\n', { mode: 0o600 });
   return token;
+}
+
+/** SQLite's quick check; a file too damaged to check is reported the same way. */
+function quickCheck(store: Store): string {
+  try {
+    return store.integrityCheck();
+  } catch (err) {
+    if (isCorruption(err)) return (err as Error).message;
+    throw err;
+  }
 }

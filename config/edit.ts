@@ -1,17 +1,8 @@
 // Changing a config file the way an installer expects: one key at a time, comments kept, validated before
 // anything is written, written atomically with the previous file kept as `<file>.bak`.
-import {
-  copyFileSync,
-  existsSync,
-  fsyncSync,
-  closeSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-} from 'node:fs';
-import { dirname, basename, join } from 'node:path';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { isMap, isSeq, parseDocument, type Document } from 'yaml';
+import { writeFileAtomic } from './atomic-write.js';
 import { ConfigError, convertValue, envKeys, parseConfig } from './load.js';
 import { DeviceSchema, type Config } from './schema.js';
 
@@ -117,22 +108,17 @@ export function setKey(text: string, file: string, key: string, value: string): 
   return next;
 }
 
-/** Writes `text` to `file` atomically (temp file, fsync, rename) after copying the old file to `.bak`. */
+/**
+ * Writes `text` to `file` atomically (temp file, fsync, rename, fsync of the folder) after copying the old
+ * file to `.bak`.
+ */
 export function writeConfigFile(file: string, text: string): { backup?: string } {
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
-  const fd = openSync(tmp, 'w', 0o640);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
   let backup: string | undefined;
   if (existsSync(file)) {
     backup = `${file}.bak`;
     copyFileSync(file, backup);
   }
-  renameSync(tmp, file);
+  writeFileAtomic(file, text, { mode: 0o640 });
   return backup ? { backup } : {};
 }
 

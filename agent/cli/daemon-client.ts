@@ -12,9 +12,14 @@ export class DaemonClient {
     private readonly token: string,
   ) {}
 
-  static fromConfig(config: Config): DaemonClient {
+  /** Where the daemon of this config listens, as seen from the box itself. */
+  static urlOf(config: Config): string {
     const host = ['0.0.0.0', '::', ''].includes(config.http.host) ? '127.0.0.1' : config.http.host;
-    const url = `http://${host.includes(':') ? `[${host}]` : host}:${config.http.port}`;
+    return `http://${host.includes(':') ? `[${host}]` : host}:${config.http.port}`;
+  }
+
+  static fromConfig(config: Config): DaemonClient {
+    const url = DaemonClient.urlOf(config);
     const tokenFile = join(resolve(config.storage.dir), BOOTSTRAP_TOKEN_FILE);
     let token: string;
     try {

@@ -17,7 +17,10 @@ import { ConfigError, loadConfig } from '../../config/load.js';
 import type { Config, DeviceConfig, DeviceKind } from '../../config/schema.js';
 import { KIND_UNITS, kindOf } from '../kinds/index.js';
 import { loadManifest, ModelError, resolveModels } from '../../models/manifest.js';
+import { KEY_FILE } from '../face/template-cipher.js';
 import { BOOTSTRAP_TOKEN_FILE } from '../main.js';
+import { refuseSilentReset } from '../store/state-dir.js';
+import { DB_FILE, Store } from '../store/store.js';
 import { CliError, CONFIG_FLAGS, CONFIG_HELP, print, printJson, type ConfigOption } from './support.js';
 
 export type Verdict = 'ok' | 'warn' | 'fail';
@@ -67,6 +70,55 @@ function checkKeyFiles(config: Config): CheckResult {
     );
   }
   return result('key files', 'ok', `${file} is private (0${mode.toString(8)})`);
+}
+
+/**
+ * The database and the face key, read as the daemon would at start: a missing or damaged state.db in a used
+ * state dir, and a missing face.key while encrypted templates are stored, each with the way out.
+ */
+function checkState(config: Config): CheckResult[] {
+  const dir = resolve(config.storage.dir);
+  const file = join(dir, DB_FILE);
+  const wayOut = 'restore it from the backup, or boxagent reset --yes (moves the old state aside)';
+  if (!existsSync(file)) {
+    try {
+      refuseSilentReset(dir, file);
+    } catch (err) {
+      return [result('state database', 'fail', (err as Error).message, wayOut)];
+    }
+    return [result('state database', 'ok', `no ${DB_FILE} yet (made at first start)`)];
+  }
+  let store: Store;
+  try {
+    store = Store.open(dir);
+  } catch (err) {
+    return [result('state database', 'fail', (err as Error).message, wayOut)];
+  }
+  try {
+    const integrity = store.integrityCheck();
+    if (integrity !== 'ok') {
+      return [result('state database', 'fail', `${file} is damaged (${integrity})`, wayOut)];
+    }
+    const templates = store.persons.templateCount();
+    const key = join(dir, KEY_FILE);
+    return [
+      result('state database', 'ok', `${file} passes the quick check`),
+      templates > 0 && !existsSync(key)
+        ? result(
+            'face key',
+            'fail',
+            `${key} is missing while ${templates} encrypted face templates are stored; face recognition is unavailable`,
+            `restore ${KEY_FILE} from the backup, or boxagent persons purge --yes (erases every person)`,
+          )
+        : result(
+            'face key',
+            'ok',
+            existsSync(key) ? `${key} present` : 'no face key yet (made at first use)',
+          ),
+    ];
+  } finally {
+    store.close();
+  }
 }
 
 /** The device node a configured device uses, and the group that gives the service user access to it. */
@@ -253,6 +305,7 @@ export async function runChecks(opts: ConfigOption): Promise<CheckResult[]> {
     result('config', 'ok', 'valid'),
     checkStateDir(config),
     checkKeyFiles(config),
+    ...checkState(config),
     ...checkDeviceNodes(config),
     ...checkKinds(config),
     checkGroups(),
@@ -270,7 +323,7 @@ export function registerDoctor(program: Command): void {
   program
     .command('doctor')
     .description(
-      'check the install: config, state dir, keys, devices, ffmpeg, groups, udev, face models, clock, port, broker',
+      'check the install: config, state dir, keys, database, face key, devices, ffmpeg, groups, udev, face models, clock, port, broker',
     )
     .option(CONFIG_FLAGS, CONFIG_HELP)
     .option('--json', 'print JSON')

@@ -1,11 +1,11 @@
-// `boxagent persons enroll|delete` and `boxagent face verify`: the face service run in the CLI process on
+// `boxagent persons enroll|list|delete|purge` and `boxagent face verify`: the face service run in the CLI process on
 // the box's state directory. A running daemon notices persons enrolled or deleted here before its next
 // identify (it reloads its gallery when another process changed the templates).
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { LoadedConfig } from '../../config/load.js';
-import { CliError, load, printJson } from './support.js';
+import { CliError, EXIT_USAGE, load, printJson, withStore } from './support.js';
 import { FaceService } from '../face/face-service.js';
 import type { FaceSource } from '../face/results.js';
 import { createLogger } from '../log.js';
@@ -114,6 +114,34 @@ export function registerFaceCommands(program: Command): void {
     .action(async (id: string, opts: { config?: string }) => {
       const r = await withFace(load(opts), true, [], (face) => Promise.resolve(face.deletePerson(id, 'cli')));
       process.stdout.write(`deleted ${r.id} (${r.faces} faces)\n`);
+    });
+  persons
+    .command('purge')
+    .description(
+      'erase every person and template (audited): the deliberate way to start over after face.key was lost',
+    )
+    .option('-c, --config <file>', 'config file')
+    .option('--yes', 'really erase every person')
+    .action((opts: { config?: string; yes?: boolean }) => {
+      if (!opts.yes) {
+        throw new CliError(
+          'this erases every enrolled person and face template; run again with --yes',
+          EXIT_USAGE,
+        );
+      }
+      // The store alone: purging must work while the key or the models are missing.
+      const r = withStore(load(opts), (store) => {
+        const gone = store.transaction(() => {
+          const all = store.persons.deleteAll();
+          store.audit.append({ actor: 'cli', action: 'person.purge', detail: { ...all } });
+          return all;
+        });
+        store.checkpoint();
+        return gone;
+      });
+      process.stdout.write(
+        `erased ${r.persons} persons (${r.templates} templates); restart the daemon (systemctl restart boxagent) to use face recognition again\n`,
+      );
     });
 
   const face = program.command('face').description('face recognition checks');

@@ -1,18 +1,21 @@
 #!/usr/bin/env node
 // The `boxagent` command: the daemon (`run`) and the installer's tools. Each command exits 0 on success and
-// non-zero with a one-line reason otherwise (exit codes in support.ts); configuration errors exit 78.
+// non-zero with a one-line reason otherwise (exit codes in support.ts); configuration errors exit 78, an
+// unusable state dir 65.
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../../config/load.js';
 import { TokenError } from '../auth/token-service.js';
+import { StateDirError } from '../store/state-dir.js';
 import { VERSION } from '../version.js';
 import { registerAudit } from './audit-command.js';
 import { registerConfig } from './config-commands.js';
 import { registerDevices } from './device-commands.js';
 import { registerDoctor } from './doctor.js';
 import { registerFaceCommands } from './face-commands.js';
+import { registerReset } from './reset-command.js';
 import { registerRun } from './run-command.js';
 import { registerService } from './service-command.js';
-import { CliError, EXIT_CONFIG, EXIT_FAILURE, EXIT_USAGE, print, printJson } from './support.js';
+import { CliError, EXIT_CONFIG, EXIT_FAILURE, EXIT_STATE, EXIT_USAGE, print, printJson } from './support.js';
 import { registerTokens } from './token-commands.js';
 
 export function buildProgram(): Command {
@@ -38,6 +41,7 @@ export function buildProgram(): Command {
   registerAudit(program);
   registerFaceCommands(program);
   registerService(program);
+  registerReset(program);
   // Subcommands inherit exitOverride so their usage errors come back here too.
   program.commands.forEach(function inherit(cmd: Command): void {
     cmd.exitOverride();
@@ -56,6 +60,9 @@ async function main(argv: string[]): Promise<void> {
     } else if (err instanceof ConfigError) {
       process.stderr.write(err.message + '\n');
       process.exitCode = EXIT_CONFIG;
+    } else if (err instanceof StateDirError) {
+      process.stderr.write(`boxagent: ${err.message}\n`);
+      process.exitCode = EXIT_STATE;
     } else if (err instanceof CliError || err instanceof TokenError) {
       process.stderr.write(`boxagent: ${err.message}\n`);
       process.exitCode = err instanceof CliError ? err.exitCode : EXIT_USAGE;

@@ -3,9 +3,14 @@ import { resolve } from 'node:path';
 import { loadConfig, type LoadedConfig } from '../../config/load.js';
 import { Store } from '../store/store.js';
 
-/** Exit codes (documented in the README): 0 ok, 1 failed, 64 usage, 69 daemon unavailable, 78 config. */
+/**
+ * Exit codes (documented in the README): 0 ok, 1 failed, 64 usage, 65 state unusable (state.db missing in a
+ * used state dir, or damaged), 69 daemon unavailable, 78 config.
+ */
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 64;
+/** EX_DATAERR: the state dir cannot be used as it is; restarting cannot fix it (RestartPreventExitStatus). */
+export const EXIT_STATE = 65;
 export const EXIT_UNAVAILABLE = 69;
 export const EXIT_CONFIG = 78;
 

@@ -208,6 +208,19 @@ export const EVENT_CATALOG = {
       { additionalProperties: false },
     ),
   }),
+  'config.fleet-unreadable': define({
+    description:
+      'The applied fleet config in the state dir could not be read at start; the box runs on its config file until the fleet sends a version.',
+    scope: 'admin',
+    kept: true,
+    payload: Type.Object(
+      {
+        file: Type.String({ description: 'The unreadable file' }),
+        reason: Type.String({ description: 'Why it could not be used' }),
+      },
+      { additionalProperties: false },
+    ),
+  }),
   'audit.broken': define({
     description: 'The audit hash chain failed its check at start: an entry was edited or removed.',
     scope: 'admin',

@@ -102,6 +102,8 @@ export class PersonRegistry {
       this.store.audit.append({ actor, action: 'person.delete', target: id, detail: { faces: r.templates } });
       return r;
     });
+    // The rows are zeroed in the pages (secure_delete); the checkpoint also clears the copies in state.db-wal.
+    this.store.checkpoint();
     this.lifecycle.loadedGallery()?.removed(id);
     return { id, deleted: true, faces: removed.templates };
   }

@@ -1,6 +1,7 @@
 // Recognition: find faces (detect), compare one probe with one reference (1:1 verify) or with the gallery
 // (1:N identify). A probe is an image or a face the camera capture already took; liveness decides whether
 // a match is trusted.
+import { TemplateKeyError } from './template-cipher.js';
 import { Problem } from '../problems/problem.js';
 import type { PersonRepository } from '../store/persons.js';
 import type { AnalysedFace } from './analyse.js';
@@ -196,6 +197,15 @@ export class Recognition {
         ['reference', 'personId'],
       );
     }
-    return this.lifecycle.withGallery().templates.decrypt(mine);
+    const { templates: stored } = this.lifecycle.withGallery();
+    try {
+      return stored.decrypt(mine);
+    } catch (err) {
+      // face.key replaced (or the row altered): the person cannot be compared, which is a problem, not a 500.
+      if (err instanceof TemplateKeyError) {
+        throw new Problem('face-unavailable', err.message, ['reference', 'personId']);
+      }
+      throw err;
+    }
   }
 }

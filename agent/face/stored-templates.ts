@@ -10,9 +10,9 @@ export class StoredTemplates {
     private readonly cipher: TemplateCipher,
   ) {}
 
-  /** Opens (or makes, on first use) the key in `storageDir`. */
+  /** Opens the key in `storageDir`, made on first use only (never while templates are stored). */
   static open(persons: PersonRepository, storageDir: string): StoredTemplates {
-    return new StoredTemplates(persons, TemplateCipher.open(storageDir));
+    return new StoredTemplates(persons, TemplateCipher.open(storageDir, persons.templateCount()));
   }
 
   /** Encrypts and stores one template; call it inside the transaction that audits the change. */

@@ -1,9 +1,10 @@
 // Templates at rest: AES-256-GCM with a per-box key in `<storage>/face.key` (0600), made at first start.
 // The additional data binds a ciphertext to its template id, person and model, so a row copied onto
 // another person does not decrypt. A lost key cannot be recovered: every person must be enrolled again.
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../../config/atomic-write.js';
 
 export const KEY_FILE = 'face.key';
 const IV_BYTES = 12;
@@ -22,13 +23,21 @@ export interface TemplateBinding {
 export class TemplateCipher {
   private constructor(private readonly key: Buffer) {}
 
-  /** Loads the key from the state directory, creating it (0600) when there is none. */
-  static open(storageDir: string): TemplateCipher {
+  /**
+   * Loads the key from the state directory. A missing key is made (0600) only while no template is stored:
+   * a new key cannot decrypt the old templates, so replacing a lost one would silently empty the gallery.
+   * Then this throws TemplateKeyError naming the file and the two ways out.
+   */
+  static open(storageDir: string, storedTemplates = 0): TemplateCipher {
     const file = join(storageDir, KEY_FILE);
     if (!existsSync(file)) {
+      if (storedTemplates > 0) {
+        throw new TemplateKeyError(
+          `${file} is missing while ${storedTemplates} encrypted face templates are stored: restore ${KEY_FILE} from the backup, or run \`boxagent persons purge --yes\` to erase every person and start over`,
+        );
+      }
       try {
-        writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
-        chmodSync(file, 0o600);
+        writeFileAtomic(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600, exclusive: true });
       } catch (err) {
         // Another process (daemon or CLI) created it first: use theirs.
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;

@@ -7,11 +7,12 @@
 // Only a document signed by a fleet key with an admin role is applied (issue 14); the version floor is raised
 // only by an applied document, so a rejected one (unsigned, invalid, unhealthy) never blocks a later one.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
 import type { Logger } from 'pino';
+import { writeFileAtomic } from '../../config/atomic-write.js';
 import { ConfigSchema, fileSchema, type Config } from '../../config/schema.js';
 import { asProblem } from '../problems/document.js';
 import type { Services } from '../services.js';
@@ -52,19 +53,42 @@ export interface ReportedConfig {
   at: string;
 }
 
-/** The fleet config applied earlier, if any; read at start to overlay the config file. */
-export function readAppliedFleetConfig(storageDir: string): AppliedFleetConfig | undefined {
+/** Told when the applied fleet config cannot be used: the file, and why (the box then runs on its file). */
+export type FleetConfigUnreadable = (file: string, reason: string) => void;
+
+/**
+ * The fleet config applied earlier, if any; read at start to overlay the config file. A file that does not
+ * parse or validate (torn by a crash before writes were atomic, edited by hand) is not fatal: it is reported
+ * to `onUnreadable` and ignored, so the box falls back to its config file until the fleet sends a version.
+ */
+export function readAppliedFleetConfig(
+  storageDir: string,
+  onUnreadable?: FleetConfigUnreadable,
+): AppliedFleetConfig | undefined {
   const file = join(storageDir, FLEET_CONFIG_FILE);
   if (!existsSync(file)) return undefined;
-  const doc = JSON.parse(readFileSync(file, 'utf8')) as AppliedFleetConfig;
-  const config = structuredClone(doc.config);
-  if (!Number.isInteger(doc.version) || !validateSections(config)) return undefined;
+  let doc: AppliedFleetConfig;
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8')) as AppliedFleetConfig;
+  } catch (err) {
+    onUnreadable?.(file, err instanceof Error ? err.message : String(err));
+    return undefined;
+  }
+  const config = isObject(doc) ? structuredClone(doc.config) : undefined;
+  if (!isObject(doc) || !Number.isInteger(doc.version) || !validateSections(config)) {
+    onUnreadable?.(file, 'not a valid applied fleet config (version and fleet-owned sections)');
+    return undefined;
+  }
   return { version: doc.version, config };
 }
 
 /** Overlays the applied fleet sections onto the loaded config (in place). Returns the version in force. */
-export function overlayFleetConfig(config: Config, storageDir: string): number {
-  const applied = readAppliedFleetConfig(storageDir);
+export function overlayFleetConfig(
+  config: Config,
+  storageDir: string,
+  onUnreadable?: FleetConfigUnreadable,
+): number {
+  const applied = readAppliedFleetConfig(storageDir, onUnreadable);
   if (!applied) return 0;
   for (const section of FLEET_SECTIONS)
     (config as Record<FleetSection, unknown>)[section] = applied.config[section];
@@ -183,9 +207,8 @@ export class ConfigSync {
   }
 
   private persist(applied: AppliedFleetConfig): void {
-    const file = join(this.storageDir, FLEET_CONFIG_FILE);
-    writeFileSync(`${file}.tmp`, JSON.stringify(applied, null, 2) + '\n', { mode: 0o600 });
-    renameSync(`${file}.tmp`, file);
+    // Atomic with fsync: a power cut leaves the old version or the new one, never a torn file.
+    writeFileAtomic(join(this.storageDir, FLEET_CONFIG_FILE), JSON.stringify(applied, null, 2) + '\n');
   }
 
   private reject(version: number | null, reason: ReportedConfig['reason'], errors: string[]): void {

@@ -13,6 +13,8 @@ interface ReaderEntry {
   last: CardRead | undefined;
   /** The last poll error logged, so a reader failing every second logs once, not every second. */
   lastError: string | undefined;
+  /** Forgets `last` when its freshness window ends: personal data is not held until the next card. */
+  forget: NodeJS.Timeout | undefined;
   unsubscribe: (() => void)[];
 }
 
@@ -37,6 +39,7 @@ export class IdCardService {
         options: device.config.idcard,
         last: undefined,
         lastError: undefined,
+        forget: undefined,
         unsubscribe: [],
       };
       entry.unsubscribe.push(
@@ -55,7 +58,11 @@ export class IdCardService {
   }
 
   stop(): void {
-    for (const entry of this.readers.values()) entry.unsubscribe.splice(0).forEach((u) => u());
+    for (const entry of this.readers.values()) {
+      entry.unsubscribe.splice(0).forEach((u) => u());
+      clearTimeout(entry.forget);
+      entry.last = undefined;
+    }
     this.readers.clear();
   }
 
@@ -81,6 +88,11 @@ export class IdCardService {
   private onCard(device: string, entry: ReaderEntry, card: CardRead): void {
     entry.last = card;
     entry.lastError = undefined;
+    clearTimeout(entry.forget);
+    entry.forget = setTimeout(() => {
+      if (entry.last === card) entry.last = undefined;
+    }, entry.options.freshnessMs);
+    entry.forget.unref();
     const reveal = entry.options.revealIdNumber;
     const idNumber = reveal ? card.idNumber : maskIdNumber(card.idNumber);
     this.log.info(

@@ -4,7 +4,8 @@
 // recovers jobs a stopped agent left in flight, lets an operator cancel or settle them, and runs one FIFO
 // worker per device. What a job does on its device (bytes, a stamp, an IPP job) stays with its service.
 import type { EventPayload, JobEventType } from '../events/catalog.js';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { writeFileAtomic } from '../../config/atomic-write.js';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -305,7 +306,8 @@ export class JobEngine<S extends string, I, St extends object = Record<string, u
 
   writeSpool(id: string, ext: string, data: Buffer): void {
     if (this.spoolDir) mkdirSync(this.spoolDir, { recursive: true, mode: 0o700 });
-    writeFileSync(this.spoolFile(id, ext), data, { mode: 0o600 });
+    // Durable before the job row that points at it commits: a power cut never leaves a queued job's bytes torn.
+    writeFileAtomic(this.spoolFile(id, ext), data, { mode: 0o600 });
   }
 
   readSpool(id: string, ext: string): Buffer {

@@ -1,5 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineOperation } from './operation.js';
+import { maskIdNumber } from '../../drivers/idcard/card-text.js';
+import { hasScope } from '../auth/token-service.js';
 import { Problem } from '../problems/problem.js';
 
 const Coded = Type.Object({ code: Type.String(), name: Type.Union([Type.String(), Type.Null()]) });
@@ -12,7 +14,9 @@ export const IdCardSchema = Type.Object({
   nation: Coded,
   birthDate: Type.String({ description: 'YYYY-MM-DD' }),
   address: Type.String(),
-  idNumber: Type.String({ description: 'In full: callers of this operation hold a token' }),
+  idNumber: Type.String({
+    description: 'In full for a token with scope idcard (or admin); masked (first 3 and last 4) for others',
+  }),
   idNumberCheck: Type.Object({
     valid: Type.Boolean({ description: 'The GB 11643 mod 11-2 check character matches' }),
     expected: Type.Union([Type.String(), Type.Null()]),
@@ -42,7 +46,7 @@ export const getIdCard = defineOperation({
   ),
   output: IdCardSchema,
   http: { method: 'GET', path: '/v1/idcard/:device/card' },
-  handler(input, { services }) {
+  handler(input, { services, principal }) {
     services.devices.require(input.device, 'idcard', ['device']);
     const last = services.idcards.lastCard(input.device);
     if (!last.found) {
@@ -52,6 +56,12 @@ export const getIdCard = defineOperation({
         `no card was read on "${input.device}" in the last ${Math.round(window / 1000)} s`,
       );
     }
-    return { device: input.device, ...last.card };
+    // The full number is the one field a monitoring `read` token has no use for (as for `idcard.read`).
+    const { idNumber } = last.card;
+    return {
+      device: input.device,
+      ...last.card,
+      idNumber: hasScope(principal, 'idcard') ? idNumber : maskIdNumber(idNumber),
+    };
   },
 });

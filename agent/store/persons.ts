@@ -73,6 +73,19 @@ export class PersonRepository {
     return `${r.n}:${r.last}`;
   }
 
+  /** How many templates are stored, whatever their model. */
+  templateCount(): number {
+    return (this.sql('SELECT COUNT(*) AS n FROM face_templates').get() as { n: number }).n;
+  }
+
+  /** Erases every person and (by cascade) every template; returns how many of each went. */
+  deleteAll(): { persons: number; templates: number } {
+    const templates = this.templateCount();
+    const persons = this.sql('DELETE FROM persons').run().changes;
+    this.sql("DELETE FROM idempotency WHERE operation LIKE 'persons.%'").run();
+    return { persons, templates };
+  }
+
   insert(p: { id: string; name: string }): PersonRecord {
     const at = nowIso();
     this.sql('INSERT INTO persons (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)').run(
@@ -101,6 +114,10 @@ export class PersonRepository {
       this.sql('SELECT COUNT(*) AS n FROM face_templates WHERE person_id = ?').get(id) as { n: number }
     ).n;
     const r = this.sql('DELETE FROM persons WHERE id = ?').run(id);
+    // A remembered enrol/add-face answer (Idempotency-Key) holds the name: erased with the person.
+    this.sql(
+      "DELETE FROM idempotency WHERE operation LIKE 'persons.%' AND json_extract(response, '$.id') = ?",
+    ).run(id);
     return r.changes > 0 ? { templates: n } : null;
   }
 

@@ -10,6 +10,7 @@ import { JobRepository } from './jobs.js';
 import { IdempotencyRepository } from './idempotency.js';
 import { PersonRepository } from './persons.js';
 import { NonceRepository } from './nonces.js';
+import { corruptDatabase, isCorruption, refuseSilentReset } from './state-dir.js';
 
 export const DB_FILE = 'state.db';
 
@@ -32,7 +33,10 @@ export class Store {
   private depth = 0;
   private readonly onCommit: (() => void)[] = [];
 
-  private constructor(private readonly db: Database.Database) {
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly dbFile: string,
+  ) {
     this.pingStatement = db.prepare('SELECT 1 AS ok');
     this.tokens = new TokenRepository(db);
     this.outbox = new OutboxRepository(db);
@@ -43,10 +47,21 @@ export class Store {
     this.nonces = new NonceRepository(db);
   }
 
-  /** Opens (creating if needed) `<dir>/state.db`, in WAL mode, migrated to the latest schema. */
+  /**
+   * Opens (creating if needed) `<dir>/state.db`, in WAL mode, migrated to the latest schema. Throws
+   * StateDirError when the file is missing or empty in a directory that was in use, or is not a readable
+   * database: never a silent fresh start.
+   */
   static open(dir: string): Store {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const db = new Database(join(dir, DB_FILE));
+    const file = join(dir, DB_FILE);
+    refuseSilentReset(dir, file);
+    let db: Database.Database;
+    try {
+      db = new Database(file);
+    } catch (err) {
+      throw isCorruption(err) ? corruptDatabase(file, (err as Error).message) : err;
+    }
     try {
       // Refuse a newer schema before changing anything in the file (WAL mode is a change).
       checkVersion(db);
@@ -60,9 +75,29 @@ export class Store {
       migrate(db);
     } catch (err) {
       db.close();
-      throw err;
+      throw isCorruption(err) ? corruptDatabase(file, (err as Error).message) : err;
     }
-    return new Store(db);
+    return new Store(db, file);
+  }
+
+  /** The database file's path, for messages. */
+  get file(): string {
+    return this.dbFile;
+  }
+
+  /**
+   * Copies the WAL into the database and truncates it. After an erasure: the deleted rows were zeroed in
+   * the database pages (secure_delete), but older copies of those pages stay in state.db-wal until then.
+   * False when it could not finish (another process reading, a full disk): the erasure has committed all
+   * the same, and the next checkpoint (SQLite's automatic one, or the one at close) clears the WAL.
+   */
+  checkpoint(): boolean {
+    try {
+      const [r] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      return r?.busy === 0;
+    } catch {
+      return false;
+    }
   }
 
   /** Runs `fn` in one transaction: every repository call inside commits or rolls back together. */

@@ -1,7 +1,7 @@
 // The built daemon with an ID card reader on a real socat pty (the reader simulator on the far end): a card
-// laid on the reader comes out of GET /v1/idcard/:device/card in full, and as a live-only `idcard.read` event
-// (to tokens with scope idcard) and a log line with the ID number masked. A second daemon shows the simulated
-// transport and `revealIdNumber`.
+// laid on the reader comes out of GET /v1/idcard/:device/card in full (the ID number masked without scope
+// idcard), and as a live-only `idcard.read` event (to tokens with scope idcard) and a log line with the ID
+// number masked. A second daemon shows the simulated transport and `revealIdNumber`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IdCardReaderSimulator, SAMPLE_CARDS } from '../../drivers/idcard/simulator.js';
 import { openSerial } from '../../drivers/transport/serial.js';
@@ -44,6 +44,8 @@ describe('an ID card reader on a serial port', () => {
   /** Streams of a `read` token and of a counter app's `read,idcard` token. */
   let readOnly: SseStream;
   let counter: SseStream;
+  let monitorToken: string;
+  let counterToken: string;
 
   beforeAll(async () => {
     dir = tempDir();
@@ -83,12 +85,10 @@ describe('an ID card reader on a serial port', () => {
       expect(r.status).toBe(0);
       return r.stdout.trim();
     };
-    readOnly = await openSse(`${daemon.url}/v1/events`, {
-      authorization: `Bearer ${token('monitor', 'read')}`,
-    });
-    counter = await openSse(`${daemon.url}/v1/events`, {
-      authorization: `Bearer ${token('counter', 'read,idcard')}`,
-    });
+    monitorToken = token('monitor', 'read');
+    counterToken = token('counter', 'read,idcard');
+    readOnly = await openSse(`${daemon.url}/v1/events`, { authorization: `Bearer ${monitorToken}` });
+    counter = await openSse(`${daemon.url}/v1/events`, { authorization: `Bearer ${counterToken}` });
     await waitFor('the reader ready', async () => {
       const d = (await (await daemon.fetch('/v1/devices/reader-1')).json()) as { state: string };
       return d.state === 'ready';
@@ -156,6 +156,16 @@ describe('an ID card reader on a serial port', () => {
       photo: { format: 'wlt', bytes: 1024, jpeg: null },
     });
     expect(Buffer.from(card.photo.data, 'base64').length).toBe(1024);
+
+    // The full number needs scope idcard: a monitoring `read` token gets the card with the number masked.
+    const asMonitor = (await (
+      await daemon.fetch('/v1/idcard/reader-1/card', { token: monitorToken })
+    ).json()) as { idNumber: string; name: string };
+    expect(asMonitor).toMatchObject({ name: '张三', idNumber: MASKED_ID });
+    const asCounter = (await (
+      await daemon.fetch('/v1/idcard/reader-1/card', { token: counterToken })
+    ).json()) as { idNumber: string };
+    expect(asCounter.idNumber).toBe(FULL_ID);
 
     await waitFor('the read logged', () => daemon.logs.some((l) => l.msg === 'id card read'));
     expect(daemon.logs.find((l) => l.msg === 'id card read')).toMatchObject({
