@@ -12,6 +12,7 @@ interface ReaderEntry {
   options: IdCardOptions;
   last: CardRead | undefined;
   /** The last poll error logged, so a reader failing every second logs once, not every second. */
+  /** The kind of the last poll failure logged, until a card is read. */
   lastError: string | undefined;
   /** Forgets `last` when its freshness window ends: personal data is not held until the next card. */
   forget: NodeJS.Timeout | undefined;
@@ -45,8 +46,10 @@ export class IdCardService {
       entry.unsubscribe.push(
         device.driver.onCard((card) => this.onCard(id, entry, card)),
         device.driver.onPollError((err) => {
-          if (err.message === entry.lastError) return;
-          entry.lastError = err.message;
+          // Once per kind of failure (a silent reader times out on whichever command it was given), until a
+          // card is read again: a reader left unplugged must not write a line every poll.
+          if (err.kind === entry.lastError) return;
+          entry.lastError = err.kind;
           this.log.warn({ device: id, kind: err.kind, err: err.message }, 'id card reader poll failed');
         }),
       );
