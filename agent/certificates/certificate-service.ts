@@ -18,6 +18,7 @@ import type { EventLog } from '../events/event-log.js';
 import { JobEngine, type QueueStep } from '../jobs/engine.js';
 import { Problem } from '../problems/problem.js';
 import type { PhotoService } from '../photos/photo-service.js';
+import type { SealJobState } from '../sealing/seal-jobs.js';
 import type { SealService } from '../sealing/seal-service.js';
 import type { Store } from '../store/store.js';
 import {
@@ -63,6 +64,9 @@ export interface CertificateServiceDeps {
   storageDir: string;
   pollMs?: number;
 }
+
+/** Seal job states that pressed nothing and never will: a certificate in one may get a new seal job. */
+const RESEALABLE: ReadonlySet<SealJobState> = new Set(['expired', 'failed']);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -226,27 +230,9 @@ export class CertificateService {
    * confirm. A failure here leaves the certificate printed without one; the next start tries again.
    */
   private createSealJob(c: CertificateJob): CertificateJob {
-    const seal = c.input.seal;
-    if (!seal || c.steps.sealJobId !== undefined) return c;
-    const template = loadCertificateTemplate(c.input.template);
-    const number = (template.numberField && c.input.fields[template.numberField]) || c.id;
+    if (!c.input.seal || c.steps.sealJobId !== undefined) return c;
     try {
-      return this.deps.store.transaction(() => {
-        const { job, token } = this.deps.seals.create(
-          {
-            device: seal.device,
-            operator: seal.operator,
-            document: {
-              kind: c.input.template,
-              number,
-              ...(c.steps.documentSha256 ? { hash: c.steps.documentSha256 } : {}),
-            },
-          },
-          c.input.submittedBy,
-        );
-        // A move to the same state: the event tells listeners the seal job exists.
-        return this.jobs.move(c.id, 'printed', 'printed', { steps: { sealJobId: job.id, sealToken: token } });
-      });
+      return this.deps.store.transaction(() => this.attachSealJob(c, c.input.submittedBy));
     } catch (err) {
       this.deps.log.error(
         { certificate: c.id, err },
@@ -254,6 +240,83 @@ export class CertificateService {
       );
       return c;
     }
+  }
+
+  /**
+   * A new seal job for a printed certificate whose seal job expired or failed unpressed (or was never
+   * made). Refused (409) while the current one may still press or has pressed: pending, checking, firing,
+   * in_doubt, done. The check, the seal job, the certificate's step, its event and the audit entry are one
+   * synchronous transaction, so two requests cannot both pass the check.
+   */
+  reseal(id: string, by: string, remember?: (view: CertificateView) => void): CertificateView {
+    const c = this.jobs.require(id);
+    if (!c.input.seal) {
+      throw new Problem('job-state-conflict', `certificate ${id} was issued without a seal`, ['id'], {
+        state: c.state,
+      });
+    }
+    if (c.state !== 'printed') throw this.jobs.conflict(c, 'given a new seal job (it is not printed)');
+    // Through the seal service: an overdue pending job is expired first.
+    const previous = c.steps.sealJobId === undefined ? undefined : this.deps.seals.get(c.steps.sealJobId);
+    if (previous && !RESEALABLE.has(previous.state)) {
+      throw new Problem(
+        'seal-job-conflict',
+        `certificate ${id} has seal job ${previous.id}, which is ${previous.state}; a new one only replaces an expired or failed job`,
+        undefined,
+        { state: previous.state, sealJob: previous.id },
+      );
+    }
+    return this.deps.store.transaction(() => {
+      // Re-read inside the transaction: the step must still be the one checked above.
+      const now = this.jobs.require(id);
+      if (now.state !== 'printed' || now.steps.sealJobId !== c.steps.sealJobId) {
+        throw this.jobs.conflict(now, 'given a new seal job now');
+      }
+      const moved = this.attachSealJob(
+        now,
+        by,
+        previous
+          ? `new seal job requested by ${by}; seal job ${previous.id} was ${previous.state}`
+          : `seal job requested by ${by}`,
+      );
+      this.deps.store.audit.append({
+        actor: by,
+        action: 'certificate.reseal',
+        target: id,
+        detail: {
+          sealJob: moved.steps.sealJobId,
+          previousSealJob: previous?.id ?? null,
+          previousState: previous?.state ?? null,
+        },
+      });
+      const view = this.view(moved, true);
+      remember?.(view);
+      return view;
+    });
+  }
+
+  /** Creates the seal job for `c` and points its `sealJob` step at it; runs inside the caller's transaction. */
+  private attachSealJob(c: CertificateJob, by: string, reason?: string): CertificateJob {
+    const seal = c.input.seal!;
+    const template = loadCertificateTemplate(c.input.template);
+    const number = (template.numberField && c.input.fields[template.numberField]) || c.id;
+    const { job, token } = this.deps.seals.create(
+      {
+        device: seal.device,
+        operator: seal.operator,
+        document: {
+          kind: c.input.template,
+          number,
+          ...(c.steps.documentSha256 ? { hash: c.steps.documentSha256 } : {}),
+        },
+      },
+      by,
+    );
+    // A move to the same state: the event tells listeners the seal job exists.
+    return this.jobs.move(c.id, 'printed', 'printed', {
+      steps: { sealJobId: job.id, sealToken: token },
+      ...(reason === undefined ? {} : { reason }),
+    });
   }
 
   /** One turn of a photo printer's queue: take its oldest certificate when the printer can print. */

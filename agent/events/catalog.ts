@@ -117,7 +117,12 @@ export const EVENT_CATALOG = {
     payload: jobEventSchema('certificate', CERTIFICATE_STATES, {
       template: Type.String(),
       printerJob: Type.Optional(Type.Integer({ description: "The photo printer's job id (IPP job-id)" })),
-      sealJob: Type.Optional(Type.String({ description: 'The seal job created after printing' })),
+      sealJob: Type.Optional(
+        Type.String({
+          description:
+            'The current seal job: made after printing, or anew after one expired or failed unpressed',
+        }),
+      ),
     }),
   }),
   'rating.job': define({

@@ -9,6 +9,7 @@ import {
   certificateDocument,
   getCertificate,
   listCertificates,
+  resealCertificate,
   resolveCertificate,
   submitCertificate,
 } from '../operations/certificate-ops.js';
@@ -41,6 +42,7 @@ export const photoPrinterKind: DeviceKindUnit<'photo-printer'> = {
     certificateDocument,
     cancelCertificate,
     resolveCertificate,
+    resealCertificate,
   ],
   createDriver: photoPrinter,
   wizard: { transportHint: '"ipp://HOST:631/printers/QUEUE" or empty for none' },

@@ -181,3 +181,21 @@ export const resolveCertificate = defineOperation({
   handler: (input, { services, principal }) =>
     services.certificates.resolve(input.id, input.outcome, principal.name),
 });
+
+export const resealCertificate = defineOperation({
+  name: 'certificates.seal',
+  summary:
+    'A new seal job for a printed certificate whose seal job expired or failed before pressing; pending, to be confirmed with its token like any other. 409 while the current seal job is pending, firing, in doubt or done.',
+  scope: 'seal',
+  risk: 'document',
+  idempotent: true,
+  input: Type.Object(Id, { additionalProperties: false }),
+  output: CertificateSchema,
+  http: { method: 'POST', path: '/v1/certificates/:id/seal' },
+  handler: (input, { services, principal, idempotency }) =>
+    services.certificates.reseal(
+      input.id,
+      principal.name,
+      idempotency ? (view) => idempotency.save(view) : undefined,
+    ),
+});
