@@ -40,9 +40,7 @@ export class Store {
     this.pingStatement = db.prepare('SELECT 1 AS ok');
     this.tokens = new TokenRepository(db);
     this.outbox = new OutboxRepository(db);
-    this.audit = new AuditRepository(db, join(dirname(dbFile), AUDIT_KEY_FILE), (fn) =>
-      this.transaction(fn),
-    );
+    this.audit = new AuditRepository(db, join(dirname(dbFile), AUDIT_KEY_FILE), (fn) => this.transaction(fn));
     this.jobs = new JobRepository(db);
     this.idempotency = new IdempotencyRepository(db);
     this.persons = new PersonRepository(db);
