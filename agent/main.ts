@@ -7,6 +7,7 @@ import type { Config } from '../config/schema.js';
 import { TokenService } from './auth/token-service.js';
 import { DeviceManager } from './devices/device-manager.js';
 import { createDriver } from './kinds/index.js';
+import { publishAuditEntries } from './events/audit-events.js';
 import { EventLog } from './events/event-log.js';
 import { CameraService } from './camera/camera-service.js';
 import { FaceCaptureService } from './face/face-capture.js';
@@ -76,12 +77,12 @@ export class Agent {
       if (version > 0) log.info({ version }, 'fleet config in force');
     }
     // Audit entries go to the fleet as events, in the transaction that records them.
-    store.audit.onAppend((entry) => events.publish('audit.entry', { ...entry }));
+    publishAuditEntries(store, events);
     const chain = store.audit.verify();
     if (!chain.ok) {
       // Not fatal: the box keeps serving, but the break is logged and sent to the fleet, never ignored.
       log.error(
-        { brokenAt: chain.brokenAt },
+        { brokenAt: chain.brokenAt, problems: chain.problems.map((p) => p.message) },
         'audit log hash chain is broken: an entry was edited or removed',
       );
       events.publish('audit.broken', { brokenAt: chain.brokenAt });

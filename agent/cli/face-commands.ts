@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { LoadedConfig } from '../../config/load.js';
-import { CliError, EXIT_USAGE, load, printJson, withStore } from './support.js';
+import { CliError, EXIT_USAGE, load, openStore, printJson, withStore } from './support.js';
 import { FaceService } from '../face/face-service.js';
 import type { FaceSource } from '../face/results.js';
 import { createLogger } from '../log.js';
@@ -20,7 +20,7 @@ async function withFace<T>(
   fn: (face: FaceService) => Promise<T>,
 ): Promise<T> {
   const storageDir = resolve(loaded.config.storage.dir);
-  const store = Store.open(storageDir);
+  const store = openStore(loaded);
   const face = new FaceService(loaded.config.face, store, storageDir, createLogger('silent'));
   try {
     await face.start({ withGallery });

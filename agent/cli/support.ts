@@ -1,6 +1,8 @@
 // What every CLI command shares: exit codes, one-line errors, config and store access, JSON output.
 import { resolve } from 'node:path';
 import { loadConfig, type LoadedConfig } from '../../config/load.js';
+import { publishAuditEntries } from '../events/audit-events.js';
+import { EventLog } from '../events/event-log.js';
 import { Store } from '../store/store.js';
 
 /**
@@ -35,9 +37,20 @@ export function load(opts: ConfigOption): LoadedConfig {
   return loadConfig({ file: opts.config });
 }
 
+/**
+ * Opens the store for a command. What the command audits is written to the outbox as `audit.entry` in the
+ * same transaction, as the daemon does, so the fleet gets it (the daemon sends it at its next drain).
+ */
+export function openStore(loaded: LoadedConfig): Store {
+  const { config } = loaded;
+  const store = Store.open(resolve(config.storage.dir));
+  publishAuditEntries(store, new EventLog(store, config.storage.maxEvents, config.mqtt.url !== undefined));
+  return store;
+}
+
 /** Opens the store for an offline maintenance command and always closes it. */
 export function withStore<T>(loaded: LoadedConfig, fn: (store: Store) => T): T {
-  const store = Store.open(resolve(loaded.config.storage.dir));
+  const store = openStore(loaded);
   try {
     return fn(store);
   } finally {

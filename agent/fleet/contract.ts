@@ -127,4 +127,9 @@ export interface TelemetryMessage {
   jobs: Record<string, Record<string, number>>;
   outbox: OutboxTelemetry;
   warnings: string[];
+  /**
+   * The newest audit entry (null for an empty log): the fleet keeps it as an anchor, so a log cut or
+   * rewritten later on the box fails `boxagent audit verify --head SEQ:HASH`.
+   */
+  auditHead: { seq: number; hash: string } | null;
 }

@@ -76,6 +76,11 @@ export class EventPump {
     this.scheduleDrain();
   }
 
+  /** Sends what another process (a CLI command) wrote to the outbox since; called on every telemetry tick. */
+  poll(): void {
+    this.scheduleDrain();
+  }
+
   /** The connection is gone: stop sending (the client keeps what is in flight and re-sends it). */
   disconnected(): void {
     this.online = false;

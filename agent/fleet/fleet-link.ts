@@ -308,6 +308,7 @@ export class FleetLink {
     if (!client?.connected || !this.telemetry || this.stopping) return;
     try {
       this.pump?.enforceBound();
+      this.pump?.poll();
       const sample = await this.telemetry.sample();
       if (client.connected) client.publish(this.topics.telemetry, JSON.stringify(sample), { qos: 0 });
     } catch (err) {

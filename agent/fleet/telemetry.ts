@@ -50,6 +50,7 @@ export class TelemetrySampler {
       jobs: jobCounts(services.store),
       outbox,
       warnings,
+      auditHead: services.store.audit.head(),
     };
   }
 

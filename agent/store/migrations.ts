@@ -142,4 +142,9 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX used_nonces_expiry ON used_nonces(expires_at);
   `,
+  // 6: audit entries carry a keyed MAC (HMAC-SHA-256, key in <storage.dir>/audit.key). Entries from before
+  // keep the unkeyed hash and `keyed = 0`; they may only form the start of the chain.
+  `
+  ALTER TABLE audit ADD COLUMN keyed INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

@@ -1,11 +1,11 @@
 // The one module that owns the SQLite database. Everything else goes through the repositories it exposes.
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
 import { TokenRepository } from './tokens.js';
 import { OutboxRepository } from './outbox.js';
-import { AuditRepository } from './audit.js';
+import { AUDIT_KEY_FILE, AuditRepository } from './audit.js';
 import { JobRepository } from './jobs.js';
 import { IdempotencyRepository } from './idempotency.js';
 import { PersonRepository } from './persons.js';
@@ -40,7 +40,7 @@ export class Store {
     this.pingStatement = db.prepare('SELECT 1 AS ok');
     this.tokens = new TokenRepository(db);
     this.outbox = new OutboxRepository(db);
-    this.audit = new AuditRepository(db, (fn) => this.transaction(fn));
+    this.audit = new AuditRepository(db, join(dirname(dbFile), AUDIT_KEY_FILE), (fn) => this.transaction(fn));
     this.jobs = new JobRepository(db);
     this.idempotency = new IdempotencyRepository(db);
     this.persons = new PersonRepository(db);

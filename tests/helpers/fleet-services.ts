@@ -8,6 +8,7 @@ import { parseConfig } from '../../config/load.js';
 import { TokenService } from '../../agent/auth/token-service.js';
 import { DeviceManager } from '../../agent/devices/device-manager.js';
 import { createDriver } from '../../agent/kinds/index.js';
+import { publishAuditEntries } from '../../agent/events/audit-events.js';
 import { EventLog } from '../../agent/events/event-log.js';
 import { CameraService } from '../../agent/camera/camera-service.js';
 import { FaceCaptureService } from '../../agent/face/face-capture.js';
@@ -39,7 +40,7 @@ export function buildServices(yaml: string): TestServices {
   );
   const store = Store.open(dir);
   const events = new EventLog(store, config.storage.maxEvents, config.mqtt.url !== undefined);
-  store.audit.onAppend((entry) => events.publish('audit.entry', { ...entry }));
+  publishAuditEntries(store, events);
   const devices = new DeviceManager(config.devices, config.supervision, createDriver, log, (s, previous) =>
     events.publish('device.state', {
       device: s.id,

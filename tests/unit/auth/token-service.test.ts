@@ -120,7 +120,7 @@ describe('TokenService.create', () => {
     const secret = token.split('_').slice(2).join('_');
     expect(secret).toHaveLength(43);
     expect(JSON.stringify(entries)).not.toContain(secret);
-    expect(store.audit.verify()).toEqual({ ok: true, entries: 1 });
+    expect(store.audit.verify()).toMatchObject({ ok: true, entries: 1 });
   });
 });
 

@@ -297,8 +297,9 @@ describe('RPC (MQTT 3.1.1 envelope)', () => {
 });
 
 describe('telemetry', () => {
-  it('publishes host health, device states, job counts and the outbox backlog', async () => {
-    const { broker, link, root } = await setup();
+  it('publishes host health, device states, job counts, the outbox backlog and the audit head', async () => {
+    const { broker, t: box, link, root } = await setup();
+    const audited = box.services.store.audit.append({ actor: 'test', action: 'token.create' });
     link.start();
     const fleet = await peer(broker.url, `${root}/telemetry`);
     await waitFor('telemetry', () => fleet.messages.length > 0, 5000);
@@ -310,5 +311,6 @@ describe('telemetry', () => {
     expect(Object.keys(t.devices)).toEqual(['printer-1']);
     expect(t.outbox).toMatchObject({ droppedSinceStart: 0 });
     expect(typeof t.outbox.depth).toBe('number');
+    expect(t.auditHead).toEqual({ seq: audited.seq, hash: audited.hash });
   });
 });

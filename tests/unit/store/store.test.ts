@@ -1,8 +1,10 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AUDIT_KEY_FILE } from '../../../agent/store/audit.js';
 import { MIGRATIONS } from '../../../agent/store/migrations.js';
 import { DB_FILE, Store, StoreError } from '../../../agent/store/store.js';
 
@@ -97,11 +99,11 @@ describe('Store.open', () => {
 describe('audit log', () => {
   it('verifies an intact chain and lists entries in order', () => {
     const s = open();
-    expect(s.audit.verify()).toEqual({ ok: true, entries: 0 });
+    expect(s.audit.verify()).toEqual({ ok: true, entries: 0, legacy: 0, head: null });
     s.audit.append({ actor: 'cli', action: 'token.create', target: 't1', detail: { name: 'clerk' } });
     s.audit.append({ actor: 'http', action: 'seal.execute' });
     s.audit.append({ actor: 'mqtt', action: 'config.apply', detail: { version: 3 } });
-    expect(s.audit.verify()).toEqual({ ok: true, entries: 3 });
+    expect(s.audit.verify()).toMatchObject({ ok: true, entries: 3, legacy: 0, head: { seq: 3 } });
     const entries = s.audit.list(0, 10);
     expect(entries.map((e) => e.seq)).toEqual([1, 2, 3]);
     expect(entries[0]).toMatchObject({ actor: 'cli', target: 't1', detail: { name: 'clerk' } });
@@ -119,7 +121,7 @@ describe('audit log', () => {
     } finally {
       raw.close();
     }
-    expect(s.audit.verify()).toEqual({ ok: false, brokenAt: 2 });
+    expect(s.audit.verify()).toMatchObject({ ok: false, brokenAt: 2, problems: [{ kind: 'rewritten' }] });
   });
 
   it('detects an entry deleted from the middle', () => {
@@ -131,7 +133,7 @@ describe('audit log', () => {
     } finally {
       raw.close();
     }
-    expect(s.audit.verify()).toEqual({ ok: false, brokenAt: 3 });
+    expect(s.audit.verify()).toMatchObject({ ok: false, brokenAt: 3, problems: [{ kind: 'removed' }] });
   });
 
   it('detects a re-hashed entry whose successor still points at the old hash', () => {
@@ -143,7 +145,107 @@ describe('audit log', () => {
     } finally {
       raw.close();
     }
-    expect(s.audit.verify()).toEqual({ ok: false, brokenAt: 1 });
+    expect(s.audit.verify()).toMatchObject({ ok: false, brokenAt: 1 });
+  });
+
+  /** What someone with write access to state.db but not the key can do: recompute every hash unkeyed. */
+  function rechainWithoutKey(raw: Database.Database, from: number, keyed: 0 | 1 = 1): void {
+    const rows = raw.prepare('SELECT * FROM audit WHERE seq >= ? ORDER BY seq').all(from) as {
+      seq: number;
+      at: string;
+      actor: string;
+      action: string;
+      target: string | null;
+      detail: string;
+      prev_hash: string;
+    }[];
+    let prev = rows[0]!.prev_hash;
+    for (const r of rows) {
+      const hash = createHash('sha256')
+        .update(JSON.stringify([prev, r.seq, r.at, r.actor, r.action, r.target, r.detail]))
+        .digest('hex');
+      raw
+        .prepare('UPDATE audit SET prev_hash = ?, hash = ?, keyed = ? WHERE seq = ?')
+        .run(prev, hash, keyed, r.seq);
+      prev = hash;
+    }
+  }
+
+  it('makes audit.key (0600) beside state.db at the first entry and MACs every entry with it', () => {
+    const s = open();
+    expect(existsSync(join(dir, AUDIT_KEY_FILE))).toBe(false);
+    s.audit.append({ actor: 'cli', action: 'a1' });
+    expect(statSync(join(dir, AUDIT_KEY_FILE)).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(dir, AUDIT_KEY_FILE))).toHaveLength(32);
+  });
+
+  it('detects an entry rewritten with the chain recomputed without the key, keyed or downgraded', () => {
+    const s = open();
+    for (let i = 1; i <= 4; i++) s.audit.append({ actor: 'cli', action: `a${i}`, detail: { i } });
+    const raw = rawConnection();
+    try {
+      raw.prepare('UPDATE audit SET detail = ? WHERE seq = 2').run(JSON.stringify({ i: 99 }));
+      rechainWithoutKey(raw, 2);
+      expect(s.audit.verify()).toMatchObject({ ok: false, brokenAt: 2, problems: [{ kind: 'rewritten' }] });
+      rechainWithoutKey(raw, 2, 0);
+      expect(s.audit.verify()).toMatchObject({
+        ok: false,
+        brokenAt: 2,
+        problems: [{ kind: 'rewritten', message: 'rewritten (unkeyed after keyed entries)' }],
+      });
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('checks entries made before the key by the unkeyed rule, only at the start of the chain', () => {
+    const s = open();
+    const raw = rawConnection();
+    try {
+      // Two entries as a version before migration 6 wrote them.
+      const insert = raw.prepare(
+        "INSERT INTO audit (seq, at, actor, action, target, detail, prev_hash, hash) VALUES (?, '2026-01-01T00:00:00.000Z', 'cli', 'old', NULL, '{}', '', '')",
+      );
+      insert.run(1);
+      insert.run(2);
+      raw.prepare('UPDATE audit SET prev_hash = ? WHERE seq = 1').run('0'.repeat(64));
+      rechainWithoutKey(raw, 1, 0);
+    } finally {
+      raw.close();
+    }
+    s.audit.append({ actor: 'cli', action: 'new' });
+    expect(s.audit.verify()).toMatchObject({ ok: true, entries: 3, legacy: 2, head: { seq: 3 } });
+  });
+
+  it('reports a cut tail and a replaced log against the anchor', () => {
+    const s = open();
+    for (let i = 1; i <= 5; i++) s.audit.append({ actor: 'cli', action: `a${i}` });
+    const anchor = s.audit.head()!;
+    expect(s.audit.verify(anchor)).toMatchObject({ ok: true, entries: 5 });
+    expect(s.audit.verify({ seq: 3, hash: 'f'.repeat(64) })).toMatchObject({
+      ok: false,
+      problems: [{ seq: 3, kind: 'anchor-mismatch' }],
+    });
+    const raw = rawConnection();
+    try {
+      raw.prepare('DELETE FROM audit WHERE seq > 3').run();
+    } finally {
+      raw.close();
+    }
+    // The chain itself is intact: only the anchor shows the cut.
+    expect(s.audit.verify()).toMatchObject({ ok: true, entries: 3 });
+    expect(s.audit.verify(anchor)).toMatchObject({
+      ok: false,
+      brokenAt: 5,
+      problems: [{ seq: 5, kind: 'missing-tail' }],
+    });
+  });
+
+  it('reports keyed entries as unverifiable when audit.key is gone', () => {
+    const s = open();
+    s.audit.append({ actor: 'cli', action: 'a1' });
+    rmSync(join(dir, AUDIT_KEY_FILE));
+    expect(s.audit.verify()).toMatchObject({ ok: false, brokenAt: 1, problems: [{ kind: 'unverifiable' }] });
   });
 });
 
@@ -283,7 +385,7 @@ describe('Store.transaction', () => {
     });
     expect(result).toBe('ok');
     expect(s.jobs.get('j1')).toBeDefined();
-    expect(s.audit.verify()).toEqual({ ok: true, entries: 1 });
+    expect(s.audit.verify()).toMatchObject({ ok: true, entries: 1 });
   });
 
   it('rolls back every repository write when the function throws', () => {
@@ -307,7 +409,7 @@ describe('Store.transaction', () => {
     ).toThrow('boom');
     expect(s.jobs.get('j1')).toBeUndefined();
     expect(s.outbox.after(0, 10)).toEqual([]);
-    expect(s.audit.verify()).toEqual({ ok: true, entries: 1 });
+    expect(s.audit.verify()).toMatchObject({ ok: true, entries: 1 });
     expect(s.idempotency.find('tok', 'op', 'k')).toBeUndefined();
     expect(s.tokens.get('tok')).toBeUndefined();
   });
