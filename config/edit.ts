@@ -4,7 +4,7 @@ import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { isMap, isSeq, parseDocument, type Document } from 'yaml';
 import { writeFileAtomic } from './atomic-write.js';
 import { ConfigError, convertValue, envKeys, parseConfig } from './load.js';
-import { DeviceSchema, type Config } from './schema.js';
+import { DeviceSchema, TRANSPORT_REF, TransportSchema, type Config } from './schema.js';
 
 /** Dotted key → JSON type, for every key the schema knows (`http.port` → integer). */
 export function configKeys(): Map<string, string> {
@@ -18,7 +18,8 @@ export function configKeys(): Map<string, string> {
  */
 export function deviceKeys(): Map<string, string> {
   const keys = new Map<string, string>();
-  const walk = (schema: Record<string, unknown>, path: string[]): void => {
+  const walk = (node: Record<string, unknown>, path: string[]): void => {
+    const schema: Record<string, unknown> = node.$ref === TRANSPORT_REF ? TransportSchema : node;
     const branches = schema.oneOf as Record<string, unknown>[] | undefined;
     if (branches) {
       if (path.length > 0) keys.set(path.join('.'), 'object');

@@ -44,15 +44,9 @@ export interface LoadedConfig {
   file: string;
 }
 
-// verbose: a discriminator error then carries its schema, so an unknown `kind` can list the known ones.
-const ajv = new Ajv({
-  allErrors: true,
-  useDefaults: true,
-  strict: false,
-  discriminator: true,
-  verbose: true,
-});
-const validate = ajv.compile<Config>(fileSchema());
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, discriminator: true });
+const FILE_SCHEMA = fileSchema();
+const validate = ajv.compile<Config>(FILE_SCHEMA);
 
 export function resolveConfigPath(opts: LoadOptions = {}): string {
   return opts.file ?? opts.env?.[CONFIG_ENV] ?? process.env[CONFIG_ENV] ?? DEFAULT_CONFIG_PATH;
@@ -118,7 +112,7 @@ function toProblem(
   } else if (e.keyword === 'discriminator') {
     const { tag, tagValue } = e.params as { tag: string; tagValue: unknown };
     segments.push(tag);
-    const allowed = tagValues(e.parentSchema, tag);
+    const allowed = tagValues(schemaAt(FILE_SCHEMA, e.schemaPath), tag);
     message =
       tagValue === undefined
         ? 'is required'
@@ -135,6 +129,12 @@ function toProblem(
   if (envVar) return { path, message, source: `env ${envVar}` };
   const offset = nodeOffset(doc, segments);
   return { path, message, source: offset === undefined ? file : `${file}:${lines.linePos(offset).line}` };
+}
+
+/** The schema holding a failed keyword, from the error's `schemaPath` (`#/properties/devices/items/discriminator`). */
+function schemaAt(root: unknown, schemaPath: string): unknown {
+  const segments = schemaPath.replace(/^#\//, '').split('/').slice(0, -1).map(unescapePointer);
+  return segments.reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], root);
 }
 
 /** The values a tagged union's branches give its tag (`kind: printer`, …), from the union's schema. */

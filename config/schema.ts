@@ -3,6 +3,7 @@
 // (`sections/`), per transport (`transports.ts`) and per device kind (`devices/`).
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { DeviceSchema } from './devices/index.js';
+import { TransportSchema } from './transports.js';
 import { BoxSection } from './sections/box.js';
 import { HttpSection } from './sections/http.js';
 import { StorageSection } from './sections/storage.js';
@@ -31,6 +32,7 @@ export const ConfigSchema = Type.Object(
   {
     additionalProperties: false,
     $id: 'https://boxagent.invalid/config.schema.json',
+    $defs: { transport: TransportSchema },
     title: 'boxagent configuration',
   },
 );

@@ -116,3 +116,10 @@ export const TransportSchema = TaggedUnion([
   HidTransport,
 ]);
 export type TransportConfig = Static<typeof TransportSchema>;
+
+/**
+ * Where a device entry points for its transport: the union is defined once, in the config schema's `$defs`,
+ * and every kind's entry refers to it, so the validator compiles it once instead of once per kind.
+ */
+export const TRANSPORT_REF = '#/$defs/transport';
+export const TransportRef = Type.Unsafe<TransportConfig>({ $ref: TRANSPORT_REF });

@@ -10,10 +10,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import type { Logger } from 'pino';
 import { writeFileAtomic } from '../../config/atomic-write.js';
-import { ConfigSchema, fileSchema, type Config } from '../../config/schema.js';
+import { ConfigSchema, fileSchema, TransportSchema, type Config } from '../../config/schema.js';
 import { asProblem } from '../problems/document.js';
 import type { Services } from '../services.js';
 import { FLEET_SCHEMA } from './contract.js';
@@ -28,12 +28,17 @@ const FleetSectionsSchema = Type.Object(
     devices: ConfigSchema.properties.devices,
     supervision: ConfigSchema.properties.supervision,
   },
-  { additionalProperties: false },
+  // The device entries refer to the transport union in the config schema's $defs.
+  { additionalProperties: false, $defs: { transport: TransportSchema } },
 );
 type FleetSections = Static<typeof FleetSectionsSchema>;
 
 const ajv = new Ajv({ allErrors: false, strict: false, useDefaults: true, discriminator: true });
-const validateSections = ajv.compile<FleetSections>(fileSchema(FleetSectionsSchema));
+// Compiled on first use: every start imports this module, and only a box with a fleet link needs it.
+let compiledSections: ValidateFunction<FleetSections> | undefined;
+function sectionsValidator(): ValidateFunction<FleetSections> {
+  return (compiledSections ??= ajv.compile<FleetSections>(fileSchema(FleetSectionsSchema)));
+}
 
 export interface AppliedFleetConfig {
   version: number;
@@ -75,7 +80,7 @@ export function readAppliedFleetConfig(
     return undefined;
   }
   const config = isObject(doc) ? structuredClone(doc.config) : undefined;
-  if (!isObject(doc) || !Number.isInteger(doc.version) || !validateSections(config)) {
+  if (!isObject(doc) || !Number.isInteger(doc.version) || !sectionsValidator()(config)) {
     onUnreadable?.(file, 'not a valid applied fleet config (version and fleet-owned sections)');
     return undefined;
   }
@@ -160,6 +165,7 @@ export class ConfigSync {
         `${foreign.join(', ')}: not fleet-owned (the fleet may set ${FLEET_SECTIONS.join(', ')}); installer-owned settings are local only`,
       ]);
     }
+    const validateSections = sectionsValidator();
     if (!validateSections(config)) {
       const e = validateSections.errors?.[0];
       return this.reject(version, 'invalid', [

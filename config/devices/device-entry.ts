@@ -1,14 +1,14 @@
 // The shape every device entry shares; each kind adds its own options under its own key.
 import { Type, type TLiteral, type TObject, type TOptional, type TString } from '@sinclair/typebox';
 import { Identifier } from '../schema-kit.js';
-import { TransportSchema } from '../transports.js';
+import { TransportRef } from '../transports.js';
 
 type DeviceEntrySchema<K extends string, Key extends string, O extends TObject> = TObject<
   {
     id: typeof Identifier;
     kind: TLiteral<K>;
     name: TOptional<TString>;
-    transport: typeof TransportSchema;
+    transport: typeof TransportRef;
   } & { [P in Key]: O }
 >;
 
@@ -25,7 +25,7 @@ export function deviceEntry<const K extends string, const Key extends string, O 
     id: Identifier,
     kind: Type.Literal(kind),
     name: Type.Optional(Type.String({ maxLength: 200, description: 'Label shown to clerks and operators' })),
-    transport: TransportSchema,
+    transport: TransportRef,
     [key]: { ...options, default: {} },
   } as DeviceEntrySchema<K, Key, O>['properties'];
   return Type.Object(properties, { additionalProperties: false, title: `kind: ${kind}` });
