@@ -2,7 +2,7 @@
 // audit.key) cuts the last entries, or edits one and recomputes the chain; the fleet's anchor (telemetry
 // `auditHead`) and the keyed MAC show it. And an entry the CLI writes beside the running daemon reaches the
 // fleet like the daemon's own. Against the daemon spawned as a process, the CLI and Debian's mosquitto.
-import { createHash } from 'node:crypto';
+import { rechainWithoutKey } from '../helpers/audit-forgery.js';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -111,23 +111,7 @@ describe('a rewritten audit entry', () => {
     try {
       // Entry 2 now says another token was made; the attacker re-hashes from there on as SHA-256 would.
       db.prepare('UPDATE audit SET detail = ? WHERE seq = 2').run(JSON.stringify({ name: 'mallory' }));
-      const rows = db.prepare('SELECT * FROM audit WHERE seq >= 2 ORDER BY seq').all() as {
-        seq: number;
-        at: string;
-        actor: string;
-        action: string;
-        target: string | null;
-        detail: string;
-        prev_hash: string;
-      }[];
-      let prev = rows[0]!.prev_hash;
-      for (const row of rows) {
-        const hash = createHash('sha256')
-          .update(JSON.stringify([prev, row.seq, row.at, row.actor, row.action, row.target, row.detail]))
-          .digest('hex');
-        db.prepare('UPDATE audit SET prev_hash = ?, hash = ? WHERE seq = ?').run(prev, hash, row.seq);
-        prev = hash;
-      }
+      rechainWithoutKey(db, 2);
     } finally {
       db.close();
     }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { rechainWithoutKey } from '../../helpers/audit-forgery.js';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -147,29 +147,6 @@ describe('audit log', () => {
     }
     expect(s.audit.verify()).toMatchObject({ ok: false, brokenAt: 1 });
   });
-
-  /** What someone with write access to state.db but not the key can do: recompute every hash unkeyed. */
-  function rechainWithoutKey(raw: Database.Database, from: number, keyed: 0 | 1 = 1): void {
-    const rows = raw.prepare('SELECT * FROM audit WHERE seq >= ? ORDER BY seq').all(from) as {
-      seq: number;
-      at: string;
-      actor: string;
-      action: string;
-      target: string | null;
-      detail: string;
-      prev_hash: string;
-    }[];
-    let prev = rows[0]!.prev_hash;
-    for (const r of rows) {
-      const hash = createHash('sha256')
-        .update(JSON.stringify([prev, r.seq, r.at, r.actor, r.action, r.target, r.detail]))
-        .digest('hex');
-      raw
-        .prepare('UPDATE audit SET prev_hash = ?, hash = ?, keyed = ? WHERE seq = ?')
-        .run(prev, hash, keyed, r.seq);
-      prev = hash;
-    }
-  }
 
   it('makes audit.key (0600) beside state.db at the first entry and MACs every entry with it', () => {
     const s = open();
