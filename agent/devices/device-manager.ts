@@ -114,9 +114,7 @@ export class DeviceManager {
 
   /** The devices of one kind, typed. */
   ofKind<K extends DeviceKind>(kind: K): SupervisedDevice<K>[] {
-    return [...this.devices.values()].filter(
-      (d): d is SupervisedDevice<K> & SupervisedDevice => d.config.kind === kind,
-    );
+    return [...this.devices.keys()].flatMap((id) => this.find(id, kind) ?? []);
   }
 
   /** Injects a simulator fault; returns false when the device is not simulated. */

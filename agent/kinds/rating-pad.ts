@@ -1,13 +1,12 @@
 // The service-rating pad kind (政务服务"好差评"评价器): a USB HID keypad through hidraw, a serial pad speaking the
 // `line` profile, or the simulated pad (the serial driver on an in-process pad simulator).
 import type { DeviceConfigOf } from '../../config/schema.js';
-import type { HidKeypadFormat } from '../../drivers/rating-pad/hid-keypad-codec.js';
+import { DEFAULT_KEYPAD_PROFILE, type HidKeypadFormat } from '../../drivers/rating-pad/hid-keypad-codec.js';
 import { hidRatingPad } from '../../drivers/rating-pad/hid-pad.js';
 import type { RatingPad } from '../../drivers/rating-pad/rating-pad.js';
-import { checkKeyMap, type Rating } from '../../drivers/rating-pad/ratings.js';
+import type { Rating } from '../../drivers/rating-pad/ratings.js';
 import { serialRatingPad } from '../../drivers/rating-pad/serial-pad.js';
 import { SimulatedRatingPad } from '../../drivers/rating-pad/simulated-pad.js';
-import { DEFAULT_KEYPAD_PROFILE } from '../../drivers/rating-pad/hid-keypad-codec.js';
 import { openSerial } from '../../drivers/transport/serial.js';
 import { cancelRating, getRating, listRatings, requestRating } from '../operations/rating-ops.js';
 import type { DeviceKindUnit } from './kind.js';
@@ -21,8 +20,8 @@ declare module '../devices/kind-drivers.js' {
 
 function ratingPad(device: DeviceConfigOf<'rating-pad'>): RatingPad {
   const o = device.ratingPad;
+  // Checked 1..5 by the config schema, and again by each pad driver when it is built.
   const keys = o.keys as Record<string, Rating> | undefined;
-  if (keys) checkKeyMap(keys);
   const t = device.transport;
   switch (t.type) {
     case 'simulated':

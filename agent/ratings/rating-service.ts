@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { RATING_LABELS, type Rating } from '../../drivers/rating-pad/ratings.js';
 import type { RatingPad } from '../../drivers/rating-pad/rating-pad.js';
 import type { DeviceManager } from '../devices/device-manager.js';
-import { DeviceBusyError, DeviceNotReadyError, type SupervisedDevice } from '../devices/supervised-device.js';
+import type { SupervisedDevice } from '../devices/supervised-device.js';
 import type { EventLog } from '../events/event-log.js';
 import { JobEngine } from '../jobs/engine.js';
 import { Problem } from '../problems/problem.js';
@@ -154,10 +154,8 @@ export class RatingService {
         this.jobs.tryMove(job.id, 'waiting', 'failed', { reason: STOPPED });
       }
     } catch (err) {
-      const reason =
-        err instanceof DeviceBusyError || err instanceof DeviceNotReadyError || err instanceof Error
-          ? err.message
-          : String(err);
+      // Busy, not ready, or the pad itself (lost, not answering): the reason says which.
+      const reason = err instanceof Error ? err.message : String(err);
       this.log.warn({ job: job.id, device: job.device, err: reason }, 'rating failed');
       this.jobs.tryMove(job.id, 'waiting', 'failed', { reason });
     }
