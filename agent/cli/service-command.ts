@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { CliError, CONFIG_FLAGS, CONFIG_HELP, load, print, printJson, type ConfigOption } from './support.js';
+import { browserPolicy, POLICY_DIRS, POLICY_FILE, type BrowserPolicyOptions } from './browser-policy.js';
 import { deviceLinks, linksRulesFile, LINKS_RULES_FILE } from './udev-links.js';
 
 /** Where each shipped file goes on a Debian-like system (paths relative to the root). */
@@ -79,6 +80,21 @@ export function registerService(program: Command): void {
     .option('--root <dir>', 'read sysfs and write under this root instead of / (an image, tests)', '/')
     .option('--json', 'print JSON')
     .action((opts: LinksOptions) => links(opts));
+  service
+    .command('browser-policy')
+    .description(
+      `let the counter web app's origins reach the box without Local Network Access prompts: writes ${POLICY_DIRS.map((d) => `${d}/${POLICY_FILE}`).join(' and ')} and adds the origins to http.allowedOrigins`,
+    )
+    .option('--origin <url>', 'origin of the counter web app (repeat for more)', collect, [])
+    .option('--dir <dir>', `write <dir>/${POLICY_FILE} only (another browser, an image being built)`)
+    .option('--remove', 'take the origins out of the policy instead')
+    .option('--no-update-config', 'do not change http.allowedOrigins; print the command instead')
+    .option(CONFIG_FLAGS, CONFIG_HELP)
+    .action((opts: BrowserPolicyOptions) => browserPolicy(opts));
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 interface LinksOptions extends ConfigOption {
