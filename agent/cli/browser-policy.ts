@@ -27,7 +27,10 @@ export function parseOrigin(text: string): string {
   try {
     url = new URL(text);
   } catch {
-    throw new CliError(`--origin ${text}: not a URL (write it like https://counter.example.gov.cn)`, EXIT_USAGE);
+    throw new CliError(
+      `--origin ${text}: not a URL (write it like https://counter.example.gov.cn)`,
+      EXIT_USAGE,
+    );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new CliError(`--origin ${text}: only http:// and https:// origins can call the API`, EXIT_USAGE);
@@ -63,7 +66,8 @@ function readPolicy(file: string): BrowserPolicy {
   if (!existsSync(file)) return {};
   try {
     const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
-    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as BrowserPolicy;
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed))
+      return parsed as BrowserPolicy;
   } catch {
     // fall through: a file we cannot read as a policy object is not ours to merge into
   }
@@ -122,6 +126,8 @@ function syncAllowedOrigins(origins: string[], current: string[], opts: BrowserP
   }
   const file = resolveConfigPath({ file: opts.config });
   const { backup } = writeConfigFile(file, setKey(readConfigText(file), file, 'http.allowedOrigins', wanted));
-  print(`${file}: added ${missing.join(' ')} to http.allowedOrigins${backup ? ` (previous file: ${backup})` : ''}`);
+  print(
+    `${file}: added ${missing.join(' ')} to http.allowedOrigins${backup ? ` (previous file: ${backup})` : ''}`,
+  );
   print('restart the daemon to apply it: systemctl restart boxagent');
 }

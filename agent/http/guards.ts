@@ -47,7 +47,8 @@ export function applyCors(
   reply.header('Access-Control-Allow-Methods', 'GET, POST, PUT, PATCH, DELETE');
   reply.header('Access-Control-Allow-Headers', ALLOWED_HEADERS);
   reply.header('Access-Control-Max-Age', '600');
-  // Chrome's Private/Local Network Access: a public page may reach loopback only with this opt-in.
+  // The Private Network Access preflight of older Chrome. Chromium 156 (Local Network Access) no longer
+  // sends it and gates loopback with a permission instead (docs/browser-access.md); answering stays harmless.
   if (request.headers['access-control-request-private-network'] === 'true') {
     reply.header('Access-Control-Allow-Private-Network', 'true');
   }

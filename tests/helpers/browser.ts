@@ -82,7 +82,8 @@ export function siteSwitches(sites: Site[]): string[] {
 export function preparePolicyRoot(root: string): string {
   const managed = join(root, 'policies/managed');
   mkdirSync(managed, { recursive: true });
-  if (!existsSync(CHROMIUM_ETC)) throw new Error(`${CHROMIUM_ETC} is missing: is Debian's chromium installed?`);
+  if (!existsSync(CHROMIUM_ETC))
+    throw new Error(`${CHROMIUM_ETC} is missing: is Debian's chromium installed?`);
   for (const name of readdirSync(CHROMIUM_ETC)) {
     if (name !== 'policies') copyFileSync(join(CHROMIUM_ETC, name), join(root, name));
   }
@@ -91,7 +92,8 @@ export function preparePolicyRoot(root: string): string {
 
 /** A launcher that runs chromium in its own mount namespace with `root` over /etc/chromium. */
 function namespacedLauncher(dir: string, root: string): string {
-  if (process.getuid?.() !== 0) throw new Error('a managed-policy browser test needs root (unshare -m, mount)');
+  if (process.getuid?.() !== 0)
+    throw new Error('a managed-policy browser test needs root (unshare -m, mount)');
   const file = join(dir, 'chromium-with-policies.sh');
   // unshare makes mounts private to the new namespace: nothing is mounted on the host.
   writeFileSync(

@@ -41,7 +41,10 @@ export function makeLocalCa(dir: string, name = 'Test County CA'): LocalCa {
         `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}\n` +
           'extendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n',
       );
-      openssl(['req', ...ec, '-keyout', `${base}.key`, '-out', `${base}.csr`, '-subj', `/CN=${names[0]}`], dir);
+      openssl(
+        ['req', ...ec, '-keyout', `${base}.key`, '-out', `${base}.csr`, '-subj', `/CN=${names[0]}`],
+        dir,
+      );
       openssl(
         [
           'x509', '-req', '-in', `${base}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', String(serial),

@@ -14,10 +14,7 @@ export interface SiteServer {
 }
 
 /** Serves `pages` (path -> HTML); every other path is a 404. With `tls`, serves https. */
-export async function serveSite(
-  pages: Record<string, string>,
-  tls?: ServerCertificate,
-): Promise<SiteServer> {
+export async function serveSite(pages: Record<string, string>, tls?: ServerCertificate): Promise<SiteServer> {
   const requests: string[] = [];
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const path = new URL(req.url ?? '/', 'http://site').pathname;
