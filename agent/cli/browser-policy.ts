@@ -74,6 +74,18 @@ function readPolicy(file: string): BrowserPolicy {
   throw new CliError(`${file} is not a JSON object; move it away or fix it, then run this again`);
 }
 
+function writePolicy(file: string, policy: BrowserPolicy): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    // Browsers run as the clerk's user: the policy must be readable by everyone, writable by root only.
+    writeFileAtomic(file, `${JSON.stringify(policy, null, 2)}\n`, { mode: 0o644 });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') throw new CliError(`cannot write ${file}: run this as root`);
+    throw err;
+  }
+}
+
 export interface BrowserPolicyOptions {
   origin: string[];
   dir?: string;
@@ -98,8 +110,7 @@ export function browserPolicy(opts: BrowserPolicyOptions): void {
       print(`removed ${file} (no origin left)`);
       continue;
     }
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileAtomic(file, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o644 });
+    writePolicy(file, next);
     print(`wrote ${file}`);
   }
   if (opts.remove) {

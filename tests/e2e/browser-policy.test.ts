@@ -1,9 +1,10 @@
 // `boxagent service browser-policy` as an installer runs it: the file it writes, adding and removing origins,
 // and bad input refused with nothing written. (Chromium reading the file: tests/browser/managed-policy.test.ts.)
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, removeDir, runCli, tempDir, testEnv } from '../helpers/daemon.js';
+import { CLI, DEFAULT_CONFIG, removeDir, runCli, tempDir, testEnv } from '../helpers/daemon.js';
 
 const dir = tempDir('boxagent-browser-policy-cli-');
 const config = join(dir, 'config.yaml');
@@ -70,5 +71,23 @@ describe('boxagent service browser-policy', () => {
     );
     expect(r.status).not.toBe(0);
     expect(existsSync(policyFile)).toBe(false);
+  });
+
+  it('by default writes the policy where Chromium and Chrome read it', () => {
+    // In a private mount namespace with empty tmpfs over /etc/chromium and /etc/opt (root, as on CI), so the
+    // host's /etc is never written; the script prints both files as the CLI left them.
+    const script =
+      'mount -t tmpfs tmpfs /etc/chromium && mount -t tmpfs tmpfs /etc/opt && ' +
+      `"${process.execPath}" "${CLI}" service browser-policy --origin https://counter.example.gov.cn >/dev/null && ` +
+      'cat /etc/chromium/policies/managed/boxagent.json /etc/opt/chrome/policies/managed/boxagent.json';
+    const r = spawnSync('unshare', ['-m', '--', 'sh', '-c', script], { env, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const written = JSON.stringify(
+      { LoopbackNetworkAllowedForUrls: ['https://counter.example.gov.cn'] },
+      null,
+      2,
+    );
+    expect(r.stdout).toBe(`${written}\n${written}\n`);
   });
 });

@@ -34,7 +34,8 @@ export interface Site {
 export interface BrowserOptions {
   /** A fresh temp folder: profile, $HOME, screenshots (and the policy root) go here. */
   dir: string;
-  sites: Site[];
+  /** The sites pages are opened from (none: only 127.0.0.1/localhost URLs resolve). */
+  sites?: Site[];
   /** A CA certificate (PEM) the browser trusts for https, through NSS. */
   trustedCa?: string;
   /**
@@ -72,7 +73,9 @@ export function siteSwitches(sites: Site[]): string[] {
   // Any other name fails at once instead of waiting on a DNS server the test machine may not have.
   rules.push('MAP * ~NOTFOUND', 'EXCLUDE 127.0.0.1', 'EXCLUDE localhost');
   const spaces = sites.map((s) => `127.0.0.1:${s.serverPort}=${s.addressSpace}`);
-  return [`--host-resolver-rules=${rules.join(', ')}`, `--ip-address-space-overrides=${spaces.join(',')}`];
+  const switches = [`--host-resolver-rules=${rules.join(', ')}`];
+  if (spaces.length > 0) switches.push(`--ip-address-space-overrides=${spaces.join(',')}`);
+  return switches;
 }
 
 /**
@@ -126,7 +129,7 @@ export async function launchBrowser(opts: BrowserOptions): Promise<TestBrowser> 
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      ...siteSwitches(opts.sites),
+      ...siteSwitches(opts.sites ?? []),
       ...(opts.args ?? []),
     ],
   });
