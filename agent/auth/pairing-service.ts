@@ -310,8 +310,13 @@ export class PairingService {
     if (pending.length < max) return;
     const first = pending.reduce((a, b) => (a.expiresAt <= b.expiresAt ? a : b));
     const wait = Math.max(1, Math.ceil((Date.parse(first.expiresAt) - this.now().getTime()) / 1000));
-    throw new Problem('rate-limited', `too many ${what} (at most ${max}); retry when one expires`, undefined, {
-      retryAfter: wait,
-    });
+    throw new Problem(
+      'rate-limited',
+      `too many ${what} (at most ${max}); retry when one expires`,
+      undefined,
+      {
+        retryAfter: wait,
+      },
+    );
   }
 }

@@ -90,7 +90,9 @@ export function registerTokens(program: Command): void {
     });
   token
     .command('approve <code>')
-    .description("approve a page's pairing request by the code it shows; it receives a token bound to its origin")
+    .description(
+      "approve a page's pairing request by the code it shows; it receives a token bound to its origin",
+    )
     .option('--scopes <list>', 'grant only these of the scopes asked for (comma-separated)')
     .option(CONFIG_FLAGS, CONFIG_HELP)
     .option('--json', 'print JSON')
@@ -134,7 +136,8 @@ function withPairings<T>(loaded: LoadedConfig, fn: (pairings: PairingService) =>
     try {
       return fn(pairings);
     } catch (err) {
-      if (err instanceof Problem) throw new CliError(err.message, err.code === 'invalid-request' ? EXIT_USAGE : undefined);
+      if (err instanceof Problem)
+        throw new CliError(err.message, err.code === 'invalid-request' ? EXIT_USAGE : undefined);
       throw err;
     }
   });

@@ -244,7 +244,9 @@ export const EVENT_CATALOG = {
       {
         ...PairingRef,
         name: Type.String({ description: 'The name the page gave' }),
-        origin: Type.String({ description: 'The Origin the request came from; the token will be bound to it' }),
+        origin: Type.String({
+          description: 'The Origin the request came from; the token will be bound to it',
+        }),
         scopes: Type.Array(StringEnum(SCOPES), { description: 'The scopes asked for' }),
         expiresAt: Type.String({ format: 'date-time' }),
       },
@@ -275,8 +277,7 @@ export const EVENT_CATALOG = {
     ),
   }),
   'pairing.expired': define({
-    description:
-      'A pairing request expired unapproved, or approved but its token was not collected in time.',
+    description: 'A pairing request expired unapproved, or approved but its token was not collected in time.',
     scope: 'admin',
     kept: true,
     payload: Type.Object(

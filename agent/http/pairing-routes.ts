@@ -43,7 +43,10 @@ export function registerPairingRoutes(app: FastifyInstance, services: Services):
       );
     }
     validateBody(PairingRequestBody, request.body ?? {});
-    const body = request.body as { name: string; scopes: Parameters<Services['pairings']['request']>[0]['scopes'] };
+    const body = request.body as {
+      name: string;
+      scopes: Parameters<Services['pairings']['request']>[0]['scopes'];
+    };
     const ticket = services.pairings.request({ name: body.name, scopes: body.scopes, origin });
     return reply.code(201).header('Cache-Control', 'no-store').send(ticket);
   });

@@ -153,6 +153,7 @@ export class PairingRepository {
 
   /** Removes settled requests older than `beforeIso` (the audit log keeps their story). */
   purge(beforeIso: string): number {
-    return this.sql("DELETE FROM pairings WHERE state <> 'pending' AND expires_at < ?").run(beforeIso).changes;
+    return this.sql("DELETE FROM pairings WHERE state <> 'pending' AND expires_at < ?").run(beforeIso)
+      .changes;
   }
 }
