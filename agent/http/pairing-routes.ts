@@ -5,7 +5,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TSchema } from '@sinclair/typebox';
 import { Problem } from '../problems/problem.js';
-import type { PairingStatus } from '../auth/pairing-service.js';
 import type { Services } from '../services.js';
 import { validateBody } from '../operations/validation.js';
 import {
@@ -70,7 +69,9 @@ export function registerPairingRoutes(app: FastifyInstance, services: Services):
     const deadline = Date.now() + wait * 1000;
     while (status.state === 'pending' && Date.now() < deadline && !reply.raw.destroyed) {
       await pause(Math.min(RECHECK_MS, deadline - Date.now()), waiting, reply);
-      status = services.pairings.status(id, origin) as PairingStatus;
+      const next = services.pairings.status(id, origin);
+      if (next === undefined) break; // purged meanwhile: say what it was
+      status = next;
     }
     return reply.header('Cache-Control', 'no-store').send(status);
   });
