@@ -127,6 +127,24 @@ describe('pairing a counter page', () => {
     );
   });
 
+  it("answers the browser's preflight and refuses a bad wait", async () => {
+    const preflight = await rawRequest(`${daemon.url}/v1/pairings`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: PAGE,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers['access-control-allow-origin']).toBe(PAGE);
+    const ticket = await ask('kiosk', ['read']);
+    const bad = await page(`/v1/pairings/${ticket.id}?wait=60`);
+    expect(bad.status).toBe(400);
+    expect(json<{ field: string }>(bad).field).toBe('/wait');
+    expect(runCli(['token', 'deny', ticket.code], cliEnv()).status).toBe(0);
+  });
+
   it('a denied request tells the page so, and gives no token', async () => {
     const ticket = await ask('kiosk', ['read']);
     const denied = runCli(['token', 'deny', ticket.code], cliEnv());
