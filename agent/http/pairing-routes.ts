@@ -50,7 +50,8 @@ export function registerPairingRoutes(app: FastifyInstance, services: Services):
     return reply.code(201).header('Cache-Control', 'no-store').send(ticket);
   });
 
-  app.get('/v1/pairings/:id', { config: {} }, async (request, reply) => {
+  // No HEAD twin: a HEAD after approval would make the token and throw it away with the body.
+  app.get('/v1/pairings/:id', { config: {}, exposeHeadRoute: false }, async (request, reply) => {
     const { id } = request.params as { id: string };
     const wait = waitSeconds(request);
     const origin = request.headers.origin;
