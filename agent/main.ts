@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { writeFileAtomic } from '../config/atomic-write.js';
 import type { Config } from '../config/schema.js';
 import { TokenService } from './auth/token-service.js';
+import { PairingService } from './auth/pairing-service.js';
 import { DeviceManager } from './devices/device-manager.js';
 import { createDriver } from './kinds/index.js';
 import { publishAuditEntries } from './events/audit-events.js';
@@ -43,6 +44,7 @@ export class Agent {
   private store?: Store;
   private devices?: DeviceManager;
   private idcards?: IdCardService;
+  private pairings?: PairingService;
   private printing?: PrintService;
   private certificates?: CertificateService;
   private ratings?: RatingService;
@@ -88,6 +90,7 @@ export class Agent {
       events.publish('audit.broken', { brokenAt: chain.brokenAt });
     }
     const tokens = new TokenService(store);
+    const pairings = (this.pairings = new PairingService(store, events, tokens, config.http.pairing));
     const devices = (this.devices = new DeviceManager(
       config.devices,
       config.supervision,
@@ -149,6 +152,7 @@ export class Agent {
       events,
       devices,
       tokens,
+      pairings,
       idcards,
       printing,
       face,
@@ -167,6 +171,7 @@ export class Agent {
 
     // Before any device or request: a job a crash left firing must be in doubt before anyone can look.
     seals.start();
+    pairings.start();
     selfTests.start();
     // A rating left waiting by a stop failed (the pad's key, if any, is lost): said before the pads open.
     ratings.start();
@@ -212,6 +217,7 @@ export class Agent {
     // Before the devices: the offline status goes out while the link is still up.
     await this.fleet?.stop();
     this.idcards?.stop();
+    this.pairings?.stop();
     await this.printing?.stop();
     await this.certificates?.stop();
     await this.ratings?.stop();

@@ -5,6 +5,7 @@ import type { Store } from './store/store.js';
 import type { EventLog } from './events/event-log.js';
 import type { DeviceManager } from './devices/device-manager.js';
 import type { TokenService } from './auth/token-service.js';
+import type { PairingService } from './auth/pairing-service.js';
 import type { IdCardService } from './idcard/card-service.js';
 import type { PrintService } from './printing/print-service.js';
 import type { FaceService } from './face/face-service.js';
@@ -23,6 +24,8 @@ export interface Services {
   events: EventLog;
   devices: DeviceManager;
   tokens: TokenService;
+  /** Pairing requests from pages (issue 15): request, approve by code, collect the Origin-bound token. */
+  pairings: PairingService;
   /** Last cards of the ID card readers. */
   idcards: IdCardService;
   printing: PrintService;

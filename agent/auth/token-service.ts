@@ -18,7 +18,7 @@ export function claimedTokenId(token: string | undefined): string | undefined {
   return token === undefined ? undefined : TOKEN_RE.exec(token)?.[1];
 }
 
-export type AuthFailure = 'missing' | 'malformed' | 'unknown' | 'revoked' | 'expired';
+export type AuthFailure = 'missing' | 'malformed' | 'unknown' | 'revoked' | 'expired' | 'origin-mismatch';
 
 export class TokenError extends Error {
   override name = 'TokenError';
@@ -32,6 +32,8 @@ export interface TokenSummary {
   expiresAt: string | null;
   revokedAt: string | null;
   lastUsedAt: string | null;
+  /** The browser Origin a paired token is bound to; null for a token usable from anywhere (CLI-made). */
+  origin: string | null;
 }
 
 export function hasScope(principal: Principal, needed: Scope): boolean {
@@ -77,7 +79,14 @@ export class TokenService {
   ) {}
 
   /** Creates a token; the returned `token` is the only time the secret exists outside the caller. */
-  create(opts: { name: string; scopes: Scope[]; expiresInDays?: number; actor: string }): {
+  create(opts: {
+    name: string;
+    scopes: Scope[];
+    expiresInDays?: number;
+    actor: string;
+    /** Bind the token to this browser Origin (a paired page): refused without it or with another. */
+    origin?: string;
+  }): {
     token: string;
     summary: TokenSummary;
   } {
@@ -104,12 +113,18 @@ export class TokenService {
         secretHash: hashSecret(secret),
         scopes: opts.scopes,
         expiresAt,
+        origin: opts.origin ?? null,
       });
       this.store.audit.append({
         actor: opts.actor,
         action: 'token.create',
         target: id,
-        detail: { name: opts.name, scopes: opts.scopes, expiresAt },
+        detail: {
+          name: opts.name,
+          scopes: opts.scopes,
+          expiresAt,
+          ...(opts.origin === undefined ? {} : { origin: opts.origin }),
+        },
       });
     });
     return { token: `bxa_${id}_${secret}`, summary: summarize(this.store.tokens.get(id) as TokenRecord) };
@@ -153,7 +168,11 @@ export class TokenService {
     return record ?? undefined;
   }
 
-  authenticate(token: string | undefined): Principal | AuthFailure {
+  /**
+   * The principal of `token`, or why not. `origin` is the request's Origin header (absent: undefined); a token
+   * bound to an Origin is refused without it or with another, so a paired page's token is useless elsewhere.
+   */
+  authenticate(token: string | undefined, origin?: string): Principal | AuthFailure {
     if (!token) return 'missing';
     const m = TOKEN_RE.exec(token);
     if (!m) return 'malformed';
@@ -164,6 +183,7 @@ export class TokenService {
     if (!timingSafeEqual(presented, expected) || !record) return 'unknown';
     if (record.revokedAt) return 'revoked';
     if (record.expiresAt && Date.parse(record.expiresAt) <= this.now().getTime()) return 'expired';
+    if (record.origin !== null && record.origin !== origin) return 'origin-mismatch';
     const now = this.now().getTime();
     const touched = this.touchedAt.get(record.id) ?? 0;
     // `now < touched`: the clock went back; touch again rather than wait for it to catch up.
@@ -184,5 +204,6 @@ function summarize(r: TokenRecord): TokenSummary {
     expiresAt: r.expiresAt,
     revokedAt: r.revokedAt,
     lastUsedAt: r.lastUsedAt,
+    origin: r.origin,
   };
 }

@@ -4,7 +4,7 @@
 // `EventLog.publish` is typed by it, the SSE stream filters by it, and docs/mqtt.md and /openapi.json are
 // generated from it.
 import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
-import { DEVICE_KINDS, StringEnum, type Scope } from '../../config/schema.js';
+import { DEVICE_KINDS, SCOPES, StringEnum, type Scope } from '../../config/schema.js';
 import { DEVICE_STATES } from '../devices/state.js';
 import {
   CERTIFICATE_STATES,
@@ -61,6 +61,15 @@ export const JobEventBase = Type.Object({
 });
 
 const Coded = Type.Object({ code: Type.String(), name: Nullable(Type.String()) });
+
+/**
+ * Names a pairing in its events. `id` is its public reference, a digest of the poll id: the poll id itself is
+ * the requesting page's secret and is never published.
+ */
+const PairingRef = {
+  id: Type.String({ description: "The pairing's public reference (not the page's poll id)" }),
+  code: Type.String({ description: 'The code the page shows, XXXX-XXXX' }),
+};
 
 const define = <P extends TObject>(d: EventDefinition<P>): EventDefinition<P> => d;
 
@@ -222,6 +231,60 @@ export const EVENT_CATALOG = {
       {
         file: Type.String({ description: 'The unreadable file' }),
         reason: Type.String({ description: 'Why it could not be used' }),
+      },
+      { additionalProperties: false },
+    ),
+  }),
+  'pairing.requested': define({
+    description:
+      'A page asked to pair (POST /v1/pairings); approve it by its code on the box (`boxagent token approve CODE`).',
+    scope: 'admin',
+    kept: true,
+    payload: Type.Object(
+      {
+        ...PairingRef,
+        name: Type.String({ description: 'The name the page gave' }),
+        origin: Type.String({
+          description: 'The Origin the request came from; the token will be bound to it',
+        }),
+        scopes: Type.Array(StringEnum(SCOPES), { description: 'The scopes asked for' }),
+        expiresAt: Type.String({ format: 'date-time' }),
+      },
+      { additionalProperties: false },
+    ),
+  }),
+  'pairing.approved': define({
+    description: 'A pairing request was approved; the page collects its token on its next poll.',
+    scope: 'admin',
+    kept: true,
+    payload: Type.Object(
+      {
+        ...PairingRef,
+        origin: Type.String(),
+        scopes: Type.Array(StringEnum(SCOPES), { description: 'The scopes granted' }),
+        by: Type.String({ description: 'Who approved it' }),
+      },
+      { additionalProperties: false },
+    ),
+  }),
+  'pairing.denied': define({
+    description: 'A pairing request was denied.',
+    scope: 'admin',
+    kept: true,
+    payload: Type.Object(
+      { ...PairingRef, origin: Type.String(), by: Type.String() },
+      { additionalProperties: false },
+    ),
+  }),
+  'pairing.expired': define({
+    description: 'A pairing request expired unapproved, or approved but its token was not collected in time.',
+    scope: 'admin',
+    kept: true,
+    payload: Type.Object(
+      {
+        ...PairingRef,
+        origin: Type.String(),
+        previous: StringEnum(['pending', 'approved'], { description: 'The state it expired in' }),
       },
       { additionalProperties: false },
     ),

@@ -62,6 +62,7 @@ const AUTH_DETAIL = {
   unknown: 'the bearer token is not known',
   revoked: 'the bearer token was revoked',
   expired: 'the bearer token has expired',
+  'origin-mismatch': "the bearer token is bound to another Origin than this request's (or it sent none)",
 } as const;
 
 /**
@@ -86,7 +87,7 @@ export function authenticate(
   tokens: TokenService,
   allowQueryToken: boolean,
 ): Principal {
-  const result = tokens.authenticate(presentedToken(request, allowQueryToken));
+  const result = tokens.authenticate(presentedToken(request, allowQueryToken), request.headers.origin);
   if (typeof result === 'string') throw new Problem('unauthorized', AUTH_DETAIL[result]);
   return result;
 }

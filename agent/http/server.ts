@@ -20,6 +20,7 @@ import { guardConnections } from './connection-guard.js';
 import { applyCors, authenticate, checkHost } from './guards.js';
 import { FormInput, imageFieldPaths, readForm, type FormRules } from './multipart-form.js';
 import { buildOpenApi } from './openapi.js';
+import { registerPairingRoutes } from './pairing-routes.js';
 import { problemFromError, redactUrl, sendProblem } from './problem-reply.js';
 import { StreamQuota } from './stream-quota.js';
 
@@ -147,6 +148,8 @@ export function buildHttpServer(
   for (const op of CATALOG) {
     if (op.http) registerOperation(app, op, services, dispatcher);
   }
+
+  registerPairingRoutes(app, services);
 
   app.get(
     '/v1/events',

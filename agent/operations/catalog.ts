@@ -9,6 +9,8 @@ import { captureFace } from './camera-ops.js';
 import { detectFaces, faceStatus, identifyFace, verifyFace } from './face-ops.js';
 import { addPersonFace, deletePerson, enrollPerson, getPerson, listPersons } from './person-ops.js';
 import { makeIdPhoto } from './photo-ops.js';
+import { approvePairing, denyPairing, listPairings } from './pairing-ops.js';
+import { listTokens, revokeToken } from './token-ops.js';
 
 const CORE: readonly AnyOperation[] = [
   health,
@@ -29,6 +31,11 @@ const CORE: readonly AnyOperation[] = [
   listPersons,
   deletePerson,
   makeIdPhoto,
+  listPairings,
+  approvePairing,
+  denyPairing,
+  listTokens,
+  revokeToken,
 ];
 
 export const CATALOG: readonly AnyOperation[] = [...CORE, ...KIND_UNITS.flatMap((unit) => unit.operations)];

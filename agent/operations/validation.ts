@@ -65,3 +65,12 @@ function toProblem(e: ErrorObject | undefined): Problem {
   }
   return new Problem('invalid-request', detail, field.length > 0 ? field : undefined);
 }
+
+const bodyCache = new WeakMap<object, ValidateFunction>();
+
+/** Validates a JSON body against a schema outside the catalog (routes that are not operations), same answers. */
+export function validateBody(schema: object, body: unknown): void {
+  let validate = bodyCache.get(schema);
+  if (!validate) bodyCache.set(schema, (validate = strict.compile(schema)));
+  if (!validate(body)) throw toProblem(validate.errors?.[0]);
+}

@@ -29,6 +29,8 @@ export const PROBLEMS = {
     title: 'The seal machine is not ready to stamp (cover, document, head or fault)',
   },
   'seal-job-expired': { status: 410, title: 'The seal job expired before it was confirmed' },
+  'pairing-conflict': { status: 409, title: 'The pairing request was already approved or denied' },
+  'pairing-expired': { status: 410, title: 'The pairing request has expired' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'image-too-large': { status: 413, title: 'The image has too many pixels' },
   'image-invalid': { status: 422, title: 'The image cannot be read' },

@@ -147,4 +147,26 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE audit ADD COLUMN keyed INTEGER NOT NULL DEFAULT 0;
   `,
+  // 7: pairing (issue 15). A token may be bound to a browser Origin (null: any caller, as CLI-made tokens
+  // are). A pairing keeps only a hash of its poll id (the requester's secret) and never the token it issues:
+  // the token is made when the requester collects it, and only its hash goes to `tokens`.
+  `
+  ALTER TABLE tokens ADD COLUMN origin TEXT;
+  CREATE TABLE pairings (
+    id_hash         TEXT PRIMARY KEY,
+    code            TEXT NOT NULL UNIQUE,
+    name            TEXT NOT NULL,
+    origin          TEXT NOT NULL,
+    scopes          TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    approved_scopes TEXT,
+    decided_by      TEXT,
+    decided_at      TEXT,
+    token_id        TEXT,
+    delivered_at    TEXT,
+    created_at      TEXT NOT NULL,
+    expires_at      TEXT NOT NULL
+  );
+  CREATE INDEX pairings_state ON pairings(state, origin, expires_at);
+  `,
 ];

@@ -10,6 +10,7 @@ import { JobRepository } from './jobs.js';
 import { IdempotencyRepository } from './idempotency.js';
 import { PersonRepository } from './persons.js';
 import { NonceRepository } from './nonces.js';
+import { PairingRepository } from './pairings.js';
 import { corruptDatabase, isCorruption, refuseSilentReset } from './state-dir.js';
 
 export const DB_FILE = 'state.db';
@@ -26,6 +27,7 @@ export class Store {
   readonly idempotency: IdempotencyRepository;
   readonly persons: PersonRepository;
   readonly nonces: NonceRepository;
+  readonly pairings: PairingRepository;
 
   private readonly pingStatement: Database.Statement;
   private pingedAt = 0;
@@ -45,6 +47,7 @@ export class Store {
     this.idempotency = new IdempotencyRepository(db);
     this.persons = new PersonRepository(db);
     this.nonces = new NonceRepository(db);
+    this.pairings = new PairingRepository(db);
   }
 
   /**

@@ -12,6 +12,8 @@ export interface TokenRecord {
   expiresAt: string | null;
   revokedAt: string | null;
   lastUsedAt: string | null;
+  /** The browser Origin the token is bound to (a paired page's); null: not bound (CLI-made tokens). */
+  origin: string | null;
 }
 
 interface TokenRow {
@@ -23,6 +25,7 @@ interface TokenRow {
   expires_at: string | null;
   revoked_at: string | null;
   last_used_at: string | null;
+  origin: string | null;
 }
 
 function fromRow(r: TokenRow): TokenRecord {
@@ -35,6 +38,7 @@ function fromRow(r: TokenRow): TokenRecord {
     expiresAt: r.expires_at,
     revokedAt: r.revoked_at,
     lastUsedAt: r.last_used_at,
+    origin: r.origin,
   };
 }
 
@@ -51,10 +55,11 @@ export class TokenRepository {
     secretHash: Buffer;
     scopes: Scope[];
     expiresAt: string | null;
+    origin?: string | null;
   }): void {
     this.sql(
-      'INSERT INTO tokens (id, name, secret_hash, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
-    ).run(t.id, t.name, t.secretHash, JSON.stringify(t.scopes), nowIso(), t.expiresAt);
+      'INSERT INTO tokens (id, name, secret_hash, scopes, created_at, expires_at, origin) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ).run(t.id, t.name, t.secretHash, JSON.stringify(t.scopes), nowIso(), t.expiresAt, t.origin ?? null);
   }
 
   /**

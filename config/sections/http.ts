@@ -52,6 +52,30 @@ export const HttpSection = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    pairing: Type.Object(
+      {
+        ttlSeconds: Type.Integer({
+          default: 300,
+          minimum: 5,
+          maximum: 86_400,
+          description:
+            'A pairing request not approved by then expires; an approved one must be collected within as long again',
+        }),
+        maxPending: Type.Integer({
+          default: 20,
+          minimum: 1,
+          maximum: 1000,
+          description: 'Pending pairing requests at most, all origins together; beyond, 429',
+        }),
+        maxPendingPerOrigin: Type.Integer({
+          default: 3,
+          minimum: 1,
+          maximum: 100,
+          description: 'Pending pairing requests one Origin may have at once; beyond, 429',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     announceAdminToken: Type.Boolean({
       default: false,
       description: 'Print the bootstrap admin token at start-up (development only)',

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { parseConfig } from '../../config/load.js';
 import { TokenService } from '../../agent/auth/token-service.js';
+import { PairingService } from '../../agent/auth/pairing-service.js';
 import { DeviceManager } from '../../agent/devices/device-manager.js';
 import { createDriver } from '../../agent/kinds/index.js';
 import { publishAuditEntries } from '../../agent/events/audit-events.js';
@@ -55,13 +56,15 @@ export function buildServices(yaml: string): TestServices {
   const seals = new SealService(store, events, devices, log);
   const photos = new PhotoService(face);
   const cameras = new CameraService(devices);
+  const tokens = new TokenService(store);
   const services: Services = {
     config,
     log,
     store,
     events,
     devices,
-    tokens: new TokenService(store),
+    tokens,
+    pairings: new PairingService(store, events, tokens, config.http.pairing),
     // Built as agent/main.ts builds them but not started: the fleet tests use device and agent operations.
     idcards: new IdCardService(devices, events, log),
     printing: new PrintService({ store, events, devices, log, storageDir: dir }),
