@@ -79,7 +79,7 @@ async function rejection(p: Promise<unknown>): Promise<Record<string, unknown>> 
     await p;
   } catch (err) {
     expect(err).toBeInstanceOf(mod.BoxagentError);
-    return err as unknown as Record<string, unknown>;
+    return err as Record<string, unknown>;
   }
   throw new Error('the call did not fail');
 }
