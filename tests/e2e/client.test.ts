@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ROOT,
@@ -36,6 +37,9 @@ devices:
     transport: { type: simulated }
   - id: pad-1
     kind: rating-pad
+    transport: { type: simulated }
+  - id: photo-printer-1
+    kind: photo-printer
     transport: { type: simulated }
 `;
 
@@ -185,6 +189,40 @@ describe('the client calling the daemon', () => {
     expect(png.type).toBe('image/png');
     const head = new Uint8Array(await png.slice(0, 4).arrayBuffer());
     expect([...head]).toEqual([0x89, 0x50, 0x4e, 0x47]);
+  });
+
+  it('sends a Blob image field as a file part and returns the printed card as a Blob', async () => {
+    const portrait = await sharp({
+      create: { width: 300, height: 400, channels: 3, background: { r: 200, g: 210, b: 230 } },
+    })
+      .jpeg()
+      .toBuffer();
+    const box = client();
+    const card = (await box.certificates!.submit!(
+      {
+        template: 'senior-citizen-card',
+        fields: {
+          name: '张秀英',
+          sex: '女',
+          birthDate: '1948-03-12',
+          idNumber: '430102194803120025',
+          cardNumber: 'HN-LY-2026-000117',
+          issuer: '长沙县民政局',
+          issueDate: '2026-11-26',
+        },
+        photo: { image: new Blob([portrait], { type: 'image/jpeg' }) },
+        printer: 'photo-printer-1',
+      },
+      { idempotencyKey: 'card-blob-1' },
+    )) as { id: string };
+    await waitFor('the card printed', async () => {
+      const c = (await box.certificates!.get!({ id: card.id })) as { state: string };
+      if (c.state === 'failed' || c.state === 'in_doubt') throw new Error(JSON.stringify(c));
+      return c.state === 'printed';
+    });
+    const jpeg = (await box.certificates!.document!({ id: card.id })) as Blob;
+    expect(jpeg.type).toBe('image/jpeg');
+    expect(jpeg.size).toBeGreaterThan(1000);
   });
 });
 
