@@ -1,6 +1,8 @@
 // The served client's generator: one method per operation of the catalog, none missing, a handler for every
 // event type, and a .d.ts that compiles under strict tsc and refuses a wrong input.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -197,5 +199,82 @@ describe('JSON Schema to TypeScript', () => {
     expect(schemaToTs({ type: 'array', items: { enum: ['a', 'b'] } }, output)).toBe('("a" | "b")[]');
     expect(schemaToTs({}, output)).toBe('unknown');
     expect(schemaToTs({ type: 'object', additionalProperties: false }, input)).toBe('Record<string, never>');
+  });
+});
+
+// The pairing endpoints are built by another part of issue 15; until they are merged, requestPairing is checked
+// against this fake of their contract (CLIENT-CONTRACT.md). The e2e test against the daemon comes at merge.
+describe('requestPairing against a fake of the pairing endpoints', () => {
+  let server: Server;
+  let base: string;
+  const seen: string[] = [];
+  let outcome: 'approved' | 'denied' = 'approved';
+
+  beforeAll(async () => {
+    let polls = 0;
+    server = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      res.setHeader('content-type', 'application/json');
+      if (req.method === 'POST' && req.url === '/v1/pairings') {
+        polls = 0;
+        res.statusCode = 201;
+        res.end(
+          JSON.stringify({
+            id: 'p1',
+            code: 'ABCD-EFGH',
+            expiresAt: '2030-01-01T00:00:00Z',
+            scopes: ['read'],
+            name: 'x',
+          }),
+        );
+      } else if (req.url?.startsWith('/v1/pairings/p1')) {
+        polls++;
+        const state = polls < 2 ? 'pending' : outcome;
+        res.end(JSON.stringify({ id: 'p1', state, ...(state === 'approved' ? { token: 'bxa_tok' } : {}) }));
+      } else {
+        res.statusCode = 403;
+        res.setHeader('content-type', 'application/problem+json');
+        res.end(
+          JSON.stringify({
+            type: 'urn:boxagent:problem:origin-not-allowed',
+            title: 'Origin not allowed',
+            status: 403,
+          }),
+        );
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  const load = async () =>
+    (await import(pathToFileURL(join(dir, 'index.js')).href)) as {
+      requestPairing(
+        this: void,
+        o: { baseUrl: string; name: string; scopes: string[] },
+      ): Promise<{
+        code: string;
+        wait(): Promise<string>;
+      }>;
+    };
+
+  it('shows the code, long-polls while pending and resolves with the token', async () => {
+    const { requestPairing } = await load();
+    const pairing = await requestPairing({ baseUrl: base, name: 'counter 3', scopes: ['read'] });
+    expect(pairing.code).toBe('ABCD-EFGH');
+    expect(await pairing.wait()).toBe('bxa_tok');
+    expect(seen.filter((l) => l.startsWith('GET'))).toEqual([
+      'GET /v1/pairings/p1?wait=25',
+      'GET /v1/pairings/p1?wait=25',
+    ]);
+  });
+
+  it('rejects with a BoxagentError when the clerk denies it', async () => {
+    outcome = 'denied';
+    const { requestPairing } = await load();
+    const pairing = await requestPairing({ baseUrl: base, name: 'counter 3', scopes: ['read'] });
+    await expect(pairing.wait()).rejects.toMatchObject({ name: 'BoxagentError', code: 'pairing-denied' });
   });
 });
