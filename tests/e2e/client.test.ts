@@ -147,6 +147,15 @@ describe('GET /v1/client.js and /v1/client.d.ts', () => {
     });
     expect(other.status).toBe(403);
   });
+
+  it("loads on the daemon's own origin (Chrome sends Origin with a module script), not on another port's", async () => {
+    const own = await daemon.fetch('/v1/client.js', { token: null, headers: { origin: daemon.url } });
+    expect(own.status).toBe(200);
+    const port = Number(new URL(daemon.url).port);
+    const neighbour = `http://127.0.0.1:${port === 65535 ? port - 1 : port + 1}`;
+    const next = await daemon.fetch('/v1/client.js', { token: null, headers: { origin: neighbour } });
+    expect(next.status).toBe(403);
+  });
 });
 
 describe('the client calling the daemon', () => {
