@@ -49,7 +49,7 @@ const layers = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'var/', 'coverage/', 'eslint.config.js'] },
+  { ignores: ['dist/', 'node_modules/', 'var/', 'coverage/', 'eslint.config.js', 'client/index.*'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

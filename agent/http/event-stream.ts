@@ -1,13 +1,18 @@
 // GET /v1/events: Server-Sent Events from the event log. A client that reconnects with Last-Event-ID gets
 // what it missed from the store, then live events; a client too slow to keep up is disconnected (it resumes
 // with Last-Event-ID) rather than buffered without bound. Each token gets only the event types its scopes
-// allow (the event catalog's `scope`), live and replayed alike.
+// allow (the event catalog's `scope`), live and replayed alike. After the replay, every connection gets one
+// `snapshot` frame (no `id:`: it is not in the log) with the current state, so a page is right at once.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { hasScope } from '../auth/token-service.js';
 import { eventScope } from '../events/catalog.js';
 import type { AgentEvent, EventLog } from '../events/event-log.js';
+import type { Snapshot } from './snapshot.js';
 import type { StreamQuota } from './stream-quota.js';
+
+/** The current state as of event `seq`, for a caller allowed the event types `allowed` accepts. */
+export type SnapshotSource = (seq: number, allowed: (type: string) => boolean) => Snapshot;
 
 const HEARTBEAT_MS = 15_000;
 const MAX_BUFFERED_BYTES = 1_048_576;
@@ -42,6 +47,7 @@ export class EventStreams {
     private readonly events: EventLog,
     private readonly log: Logger,
     private readonly quota: StreamQuota,
+    private readonly snapshot: SnapshotSource,
   ) {}
 
   handle(request: FastifyRequest, reply: FastifyReply): void {
@@ -52,7 +58,7 @@ export class EventStreams {
     reply.raw.on('close', () => this.open.delete(reply.raw));
     const allowed = (type: string): boolean =>
       principal !== undefined && hasScope(principal, eventScope(type));
-    streamEvents(request, reply, this.events, allowed, this.log);
+    streamEvents(request, reply, this.events, allowed, this.log, this.snapshot);
   }
 
   closeAll(): void {
@@ -66,6 +72,7 @@ function streamEvents(
   events: EventLog,
   allowed: (type: string) => boolean,
   log: Logger,
+  snapshot: SnapshotSource,
 ): void {
   const res = reply.raw;
   reply.hijack();
@@ -114,6 +121,11 @@ function streamEvents(
   replaying = false;
   pending.forEach(write);
   pending.length = 0;
+  if (!res.destroyed) {
+    // Everything here ran in one tick (sqlite and device states are synchronous): no event falls between
+    // the last one sent and the snapshot, which is therefore exactly as of `sent`.
+    res.write(`event: snapshot\ndata: ${JSON.stringify(snapshot(sent, allowed))}\n\n`);
+  }
 
   const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
   heartbeat.unref();

@@ -32,7 +32,9 @@ export function applyCors(
   allowedOrigins: readonly string[],
 ): boolean {
   const origin = request.headers.origin;
-  if (origin === undefined) return false;
+  // Chrome sends Origin even on same-origin module script loads: a page the daemon serves itself (its own
+  // origin under the loopback Host checked above) is not a cross-origin caller.
+  if (origin === undefined || origin === `http://${request.headers.host}`) return false;
   if (!allowedOrigins.includes(origin)) {
     throw new Problem('origin-not-allowed', `origin ${origin} is not in http.allowedOrigins`);
   }

@@ -22,6 +22,8 @@ import { FormInput, imageFieldPaths, readForm, type FormRules } from './multipar
 import { buildOpenApi } from './openapi.js';
 import { registerPairingRoutes } from './pairing-routes.js';
 import { problemFromError, redactUrl, sendProblem } from './problem-reply.js';
+import { registerClientRoutes } from './served-client.js';
+import { buildSnapshot } from './snapshot.js';
 import { StreamQuota } from './stream-quota.js';
 
 interface RouteConfig {
@@ -78,7 +80,9 @@ export function buildHttpServer(
     services.config.http.authFailures.perMinute,
   );
   const quota = new StreamQuota(services.config.http.streamsPerToken);
-  const streams = new EventStreams(services.events, log, quota);
+  const streams = new EventStreams(services.events, log, quota, (seq, allowed) =>
+    buildSnapshot(services, seq, allowed),
+  );
   const cameraStreams = new CameraStreams(services.cameras, quota);
 
   app.decorateRequest('principal', undefined);
@@ -175,6 +179,7 @@ export function buildHttpServer(
 
   const openapi = buildOpenApi(CATALOG, services.version);
   app.get('/openapi.json', { config: {} satisfies RouteConfig }, (_request, reply) => reply.send(openapi));
+  registerClientRoutes(app);
 
   return {
     app,

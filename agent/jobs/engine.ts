@@ -109,6 +109,29 @@ export class JobEngine<S extends string, I, St extends object = Record<string, u
   }
 
   /**
+   * Jobs not in a final state (one the kind allows no move from: in_doubt is not final, it waits for an
+   * operator), oldest first per state: what a freshly opened page must show as in flight.
+   */
+  unfinished(): Job<S, I, St>[] {
+    return this.kind.states
+      .filter((s) => (this.kind.moves[s]?.length ?? 0) > 0)
+      .flatMap((s) => this.inState(s));
+  }
+
+  /** A job as its `<kind>.job` events show it, without the move: id, kind, device, state and the kind's fields. */
+  view(
+    job: Job<S, I, St>,
+  ): { job: string; kind: string; device: string; state: S } & Record<string, unknown> {
+    return {
+      job: job.id,
+      kind: this.kind.name,
+      device: job.device,
+      state: job.state,
+      ...(this.kind.eventFields?.(job) ?? {}),
+    };
+  }
+
+  /**
    * Moves a job from one of `from` to `to` if it is still there, with its event and what `also` adds (an
    * audit entry) in one transaction. Undefined when the job had already moved on (a cancel won the race):
    * the caller decides; nothing is overwritten. A move the kind does not allow throws.
@@ -323,13 +346,9 @@ export class JobEngine<S extends string, I, St extends object = Record<string, u
     // for `<kind>.job` checks them at publish (and every kind's tests publish each of its states).
     const type: JobEventType = `${this.kind.name}.job`;
     this.deps.events.publish<JobEventType>(type, {
-      job: job.id,
-      kind: this.kind.name,
-      device: job.device,
-      state: job.state,
+      ...this.view(job),
       previous,
       ...(reason === undefined ? {} : { reason }),
-      ...(this.kind.eventFields?.(job) ?? {}),
     } as EventPayload<JobEventType>);
   }
 

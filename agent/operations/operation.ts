@@ -13,6 +13,8 @@ export interface HttpBinding {
   path: string;
   /** Status on success (default 200). */
   status?: number;
+  /** Headers of a binary answer a caller reads beside the body; the served client returns them with the Blob. */
+  headers?: readonly string[];
 }
 
 export interface OperationContext {

@@ -45,7 +45,17 @@ export const makeIdPhoto = defineOperation({
     { additionalProperties: false, description: 'Either image or camera' },
   ),
   output: BinarySchema('image/jpeg'),
-  http: { method: 'POST', path: '/v1/photos/id-photo' },
+  http: {
+    method: 'POST',
+    path: '/v1/photos/id-photo',
+    headers: [
+      'X-Photo-Spec',
+      'X-Photo-Size',
+      'X-Photo-Head-Height-Mm',
+      'X-Photo-Eye-Line-Mm',
+      'X-Photo-Background',
+    ],
+  },
   async handler(input, { services }) {
     const photo = await services.photos.idPhoto(input);
     return new BinaryOutput('image/jpeg', photo.jpeg, {
