@@ -19,6 +19,15 @@ export const PhotoSpecSchema = Type.Union(
   { default: '1-inch' },
 );
 
+/** The framing the photo achieved, as response headers (a page reads them: they are CORS-exposed). */
+const ID_PHOTO_HEADERS = {
+  'X-Photo-Spec': 'The size made: 1-inch, 2-inch or WxH mm',
+  'X-Photo-Size': 'Pixels and resolution, e.g. 295x413@300dpi',
+  'X-Photo-Head-Height-Mm': 'Head height (crown to chin) on the photo, mm',
+  'X-Photo-Eye-Line-Mm': 'Eye line from the top of the photo, mm',
+  'X-Photo-Background': 'The background check: light or not-light; luma=<mean>; spread=<spread>',
+} as const;
+
 export const makeIdPhoto = defineOperation({
   name: 'photos.idPhoto',
   summary:
@@ -44,7 +53,7 @@ export const makeIdPhoto = defineOperation({
     },
     { additionalProperties: false, description: 'Either image or camera' },
   ),
-  output: BinarySchema('image/jpeg'),
+  output: BinarySchema('image/jpeg', ID_PHOTO_HEADERS),
   http: { method: 'POST', path: '/v1/photos/id-photo' },
   async handler(input, { services }) {
     const photo = await services.photos.idPhoto(input);
@@ -54,6 +63,6 @@ export const makeIdPhoto = defineOperation({
       'X-Photo-Head-Height-Mm': String(photo.headHeightMm),
       'X-Photo-Eye-Line-Mm': String(photo.eyeLineMm),
       'X-Photo-Background': `${photo.background.light ? 'light' : 'not-light'}; luma=${photo.background.meanLuma}; spread=${photo.background.spread}`,
-    });
+    } satisfies Record<keyof typeof ID_PHOTO_HEADERS, string>);
   },
 });
