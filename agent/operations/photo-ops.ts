@@ -34,6 +34,7 @@ export const makeIdPhoto = defineOperation({
     'Crops a portrait to an ID photo (1-inch 25×35 mm, 2-inch 35×49 mm or custom, 300 dpi) from its face landmarks; JPEG. Headers X-Photo-* give size, head height, eye line and the background check.',
   scope: 'face',
   risk: 'personal-data',
+  problems: ['no-face', 'several-faces', 'photo-unusable', 'capture-timeout', 'camera-unavailable'],
   bodyLimitBytes: IMAGE_BODY_LIMIT_BYTES,
   input: Type.Object(
     {
