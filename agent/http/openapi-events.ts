@@ -60,7 +60,9 @@ export function eventWebhooks(): Record<string, JsonSchema> {
         operationId: `event.${type}`,
         summary: d.description,
         description: `Delivered as SSE \`event: ${type}\` on GET /v1/events to a token with scope \`${d.scope}\` (or admin); ${
-          d.kept ? 'kept: stored, replayed after Last-Event-ID and sent to the fleet' : 'live only: never stored'
+          d.kept
+            ? 'kept: stored, replayed after Last-Event-ID and sent to the fleet'
+            : 'live only: never stored'
         }.`,
         'x-scope': d.scope,
         'x-kept': d.kept,

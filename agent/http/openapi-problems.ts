@@ -55,7 +55,11 @@ const IMAGE_PROBLEMS: readonly ProblemCode[] = [
   'face-busy',
   'malformed-multipart',
 ];
-const BODY_PROBLEMS: readonly ProblemCode[] = ['malformed-json', 'payload-too-large', 'unsupported-media-type'];
+const BODY_PROBLEMS: readonly ProblemCode[] = [
+  'malformed-json',
+  'payload-too-large',
+  'unsupported-media-type',
+];
 
 /** Every problem code an operation can answer with, by its shape and its declared `problems`. */
 export function operationProblems(op: AnyOperation): ProblemCode[] {

@@ -29,7 +29,9 @@ function relax(schema: JsonSchema, filled: boolean): JsonSchema {
       Object.entries(props).map(([k, s]) => [k, isSchema(s) ? relax(s, filled) : s]),
     );
     if (filled && Array.isArray(schema.required)) {
-      out.required = (schema.required as string[]).filter((k) => !(isSchema(props[k]) && 'default' in props[k]));
+      out.required = (schema.required as string[]).filter(
+        (k) => !(isSchema(props[k]) && 'default' in props[k]),
+      );
     }
   }
   if (isSchema(schema.items)) out.items = relax(schema.items, filled);

@@ -215,11 +215,17 @@ export function buildOpenApi(
     get: {
       operationId: 'camera.stream',
       summary:
-        "MJPEG preview for an <img> tag (with crossorigin=\"anonymous\" from another origin) at the camera's previewFps; a slow viewer skips frames. Counts in the token's http.streamsPerToken (429 past it).",
+        'MJPEG preview for an <img> tag (with crossorigin="anonymous" from another origin) at the camera\'s previewFps; a slow viewer skips frames. Counts in the token\'s http.streamsPerToken (429 past it).',
       security: [{ bearer: ['face'] }],
       'x-required-scope': 'face',
       parameters: [
-        { name: 'id', in: 'path', required: true, description: 'Camera device id', schema: { type: 'string' } },
+        {
+          name: 'id',
+          in: 'path',
+          required: true,
+          description: 'Camera device id',
+          schema: { type: 'string' },
+        },
         accessToken,
       ],
       responses: {
@@ -258,7 +264,10 @@ export function buildOpenApi(
       summary: 'This document. Public: no token.',
       security: [],
       responses: {
-        '200': { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } },
+        '200': {
+          description: 'OpenAPI 3.1',
+          content: { 'application/json': { schema: { type: 'object' } } },
+        },
       },
     },
   };

@@ -28,16 +28,16 @@ export const ProblemExtensionsSchema = Type.Object({
   reasons: Type.Optional(
     Type.Array(Type.String(), { description: 'face-quality: each quality check the face failed' }),
   ),
-  quality: Type.Optional(
-    AnyObject('face-quality: the measured quality (size, sharpness, pose, brightness)'),
-  ),
+  quality: Type.Optional(AnyObject('face-quality: the measured quality (size, sharpness, pose, brightness)')),
   liveness: Type.Optional(
     Type.Object(
       { live: Type.Boolean(), score: Type.Number() },
       { description: 'face-not-live: the liveness verdict' },
     ),
   ),
-  templateModel: Type.Optional(Type.String({ description: 'model-mismatch: the model that made the template' })),
+  templateModel: Type.Optional(
+    Type.String({ description: 'model-mismatch: the model that made the template' }),
+  ),
   modelId: Type.Optional(Type.String({ description: "model-mismatch: this box's face model" })),
   device: Type.Optional(Type.String({ description: 'device-unavailable: the device' })),
   state: Type.Optional(
