@@ -138,19 +138,19 @@ const replayedHeader = {
   schema: { const: 'true' },
 };
 
-/** Errors of the endpoints that are not operations: token, scope, Host/Origin, and the stream quota. */
-function streamErrors(notFound: boolean): Record<string, unknown> {
+/** Errors of the routes that are not operations: token, scope, Host/Origin, throttling (and a camera's). */
+function routeErrors(camera: boolean): Record<string, unknown> {
   const entry = (codes: string): Record<string, unknown> => problemResponse(codes, false);
   return {
     '401': entry('`unauthorized`'),
     '403': entry('`forbidden`; `origin-not-allowed`'),
-    ...(notFound ? { '404': entry('`not-found`: no such camera') } : {}),
+    ...(camera ? { '404': entry('`not-found`: no such camera') } : {}),
     '421': entry('`misdirected-request`'),
     '429': problemResponse(
       '`rate-limited`: the token holds http.streamsPerToken streams already, or too many failed token checks',
       true,
     ),
-    ...(notFound ? { '503': problemResponse('`device-unavailable`: the camera is not ready', true) } : {}),
+    ...(camera ? { '503': entry('`device-unavailable`: the camera is not ready (`state`, `reason`)') } : {}),
     default: entry('Any other problem'),
   };
 }
@@ -196,6 +196,14 @@ export function buildOpenApi(
           description: 'The `id` of the last event received: the kept events after it are sent first.',
           schema: { type: 'string', pattern: '^[0-9]+$' },
         },
+        {
+          name: 'lastEventId',
+          in: 'query',
+          required: false,
+          description:
+            'The same as Last-Event-ID, for a first connection that resumes from a stored position',
+          schema: { type: 'integer', minimum: 0 },
+        },
         accessToken,
       ],
       responses: {
@@ -207,7 +215,7 @@ export function buildOpenApi(
             },
           },
         },
-        ...streamErrors(false),
+        ...routeErrors(false),
       },
     },
   };
@@ -239,7 +247,7 @@ export function buildOpenApi(
             },
           },
         },
-        ...streamErrors(true),
+        ...routeErrors(true),
       },
     },
   };
@@ -254,7 +262,7 @@ export function buildOpenApi(
           description: 'Prometheus text format 0.0.4',
           content: { 'text/plain': { schema: { type: 'string' } } },
         },
-        ...streamErrors(false),
+        ...routeErrors(false),
       },
     },
   };
