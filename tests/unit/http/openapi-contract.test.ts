@@ -16,6 +16,7 @@ import { CATALOG } from '../../../agent/operations/catalog.js';
 import { binaryHeaders } from '../../../agent/operations/operation.js';
 import { PROBLEM_EXTENSION_NAMES } from '../../../agent/problems/extensions.js';
 import { ROOT } from '../../helpers/daemon.js';
+import { operationOf, readmeExamples } from '../../helpers/readme-examples.js';
 import { buildServices, type TestServices } from '../../helpers/fleet-services.js';
 
 const ORIGIN = 'https://counter.example.gov.cn';
@@ -237,5 +238,35 @@ describe('the Problem schema', () => {
     expect(Object.keys(schema)).toEqual(
       expect.arrayContaining(['hint', 'missing', 'requiredScope', 'retryAfter', 'faces']),
     );
+  });
+});
+
+describe('the documented error answers', () => {
+  // Each operation with an unknown id and an empty body, and the README's request examples as they are (here
+  // with face off and no seal machine: 503 face-unavailable, 404 for the seal device…).
+  const probes = (): { op: (typeof CATALOG)[number]; body: object }[] => [
+    ...CATALOG.map((op) => ({ op, body: {} })),
+    ...readmeExamples().map((e) => ({ op: operationOf(e)!, body: JSON.parse(e.json) as object })),
+  ];
+
+  it('include what each operation answers to an unknown id, an empty body and the README examples', async () => {
+    const token = rig.services.tokens.create({ name: 'probe', scopes: ['admin'], actor: 'test' }).token;
+    const undocumented: string[] = [];
+    for (const { op, body } of probes()) {
+      if (!op.http) continue;
+      const url = op.http.path.replace(/:(\w+)/g, 'no-such-$1');
+      const res = await http.app.inject({
+        method: op.http.method,
+        url,
+        headers: { host: '127.0.0.1', authorization: `Bearer ${token}` },
+        ...(op.http.method === 'GET' || op.http.method === 'DELETE' ? {} : { payload: body }),
+      });
+      const path = op.http.path.replace(/:(\w+)/g, '{$1}');
+      const documented = Object.keys(doc.paths[path]![op.http.method.toLowerCase()]!.responses);
+      if (!documented.includes(String(res.statusCode))) {
+        undocumented.push(`${op.name} ${res.statusCode} ${res.json<{ type?: string }>().type ?? ''}`);
+      }
+    }
+    expect(undocumented).toEqual([]);
   });
 });

@@ -2,44 +2,17 @@
 // the README shows them. Here: types generated from the served document, and every request example the README
 // marks (`<!-- request: METHOD /path -->` before a ```json block) compiled against them with tsc (strict), and
 // accepted by the server's own input validation. A wrong example must not compile (the check bites).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import openapiTS, { astToString, type OpenAPI3 } from 'openapi-typescript';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHttpServer, type HttpServer } from '../../../agent/http/server.js';
 import { Metrics } from '../../../agent/metrics.js';
-import { CATALOG } from '../../../agent/operations/catalog.js';
 import { validateInput } from '../../../agent/operations/validation.js';
-import { ROOT, removeDir, tempDir } from '../../helpers/daemon.js';
+import { removeDir, tempDir } from '../../helpers/daemon.js';
 import { buildServices, type TestServices } from '../../helpers/fleet-services.js';
-
-interface Example {
-  method: string;
-  path: string;
-  line: number;
-  json: string;
-}
-
-/** The README's marked request examples. */
-function readmeExamples(): Example[] {
-  const lines = readFileSync(join(ROOT, 'README.md'), 'utf8').split('\n');
-  const examples: Example[] = [];
-  lines.forEach((line, i) => {
-    const m = /^<!-- request: (GET|POST|PUT|PATCH|DELETE) (\S+) -->$/.exec(line);
-    if (!m) return;
-    const open = lines.findIndex((l, j) => j > i && l.startsWith('```'));
-    const close = lines.findIndex((l, j) => j > open && l.startsWith('```'));
-    expect(lines[open], `README.md:${i + 1}: a \`\`\`json block follows the marker`).toBe('```json');
-    examples.push({
-      method: m[1]!,
-      path: m[2]!,
-      line: i + 1,
-      json: lines.slice(open + 1, close).join('\n'),
-    });
-  });
-  return examples;
-}
+import { operationOf, readmeExamples } from '../../helpers/readme-examples.js';
 
 /** A .ts module declaring each example with the request body type of its path and method. */
 function examplesModule(examples: readonly { method: string; path: string; json: string }[]): string {
@@ -125,9 +98,7 @@ describe("the README's request examples", () => {
 
   it('are accepted by the server as they are', () => {
     for (const e of readmeExamples()) {
-      const op = CATALOG.find(
-        (o) => o.http?.method === e.method && o.http.path.replace(/:(\w+)/g, '{$1}') === e.path,
-      );
+      const op = operationOf(e);
       expect(op, `README.md:${e.line}: ${e.method} ${e.path} is an operation`).toBeDefined();
       const params = Object.fromEntries([...e.path.matchAll(/\{(\w+)\}/g)].map((m) => [m[1]!, 'x1']));
       expect(() => validateInput(op!, { ...(JSON.parse(e.json) as object), ...params }, false)).not.toThrow();
