@@ -56,7 +56,7 @@ export const ProblemExtensionsSchema = Type.Object({
     ),
   ),
   sealJob: Type.Optional(
-    Type.String({ description: "job-state-conflict: the certificate's current seal job" }),
+    Type.String({ description: "seal-job-conflict: the certificate's current seal job, not replaceable" }),
   ),
   failures: Type.Optional(
     Type.Array(
