@@ -276,6 +276,8 @@ export function buildOpenApi(
           description: 'OpenAPI 3.1',
           content: { 'application/json': { schema: { type: 'object' } } },
         },
+        '403': problemResponse('`origin-not-allowed`', false),
+        '421': problemResponse('`misdirected-request`', false),
       },
     },
   };
