@@ -2,6 +2,7 @@
 // the event catalog, and one section per operation of the catalog, with the same input/output schemas and
 // scopes as the HTTP API.
 import type { AnyOperation } from '../operations/operation.js';
+import { ProblemExtensionsSchema } from '../problems/extensions.js';
 import { PROBLEM_BASE, PROBLEMS } from '../problems/registry.js';
 import { createPrivateKey } from 'node:crypto';
 import { RISKS, UNSIGNED_RISKS } from '../../config/schema.js';
@@ -243,6 +244,15 @@ export function renderMqttContract(catalog: readonly AnyOperation[]): string {
     '| --- | --- | --- |',
     ...Object.entries(PROBLEMS).map(
       ([code, v]) => `| \`${PROBLEM_BASE}${code}\` | ${v.status} | ${v.title} |`,
+    ),
+    '',
+    'Beside `type`, `title`, `status`, `detail` and `field`, a problem may carry these members',
+    '(`agent/problems/extensions.ts`; the same in `/openapi.json`, schema `Problem`):',
+    '',
+    '| member | meaning |',
+    '| --- | --- |',
+    ...Object.entries(ProblemExtensionsSchema.properties).map(
+      ([name, schema]) => `| \`${name}\` | ${schema.description ?? ''} |`,
     ),
     '',
     '## Desired and reported config',

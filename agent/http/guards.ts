@@ -3,6 +3,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal, TokenService } from '../auth/token-service.js';
 import { Problem } from '../problems/problem.js';
+import { EXPOSED_HEADERS } from './exposed-headers.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
@@ -20,7 +21,6 @@ export function checkHost(request: FastifyRequest): void {
 }
 
 const ALLOWED_HEADERS = 'Authorization, Content-Type, Idempotency-Key, Last-Event-ID';
-const EXPOSED_HEADERS = 'Idempotent-Replayed, Location';
 
 /**
  * Browser callers must come from an allowed origin. Returns true when the request was a preflight and has

@@ -1,10 +1,21 @@
-// The OpenAPI 3.1 document, generated from the operations catalog (plus the few HTTP-only endpoints).
+// The OpenAPI 3.1 document, generated from the operations catalog (plus the few HTTP-only endpoints) and the
+// event catalog (webhooks). Checked by a maintained validator and by compiling the README's request examples
+// against types openapi-typescript generates from it (tests/unit/http/openapi-*.test.ts).
 import type { TSchema } from '@sinclair/typebox';
-import { EVENT_CATALOG, EVENT_TYPES, type EventType } from '../events/catalog.js';
-import type { AnyOperation } from '../operations/operation.js';
-import { PROBLEM_BASE, PROBLEMS } from '../problems/registry.js';
+import { EVENT_TYPES } from '../events/catalog.js';
+import { binaryHeaders, type AnyOperation } from '../operations/operation.js';
+import { CONTRACT_HEADERS } from './exposed-headers.js';
 import { imageFieldPaths } from './multipart-form.js';
 import { PAIRING_OPENAPI_PATHS } from './pairing-routes.js';
+import { EVENT_STREAM_FRAMING, eventSchemaRef, eventSchemas, eventWebhooks } from './openapi-events.js';
+import { errorResponses, problemResponse, problemSchema } from './openapi-problems.js';
+import { plain, requestSchema } from './openapi-schemas.js';
+
+/** Where the API listens, for `servers`. */
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
 
 const URL_INPUT_METHODS = new Set(['GET', 'DELETE']);
 
@@ -16,11 +27,6 @@ function pathTemplate(path: string): { template: string; params: string[] } {
     return `{${name}}`;
   });
   return { template, params };
-}
-
-/** Strips TypeBox's symbol-keyed metadata: the document must be plain JSON Schema. */
-function plain(schema: TSchema): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(schema)) as Record<string, unknown>;
 }
 
 /** The JSON body as form fields: nested names dotted (`probe.image`), image fields as file parts. */
@@ -45,7 +51,7 @@ function formSchema(input: TSchema, pathParams: readonly string[]): Record<strin
       properties[name] = schema;
     }
   };
-  walk(plain(input), '', '');
+  walk(requestSchema(plain(input)), '', '');
   return {
     schema: {
       type: 'object',
@@ -57,7 +63,7 @@ function formSchema(input: TSchema, pathParams: readonly string[]): Record<strin
 
 function operationObject(op: AnyOperation): Record<string, unknown> {
   const { params } = pathTemplate(op.http?.path ?? '');
-  const input = plain(op.input);
+  const input = requestSchema(plain(op.input));
   const props = (input.properties ?? {}) as Record<string, Record<string, unknown>>;
   const required = new Set((input.required ?? []) as string[]);
   const parameters: Record<string, unknown>[] = params.map((name) => ({
@@ -106,62 +112,61 @@ function operationObject(op: AnyOperation): Record<string, unknown> {
   }
   if (parameters.length > 0) doc.parameters = parameters;
   const output = plain(op.output);
-  // A BinarySchema output (image, file) is documented under its own media type.
+  delete output['x-headers'];
+  // A BinarySchema output (image, file) is documented under its own media type, with the headers it sets.
   const mediaType =
     typeof output.contentMediaType === 'string' ? output.contentMediaType : 'application/json';
+  const headers: Record<string, unknown> = Object.fromEntries(
+    Object.entries(binaryHeaders(op.output)).map(([name, description]) => [
+      name,
+      { description, schema: { type: 'string' } },
+    ]),
+  );
+  if (op.idempotent) headers['Idempotent-Replayed'] = replayedHeader;
   doc.responses = {
     [String(op.http?.status ?? 200)]: {
       description: 'Success',
+      ...(Object.keys(headers).length > 0 ? { headers } : {}),
       content: { [mediaType]: { schema: output } },
     },
-    default: { $ref: '#/components/responses/Problem' },
+    ...errorResponses(op),
   };
   return doc;
 }
 
-const EVENT_STREAM_FRAMING = [
-  'Each event is one SSE frame: `id: <seq>` (kept events only), `event: <type>`, `data: <JSON>` where the JSON',
-  'is `{id, seq, type, at}` and the payload fields of the type (components `event.<type>`). A token receives',
-  "only the types its scopes allow (each schema's `x-required-scope`; admin receives all), live and on replay.",
-  'Kept events (`x-kept: true`) come from the event log: reconnect with `Last-Event-ID` (the browser does) to',
-  'get those missed. Live-only events (`x-kept: false`) are never stored: they have no `id:` line, so the',
-  "browser's Last-Event-ID stays on the last kept event, and `seq` is null. A `: keep-alive` comment every 15 s.",
-].join('\n');
+const replayedHeader = {
+  description: CONTRACT_HEADERS['Idempotent-Replayed'],
+  schema: { const: 'true' },
+};
 
-const eventSchemaName = (type: EventType): string => `event.${type}`;
-
-/** One schema per event type: what `data` holds (the envelope and the payload), its scope and whether it is kept. */
-function eventSchemas(): Record<string, unknown> {
-  const schemas: Record<string, unknown> = {};
-  for (const type of EVENT_TYPES) {
-    const d = EVENT_CATALOG[type];
-    const payload = plain(d.payload);
-    const properties = (payload.properties ?? {}) as Record<string, unknown>;
-    schemas[eventSchemaName(type)] = {
-      type: 'object',
-      description: d.description,
-      'x-required-scope': d.scope,
-      'x-kept': d.kept,
-      required: ['id', 'seq', 'type', 'at', ...((payload.required ?? []) as string[])],
-      properties: {
-        id: {
-          type: 'string',
-          format: 'uuid',
-          description: 'Unique; the fleet and clients de-duplicate on it',
-        },
-        seq: d.kept
-          ? { type: 'integer', description: 'Position in the event log; also the SSE `id:`' }
-          : { type: 'null', description: 'Live-only: never stored' },
-        type: { const: type },
-        at: { type: 'string', format: 'date-time' },
-        ...properties,
-      },
-    };
-  }
-  return schemas;
+/** Errors of the routes that are not operations: token, scope, Host/Origin, throttling (and a camera's). */
+function routeErrors(camera: boolean): Record<string, unknown> {
+  const entry = (codes: string): Record<string, unknown> => problemResponse(codes, false);
+  return {
+    '401': entry('`unauthorized`'),
+    '403': entry('`forbidden`; `origin-not-allowed`'),
+    ...(camera ? { '404': entry('`not-found`: no such camera') } : {}),
+    '421': entry('`misdirected-request`'),
+    '429': problemResponse(
+      '`rate-limited`: the token holds http.streamsPerToken streams already, or too many failed token checks',
+      true,
+    ),
+    ...(camera ? { '503': entry('`device-unavailable`: the camera is not ready (`state`, `reason`)') } : {}),
+    default: entry('Any other problem'),
+  };
 }
 
-export function buildOpenApi(catalog: readonly AnyOperation[], version: string): Record<string, unknown> {
+/** `servers`: the configured address (a wildcard one as loopback: the API answers only to loopback names). */
+function serverUrl({ host, port }: ListenAddress): string {
+  const name = host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '[::1]' : host;
+  return `http://${name.includes(':') && !name.startsWith('[') ? `[${name}]` : name}:${port}`;
+}
+
+export function buildOpenApi(
+  catalog: readonly AnyOperation[],
+  version: string,
+  listen: ListenAddress = { host: '127.0.0.1', port: 8620 },
+): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of catalog) {
     if (!op.http) continue;
@@ -169,13 +174,21 @@ export function buildOpenApi(catalog: readonly AnyOperation[], version: string):
     paths[template] ??= {};
     paths[template][op.http.method.toLowerCase()] = operationObject(op);
   }
+  const accessToken = {
+    name: 'access_token',
+    in: 'query',
+    required: false,
+    description: 'The token, for EventSource and <img>, which cannot send Authorization (redacted from logs)',
+    schema: { type: 'string' },
+  };
   paths['/v1/events'] = {
     get: {
       operationId: 'events.stream',
       summary:
-        'Server-Sent Events: device state changes, job progress, … (the event catalog). Resume with Last-Event-ID. The token may be given as ?access_token= because EventSource cannot send headers. A token holds at most http.streamsPerToken event and camera streams together; one more is 429 with Retry-After.',
+        'Server-Sent Events: device state changes, job progress, … (the event catalog, also as `webhooks`). Resume with Last-Event-ID. A token holds at most http.streamsPerToken event and camera streams together; one more is 429 with Retry-After.',
       description: EVENT_STREAM_FRAMING,
       security: [{ bearer: ['read'] }],
+      'x-required-scope': 'read',
       parameters: [
         {
           name: 'Last-Event-ID',
@@ -184,19 +197,26 @@ export function buildOpenApi(catalog: readonly AnyOperation[], version: string):
           description: 'The `id` of the last event received: the kept events after it are sent first.',
           schema: { type: 'string', pattern: '^[0-9]+$' },
         },
+        {
+          name: 'lastEventId',
+          in: 'query',
+          required: false,
+          description:
+            'The same as Last-Event-ID, for a first connection that resumes from a stored position',
+          schema: { type: 'integer', minimum: 0 },
+        },
+        accessToken,
       ],
       responses: {
         '200': {
           description: 'An endless stream of events, one frame each; `data` is one of the event schemas.',
           content: {
             'text/event-stream': {
-              schema: {
-                oneOf: EVENT_TYPES.map((t) => ({ $ref: `#/components/schemas/${eventSchemaName(t)}` })),
-              },
+              schema: { oneOf: EVENT_TYPES.map((t) => ({ $ref: eventSchemaRef(t) })) },
             },
           },
         },
-        default: { $ref: '#/components/responses/Problem' },
+        ...routeErrors(false),
       },
     },
   };
@@ -204,12 +224,31 @@ export function buildOpenApi(catalog: readonly AnyOperation[], version: string):
     get: {
       operationId: 'camera.stream',
       summary:
-        "MJPEG (multipart/x-mixed-replace) preview for an <img> tag at the camera's previewFps; a slow viewer skips frames. The token may be given as ?access_token=. Counts in the token's http.streamsPerToken (429 past it).",
+        'MJPEG preview for an <img> tag (with crossorigin="anonymous" from another origin) at the camera\'s previewFps; a slow viewer skips frames. Counts in the token\'s http.streamsPerToken (429 past it).',
       security: [{ bearer: ['face'] }],
-      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      'x-required-scope': 'face',
+      parameters: [
+        {
+          name: 'id',
+          in: 'path',
+          required: true,
+          description: 'Camera device id',
+          schema: { type: 'string' },
+        },
+        accessToken,
+      ],
       responses: {
-        '200': { description: 'multipart/x-mixed-replace; boundary=boxagent-frame' },
-        default: { $ref: '#/components/responses/Problem' },
+        '200': {
+          description:
+            'An endless multipart/x-mixed-replace stream (boundary `boxagent-frame`), one image/jpeg part per frame',
+          content: {
+            'multipart/x-mixed-replace': {
+              schema: { type: 'string', format: 'binary' },
+              example: '--boxagent-frame\r\nContent-Type: image/jpeg\r\nContent-Length: …',
+            },
+          },
+        },
+        ...routeErrors(true),
       },
     },
   };
@@ -219,39 +258,46 @@ export function buildOpenApi(catalog: readonly AnyOperation[], version: string):
       operationId: 'metrics',
       summary: 'Prometheus text exposition.',
       security: [{ bearer: ['read'] }],
-      responses: { '200': { description: 'text/plain; version=0.0.4' } },
+      'x-required-scope': 'read',
+      responses: {
+        '200': {
+          description: 'Prometheus text format 0.0.4',
+          content: { 'text/plain': { schema: { type: 'string' } } },
+        },
+        ...routeErrors(false),
+      },
+    },
+  };
+  paths['/openapi.json'] = {
+    get: {
+      operationId: 'openapi',
+      summary: 'This document. Public: no token.',
+      security: [],
+      responses: {
+        '200': {
+          description: 'OpenAPI 3.1',
+          content: { 'application/json': { schema: { type: 'object' } } },
+        },
+        '403': problemResponse('`origin-not-allowed`', false),
+        '421': problemResponse('`misdirected-request`', false),
+      },
     },
   };
   return {
     openapi: '3.1.0',
     info: { title: 'boxagent local API', version },
-    servers: [{ url: 'http://127.0.0.1:8620' }],
+    servers: [{ url: serverUrl(listen), description: 'This box (http.host and http.port)' }],
     paths,
+    webhooks: eventWebhooks(),
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'boxagent token create' } },
-      schemas: eventSchemas(),
-      responses: {
-        Problem: {
-          description: `RFC 9457 problem. Types: ${Object.keys(PROBLEMS)
-            .map((c) => PROBLEM_BASE + c)
-            .join(', ')}`,
-          content: {
-            'application/problem+json': {
-              schema: {
-                type: 'object',
-                required: ['type', 'title', 'status'],
-                properties: {
-                  type: { type: 'string' },
-                  title: { type: 'string' },
-                  status: { type: 'integer' },
-                  detail: { type: 'string' },
-                  field: { type: 'string', description: 'JSON pointer to the failing input field' },
-                },
-              },
-            },
-          },
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'A token from `boxagent token create` (or pairing); scopes are in x-required-scope',
         },
       },
+      schemas: { Problem: problemSchema(), ...eventSchemas() },
     },
   };
 }

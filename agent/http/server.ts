@@ -19,7 +19,7 @@ import { clientErrorHandler, frameworkErrorHandler } from './client-errors.js';
 import { guardConnections } from './connection-guard.js';
 import { applyCors, authenticate, checkHost } from './guards.js';
 import { FormInput, imageFieldPaths, readForm, type FormRules } from './multipart-form.js';
-import { buildOpenApi } from './openapi.js';
+import { buildOpenApi, type ListenAddress } from './openapi.js';
 import { registerPairingRoutes } from './pairing-routes.js';
 import { problemFromError, redactUrl, sendProblem } from './problem-reply.js';
 import { registerClientRoutes } from './served-client.js';
@@ -177,8 +177,13 @@ export function buildHttpServer(
     return reply.type(metrics.registry.contentType).send(text);
   });
 
-  const openapi = buildOpenApi(CATALOG, services.version);
-  app.get('/openapi.json', { config: {} satisfies RouteConfig }, (_request, reply) => reply.send(openapi));
+  // Built on first request: `servers` names the port actually bound (the configured one, or the ephemeral
+  // port a port-0 config got).
+  let openapi: Record<string, unknown> | undefined;
+  app.get('/openapi.json', { config: {} satisfies RouteConfig }, (_request, reply) => {
+    openapi ??= buildOpenApi(CATALOG, services.version, listenAddress(app, services.config.http));
+    return reply.send(openapi);
+  });
   registerClientRoutes(app);
 
   return {
@@ -188,6 +193,12 @@ export function buildHttpServer(
       cameraStreams.closeAll();
     },
   };
+}
+
+/** The configured address, with the bound port when listening (a port-0 config gets an ephemeral one). */
+function listenAddress(app: FastifyInstance, http: { host: string; port: number }): ListenAddress {
+  const bound = app.server.address();
+  return { host: http.host, port: typeof bound === 'object' && bound !== null ? bound.port : http.port };
 }
 
 /**

@@ -24,6 +24,7 @@ export const health = defineOperation({
   summary: 'Liveness and readiness. 503 problem with the reason when the agent is not ready.',
   scope: 'read',
   risk: 'read',
+  problems: ['not-ready'],
   input: Type.Object({}, { additionalProperties: false }),
   output: Type.Object({
     status: Type.Literal('ready'),

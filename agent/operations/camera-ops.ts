@@ -16,6 +16,7 @@ export const cameraSnapshot = defineOperation({
   summary: "The camera's latest frame (JPEG), at once: the capture keeps running, nothing is re-opened.",
   scope: 'face',
   risk: 'personal-data',
+  problems: ['device-unavailable'],
   input: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
   output: BinarySchema('image/jpeg'),
   http: { method: 'GET', path: '/v1/camera/:id/snapshot' },
@@ -44,6 +45,7 @@ export const captureFace = defineOperation({
     '422 capture-timeout says what was missing. Hints go out as face.capture.hint events.',
   scope: 'face',
   risk: 'personal-data',
+  problems: ['capture-timeout'],
   input: Type.Object(
     {
       camera: Type.String({ minLength: 1, maxLength: 64 }),

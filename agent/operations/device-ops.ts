@@ -73,6 +73,7 @@ export const testDevice = defineOperation({
   summary: "Runs the device's harmless self-test (no paper fed, no seal pressed) and records it as a job.",
   scope: 'admin',
   risk: 'physical',
+  problems: ['device-busy', 'device-unavailable'],
   idempotent: true,
   input: DeviceId,
   output: JobSchema,
@@ -92,6 +93,7 @@ export const simulateDevice = defineOperation({
   summary: 'Injects a fault into a simulated device (training and tests); 409 for real devices.',
   scope: 'admin',
   risk: 'config',
+  problems: ['not-simulated'],
   input: Type.Object(
     { id: Type.String({ minLength: 1, maxLength: 64 }), fault: StringEnum(SIMULATOR_FAULTS) },
     { additionalProperties: false },

@@ -56,6 +56,7 @@ export const detectFaces = defineOperation({
   summary: 'Faces in an image: box, five landmarks, quality, liveness, and optionally templates.',
   scope: 'face',
   risk: 'personal-data',
+  problems: ['no-face'],
   bodyLimitBytes: IMAGE_BODY_LIMIT_BYTES,
   input: Type.Object(
     {
@@ -94,6 +95,14 @@ export const verifyFace = defineOperation({
     '1:1: is the person in the probe image the reference (an image, an enrolled person or a template)?',
   scope: 'face',
   risk: 'personal-data',
+  problems: [
+    'no-face',
+    'several-faces',
+    'capture-timeout',
+    'template-invalid',
+    'model-mismatch',
+    'not-found',
+  ],
   bodyLimitBytes: IMAGE_BODY_LIMIT_BYTES,
   input: Type.Object(
     {
@@ -136,6 +145,7 @@ export const identifyFace = defineOperation({
   summary: '1:N: a shortlist of enrolled persons like the probe; `best.confirm` says a clerk must confirm.',
   scope: 'face',
   risk: 'personal-data',
+  problems: ['no-face', 'several-faces', 'capture-timeout'],
   bodyLimitBytes: IMAGE_BODY_LIMIT_BYTES,
   input: Type.Object(
     { probe: ProbeSchema, topK: Type.Integer({ minimum: 1, maximum: 20, default: 5 }), largest: Largest },

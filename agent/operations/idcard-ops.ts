@@ -40,6 +40,7 @@ export const getIdCard = defineOperation({
   summary: 'The last card the ID card reader read, if within its freshness window (idcard.freshnessMs).',
   scope: 'read',
   risk: 'personal-data',
+  problems: ['no-card'],
   input: Type.Object(
     { device: Type.String({ minLength: 1, maxLength: 64 }) },
     { additionalProperties: false },

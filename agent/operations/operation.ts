@@ -3,6 +3,7 @@
 import { Type, type Static, type TObject, type TSchema, type TUnsafe } from '@sinclair/typebox';
 import type { Risk, Scope } from '../../config/schema.js';
 import type { Principal } from '../auth/token-service.js';
+import type { ProblemCode } from '../problems/registry.js';
 import type { Services } from '../services.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -13,8 +14,6 @@ export interface HttpBinding {
   path: string;
   /** Status on success (default 200). */
   status?: number;
-  /** Headers of a binary answer a caller reads beside the body; the served client returns them with the Blob. */
-  headers?: readonly string[];
 }
 
 export interface OperationContext {
@@ -40,9 +39,25 @@ export class BinaryOutput {
   ) {}
 }
 
-/** The output schema of an operation that returns BinaryOutput (documents the content type). */
-export function BinarySchema(contentType: string): TUnsafe<BinaryOutput> {
-  return Type.Unsafe<BinaryOutput>({ type: 'string', format: 'binary', contentMediaType: contentType });
+/** Response headers a BinaryOutput carries: name → what it says (documented in OpenAPI, exposed to pages). */
+export type BinaryHeaders = Readonly<Record<string, string>>;
+
+/**
+ * The output schema of an operation that returns BinaryOutput: documents the content type and the headers
+ * the handler sets (`x-headers`, moved to the response's headers in the OpenAPI document).
+ */
+export function BinarySchema(contentType: string, headers: BinaryHeaders = {}): TUnsafe<BinaryOutput> {
+  return Type.Unsafe<BinaryOutput>({
+    type: 'string',
+    format: 'binary',
+    contentMediaType: contentType,
+    ...(Object.keys(headers).length > 0 ? { 'x-headers': headers } : {}),
+  });
+}
+
+/** The headers a BinarySchema declares. */
+export function binaryHeaders(schema: TSchema): BinaryHeaders {
+  return ((schema as Record<string, unknown>)['x-headers'] as BinaryHeaders | undefined) ?? {};
 }
 
 export interface Operation<I extends TObject = TObject, O extends TSchema = TSchema> {
@@ -58,6 +73,11 @@ export interface Operation<I extends TObject = TObject, O extends TSchema = TSch
   riskOf?(params: Record<string, unknown>): Risk;
   input: I;
   output: O;
+  /**
+   * Problems the operation's own work can end in, beyond those its shape implies (bad input, auth, an unknown
+   * `:id`, a device that is absent or busy, Idempotency-Key reuse, image checks): documented in OpenAPI.
+   */
+  problems?: readonly ProblemCode[];
   http?: HttpBinding;
   /** Request body limit for this operation when it must differ from `http.bodyLimitBytes` (images). */
   bodyLimitBytes?: number;

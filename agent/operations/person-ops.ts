@@ -13,6 +13,7 @@ export const enrollPerson = defineOperation({
   summary: 'Enrols a person from one or more face images (quality-gated; camera captures must be live).',
   scope: 'enroll',
   risk: 'identity',
+  problems: ['person-exists', 'face-quality', 'face-not-live', 'no-face', 'several-faces'],
   idempotent: true,
   bodyLimitBytes: IMAGE_BODY_LIMIT_BYTES,
   input: Type.Object(
@@ -34,6 +35,7 @@ export const addPersonFace = defineOperation({
   summary: 'Adds a face image to an enrolled person (same gate as enrolment).',
   scope: 'enroll',
   risk: 'identity',
+  problems: ['person-full', 'face-quality', 'face-not-live', 'no-face', 'several-faces'],
   idempotent: true,
   bodyLimitBytes: IMAGE_BODY_LIMIT_BYTES,
   input: Type.Object(

@@ -19,12 +19,22 @@ export const PhotoSpecSchema = Type.Union(
   { default: '1-inch' },
 );
 
+/** The framing the photo achieved, as response headers (a page reads them: they are CORS-exposed). */
+const ID_PHOTO_HEADERS = {
+  'X-Photo-Spec': 'The size made: 1-inch, 2-inch or WxH mm',
+  'X-Photo-Size': 'Pixels and resolution, e.g. 295x413@300dpi',
+  'X-Photo-Head-Height-Mm': 'Head height (crown to chin) on the photo, mm',
+  'X-Photo-Eye-Line-Mm': 'Eye line from the top of the photo, mm',
+  'X-Photo-Background': 'The background check: light or not-light; luma=<mean>; spread=<spread>',
+} as const;
+
 export const makeIdPhoto = defineOperation({
   name: 'photos.idPhoto',
   summary:
     'Crops a portrait to an ID photo (1-inch 25×35 mm, 2-inch 35×49 mm or custom, 300 dpi) from its face landmarks; JPEG. Headers X-Photo-* give size, head height, eye line and the background check.',
   scope: 'face',
   risk: 'personal-data',
+  problems: ['no-face', 'several-faces', 'photo-unusable', 'capture-timeout', 'camera-unavailable'],
   bodyLimitBytes: IMAGE_BODY_LIMIT_BYTES,
   input: Type.Object(
     {
@@ -44,18 +54,8 @@ export const makeIdPhoto = defineOperation({
     },
     { additionalProperties: false, description: 'Either image or camera' },
   ),
-  output: BinarySchema('image/jpeg'),
-  http: {
-    method: 'POST',
-    path: '/v1/photos/id-photo',
-    headers: [
-      'X-Photo-Spec',
-      'X-Photo-Size',
-      'X-Photo-Head-Height-Mm',
-      'X-Photo-Eye-Line-Mm',
-      'X-Photo-Background',
-    ],
-  },
+  output: BinarySchema('image/jpeg', ID_PHOTO_HEADERS),
+  http: { method: 'POST', path: '/v1/photos/id-photo' },
   async handler(input, { services }) {
     const photo = await services.photos.idPhoto(input);
     return new BinaryOutput('image/jpeg', photo.jpeg, {
@@ -64,6 +64,6 @@ export const makeIdPhoto = defineOperation({
       'X-Photo-Head-Height-Mm': String(photo.headHeightMm),
       'X-Photo-Eye-Line-Mm': String(photo.eyeLineMm),
       'X-Photo-Background': `${photo.background.light ? 'light' : 'not-light'}; luma=${photo.background.meanLuma}; spread=${photo.background.spread}`,
-    });
+    } satisfies Record<keyof typeof ID_PHOTO_HEADERS, string>);
   },
 });

@@ -70,6 +70,7 @@ export const submitPrint = defineOperation({
   summary: 'Queues a document for a printer; 202 with the job. Progress is on /v1/events (print.job).',
   scope: 'print',
   risk: 'print',
+  problems: ['unprintable-document', 'unknown-template'],
   idempotent: true,
   input: Type.Object(
     {
@@ -137,6 +138,7 @@ export const cancelPrint = defineOperation({
   summary: 'Cancels a queued job; 409 once it is being sent or finished.',
   scope: 'print',
   risk: 'print',
+  problems: ['job-state-conflict'],
   input: Type.Object({ id: JobId }, { additionalProperties: false }),
   output: PrintJob,
   http: { method: 'DELETE', path: '/v1/print-jobs/:id' },
@@ -148,6 +150,7 @@ export const resolvePrint = defineOperation({
   summary: 'Settles a job in doubt: "printed" marks it done, "reprint" queues it again.',
   scope: 'print',
   risk: 'print',
+  problems: ['job-state-conflict'],
   // A reprint may put a second copy of an official form into the world.
   riskOf: (params) => (params.outcome === 'reprint' ? 'document' : 'print'),
   input: Type.Object(
@@ -167,6 +170,7 @@ export const previewPrint = defineOperation({
     'A PNG (180 dpi) of what the printer would put on paper: the document is encoded to ESC/P and the bytes decoded.',
   scope: 'print',
   risk: 'print',
+  problems: ['unprintable-document', 'unknown-template'],
   input: Type.Object(
     {
       printer: Type.String({

@@ -45,6 +45,7 @@ export const requestRating = defineOperation({
     'Asks the resident to rate the service just given: the pad lights and waits for a key. 202 with the waiting rating; the answer (or a timeout) is a rating.job event. 409 device-busy while the pad waits for another.',
   scope: 'print',
   risk: 'print',
+  problems: ['device-busy', 'device-unavailable'],
   idempotent: true,
   input: Type.Object(
     {
@@ -114,6 +115,7 @@ export const cancelRating = defineOperation({
   summary: 'Ends a rating still waiting for a key (the pad goes dark); 409 once it has an answer.',
   scope: 'print',
   risk: 'print',
+  problems: ['job-state-conflict'],
   input: RatingId,
   output: RatingSchema,
   http: { method: 'DELETE', path: '/v1/ratings/:id' },

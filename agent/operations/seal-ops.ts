@@ -73,6 +73,15 @@ export const confirmSealJob = defineOperation({
   summary: 'Confirms a pending seal job: checks the interlocks and presses the seal once.',
   scope: 'seal',
   risk: 'physical',
+  problems: [
+    'seal-token-invalid',
+    'seal-job-conflict',
+    'seal-interlock',
+    'seal-job-expired',
+    'seal-device-error',
+    'device-busy',
+    'device-unavailable',
+  ],
   idempotent: true,
   input: Type.Object(
     { ...JobId, token: Type.String({ minLength: 1, maxLength: 200 }) },
@@ -119,6 +128,7 @@ export const resolveSealJob = defineOperation({
   summary: 'Settles an in-doubt seal job as done or failed, after an operator looked at the document.',
   scope: 'seal',
   risk: 'document',
+  problems: ['seal-job-conflict'],
   input: Type.Object(
     {
       ...JobId,

@@ -75,8 +75,11 @@ describe('a freshly started box', () => {
 
   it('serves an OpenAPI document generated from the operations catalog', async () => {
     const doc = (await (await daemon.fetch('/openapi.json', { token: null })).json()) as {
+      servers: { url: string }[];
       paths: Record<string, Record<string, { operationId: string }>>;
     };
+    // The address it listens on (here a port-0 config: the port it was given).
+    expect(doc.servers.map((s) => s.url)).toEqual([daemon.url]);
     expect(doc.paths['/v1/devices/{id}']?.get?.operationId).toBe('devices.get');
     expect(doc.paths['/v1/health']?.get?.operationId).toBe('agent.health');
   });

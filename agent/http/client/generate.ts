@@ -3,7 +3,7 @@
 // handler payloads from the event catalog, the snapshot). `emit.ts` runs it at build time.
 import { SCOPES } from '../../../config/sections/scopes.js';
 import type { EventDefinition } from '../../events/catalog.js';
-import type { AnyOperation } from '../../operations/operation.js';
+import { binaryHeaders, type AnyOperation } from '../../operations/operation.js';
 import { schemaToTs, type JsonSchema } from './schema-to-ts.js';
 import type { OperationSpec } from './runtime.js';
 
@@ -49,9 +49,9 @@ export function generateJs(
   const table: Record<string, OperationSpec> = {};
   for (const op of clientOperations(catalog)) {
     const http = op.http!;
-    const headers = http.headers;
+    const headers = Object.keys(binaryHeaders(op.output));
     table[op.name] = isBinary(op)
-      ? headers && headers.length > 0
+      ? headers.length > 0
         ? [http.method, http.path, 1, headers]
         : [http.method, http.path, 1]
       : [http.method, http.path];
@@ -78,7 +78,7 @@ function inputType(op: AnyOperation): { type: string; optional: boolean } {
 
 function outputType(op: AnyOperation): string {
   if (!isBinary(op)) return schemaToTs(plain(op.output), { direction: 'output' }, '  ');
-  const headers = op.http?.headers ?? [];
+  const headers = Object.keys(binaryHeaders(op.output));
   if (headers.length === 0) return 'Blob';
   return `{ blob: Blob; headers: { ${headers.map((h) => `${key(h)}: string;`).join(' ')} } }`;
 }

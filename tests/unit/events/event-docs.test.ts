@@ -77,3 +77,34 @@ describe('GET /v1/events in the OpenAPI document', () => {
     expect(ajv.validate(doc.components.schemas['event.device.state']!, live.data)).toBe(false);
   });
 });
+
+describe('event names', () => {
+  // One rule for every job kind: `<kind>.job` on every transition with the state in the payload, so no
+  // per-state event (a second `printed` carrying what the first lacked) and no job fields on another type.
+  const properties = (type: (typeof EVENT_TYPES)[number]): Record<string, { const?: unknown }> =>
+    (EVENT_CATALOG[type].payload as unknown as { properties: Record<string, { const?: unknown }> })
+      .properties;
+
+  it('are <kind>.job for every job event, whose payload names that kind, the state and the one before', () => {
+    for (const type of EVENT_TYPES) {
+      const props = properties(type);
+      if (!('job' in props)) continue;
+      expect(type).toMatch(/^[a-z]+\.job$/);
+      expect(props.kind?.const, type).toBe(type.replace(/\.job$/, ''));
+      expect(Object.keys(props), type).toEqual(
+        expect.arrayContaining(['job', 'device', 'state', 'previous']),
+      );
+    }
+  });
+
+  it("never name a job state: a state change is the job event's payload, not an event of its own", () => {
+    const states = new Set(
+      EVENT_TYPES.filter((t) => t.endsWith('.job')).flatMap(
+        (t) => (properties(t).state as unknown as { enum: string[] }).enum,
+      ),
+    );
+    expect(states).toContain('printed');
+    const stateNamed = EVENT_TYPES.filter((t) => t.split('.').some((part) => states.has(part)));
+    expect(stateNamed).toEqual([]);
+  });
+});

@@ -12,7 +12,7 @@ const withCode = (code: string): Error => Object.assign(new Error(`failed: ${cod
 describe('problem documents', () => {
   it('carry the code as a type URN, the registry title and status, the detail and the field as a pointer', () => {
     const thrown = new Problem('unprintable-document', 'line 4 is too wide', ['document', 'lines', 3], {
-      widthMm: 210,
+      reason: 'overflow',
     });
     expect(problemDocument(thrown)).toEqual({
       type: 'urn:boxagent:problem:unprintable-document',
@@ -20,7 +20,7 @@ describe('problem documents', () => {
       status: 422,
       detail: 'line 4 is too wide',
       field: '/document/lines/3',
-      widthMm: 210,
+      reason: 'overflow',
     });
   });
 
