@@ -84,16 +84,21 @@ const RETRY_STATUSES = new Set([429, 503, 507]);
 
 /** The error responses of an operation: one per status, each naming its codes, as application/problem+json. */
 export function errorResponses(op: AnyOperation): Record<string, unknown> {
+  return problemResponses(operationProblems(op));
+}
+
+/** Error responses for these problem codes, one per status, plus a default for any other problem. */
+export function problemResponses(codes: readonly ProblemCode[]): Record<string, unknown> {
   const byStatus = new Map<number, ProblemCode[]>();
-  for (const code of operationProblems(op)) {
+  for (const code of codes) {
     const status = PROBLEMS[code].status;
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
   const responses: Record<string, unknown> = {};
   for (const status of [...byStatus.keys()].sort((a, b) => a - b)) {
-    const codes = byStatus.get(status)!;
+    const statusCodes = byStatus.get(status)!;
     responses[String(status)] = problemResponse(
-      codes.map((c) => `\`${c}\`: ${PROBLEMS[c].title}`).join('; '),
+      statusCodes.map((c) => `\`${c}\`: ${PROBLEMS[c].title}`).join('; '),
       RETRY_STATUSES.has(status),
     );
   }

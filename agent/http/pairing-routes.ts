@@ -3,7 +3,6 @@
 // answers only to the Origin that asked, and a miss is a 404 counted against the caller, so poll ids cannot be
 // guessed (128 random bits, and the guesser is slowed to http.authFailures' rate).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { TSchema } from '@sinclair/typebox';
 import { Problem } from '../problems/problem.js';
 import type { Services } from '../services.js';
 import { validateBody } from '../operations/validation.js';
@@ -13,14 +12,13 @@ import {
   PairingTicketSchema,
 } from '../operations/pairing-schemas.js';
 import { AuthThrottle } from './auth-throttle.js';
+import { problemResponses } from './openapi-problems.js';
+import { plain, requestSchema } from './openapi-schemas.js';
 
 /** The longest `?wait=` a poll may hold, in seconds (below common proxy and browser idle limits). */
 export const MAX_WAIT_SECONDS = 25;
 /** How often a waiting poll looks at the database again (an approval may come from the CLI, another process). */
 const RECHECK_MS = 250;
-
-const plain = (schema: TSchema): Record<string, unknown> =>
-  JSON.parse(JSON.stringify(schema)) as Record<string, unknown>;
 
 export function registerPairingRoutes(app: FastifyInstance, services: Services): void {
   const { http } = services.config;
@@ -103,8 +101,6 @@ function pause(ms: number, waiting: Set<() => void>, reply: FastifyReply): Promi
   });
 }
 
-const problem = { default: { $ref: '#/components/responses/Problem' } };
-
 /** OpenAPI path items of these routes, merged into the document by `buildOpenApi`. */
 export const PAIRING_OPENAPI_PATHS: Record<string, Record<string, unknown>> = {
   '/v1/pairings': {
@@ -115,14 +111,20 @@ export const PAIRING_OPENAPI_PATHS: Record<string, Record<string, unknown>> = {
       security: [],
       requestBody: {
         required: true,
-        content: { 'application/json': { schema: plain(PairingRequestBody) } },
+        content: { 'application/json': { schema: requestSchema(plain(PairingRequestBody)) } },
       },
       responses: {
         '201': {
           description: 'The pending request',
           content: { 'application/json': { schema: plain(PairingTicketSchema) } },
         },
-        ...problem,
+        ...problemResponses([
+          'invalid-request',
+          'malformed-json',
+          'origin-not-allowed',
+          'unsupported-media-type',
+          'rate-limited',
+        ]),
       },
     },
   },
@@ -147,7 +149,7 @@ export const PAIRING_OPENAPI_PATHS: Record<string, Record<string, unknown>> = {
           description: 'The state of the pairing',
           content: { 'application/json': { schema: plain(PairingStatusSchema) } },
         },
-        ...problem,
+        ...problemResponses(['invalid-request', 'not-found', 'rate-limited']),
       },
     },
   },
