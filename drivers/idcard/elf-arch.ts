@@ -4,9 +4,9 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 
 const MACHINES: Record<number, string> = {
-  0x03: 'x86 (ia32)',
+  0x03: 'ia32',
   0x08: 'mips',
-  0x28: 'arm (32-bit)',
+  0x28: 'arm',
   0x3e: 'x64',
   0xb7: 'arm64',
   0xf3: 'riscv',
