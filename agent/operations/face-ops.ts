@@ -218,6 +218,7 @@ export const faceStatus = defineOperation({
     thresholds: Type.Union([
       Type.Object({
         verify: Type.Number(),
+        verifyCard: Type.Number({ description: 'verify threshold when the reference is an ID card photo' }),
         identify: Type.Number(),
         identifyMargin: Type.Number(),
         liveScore: Type.Number(),
