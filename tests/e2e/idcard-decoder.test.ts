@@ -215,7 +215,7 @@ beforeAll(async () => {
       ...(await serial('reader-u', `{ library: "${libs.unpack}", abi: unpack }`)),
       ...(await serial('reader-b', `{ library: "${libs.buffer}", abi: wlt2bmpBuffer }`)),
       ...(await serial('reader-s', `{ library: "${libs.crashing}", abi: unpack }`)),
-      ...(await serial('reader-h', `{ library: "${libs.hanging}", abi: unpack, timeoutMs: 1500 }`)),
+      ...(await serial('reader-h', `{ library: "${libs.hanging}", abi: unpack, timeoutMs: 2500 }`)),
       ...broken('reader-m', `{ library: "${join(dir, 'libmissing.so')}", abi: unpack }`),
       ...broken('reader-y', `{ library: "${libs.noSymbol}", abi: unpack }`),
       ...broken('reader-a', `{ library: "${foreign}", abi: unpack }`),
@@ -373,7 +373,7 @@ describe('a vendor decoder that misbehaves', () => {
     expect((await daemon.fetch('/v1/devices')).status).toBe(200);
     const answer = await hung;
     expect(answer.photo.jpeg).toBeNull();
-    expect(answer.photo.jpegUnavailable).toMatch(/did not return within 1500 ms; it was stopped/);
+    expect(answer.photo.jpegUnavailable).toMatch(/did not return within 2500 ms; it was stopped/);
 
     const next = await swapCard('reader-h', card(ZHU));
     expect(next.photo.jpegUnavailable).toBeNull();
