@@ -93,6 +93,11 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   throw new ConfigError(dedupe(problems), file);
 }
 
+/** Keys earlier builds took, with what replaced them: a config written for them gets told what to write. */
+const REPLACED_KEYS: Record<string, string> = {
+  decoderLibrary: 'replaced by decoder: {library, abi} (see the README, ID card photo decoder)',
+};
+
 function toProblem(
   e: ErrorObject,
   doc: Document,
@@ -105,7 +110,7 @@ function toProblem(
   if (e.keyword === 'additionalProperties') {
     const extra = String((e.params as { additionalProperty: string }).additionalProperty);
     segments.push(extra);
-    message = 'unknown key';
+    message = REPLACED_KEYS[extra] ?? 'unknown key';
   } else if (e.keyword === 'required') {
     segments.push(String((e.params as { missingProperty: string }).missingProperty));
     message = 'is required';

@@ -48,7 +48,14 @@ export interface Thresholds {
   identify: number;
   /** Lead over the runner-up (another person) needed to skip confirmation. */
   identifyMargin: number;
+  /**
+   * 1:1 threshold when the reference is an ID-card photo (102×126, heavily compressed); `verify` when absent.
+   * Set by `npm run calibrate:card -- --write`.
+   */
+  verifyCard?: number;
   calibration: Calibration | null;
+  /** The figures behind `verifyCard` (bench/card-photo.ts). */
+  cardCalibration?: Record<string, unknown>;
 }
 
 export interface Manifest {

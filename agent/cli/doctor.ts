@@ -323,7 +323,7 @@ export function registerDoctor(program: Command): void {
   program
     .command('doctor')
     .description(
-      'check the install: config, state dir, keys, database, face key, devices, ffmpeg, groups, udev, face models, clock, port, broker',
+      'check the install: config, state dir, keys, database, face key, devices, ffmpeg, ID card photo decoders, groups, udev, face models, clock, port, broker',
     )
     .option(CONFIG_FLAGS, CONFIG_HELP)
     .option('--json', 'print JSON')

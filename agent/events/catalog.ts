@@ -185,7 +185,14 @@ export const EVENT_CATALOG = {
         validFrom: Type.String(),
         validTo: Type.String(),
         nameHasPrivateUseChars: Type.Boolean(),
-        photo: Type.Object({ format: Type.String(), bytes: Type.Integer() }),
+        photo: Type.Object({
+          format: Type.String(),
+          bytes: Type.Integer(),
+          available: Type.Boolean({
+            description:
+              'The photo was decoded: GET /v1/idcard/:device/card has it as JPEG (never in the event)',
+          }),
+        }),
         readAt: Type.String({ format: 'date-time' }),
       },
       { additionalProperties: false },

@@ -30,7 +30,13 @@ export interface FaceStatus {
   reason: string | null;
   modelId: string | null;
   gallerySize: number;
-  thresholds: { verify: number; identify: number; identifyMargin: number; liveScore: number } | null;
+  thresholds: {
+    verify: number;
+    verifyCard: number;
+    identify: number;
+    identifyMargin: number;
+    liveScore: number;
+  } | null;
 }
 
 export class FaceLifecycle {
@@ -100,7 +106,13 @@ export class FaceLifecycle {
       modelId: this.models_?.engine.embedderId ?? null,
       gallerySize: this.stored?.gallery.size ?? 0,
       thresholds: t
-        ? { verify: t.verify, identify: t.identify, identifyMargin: t.identifyMargin, liveScore: t.liveScore }
+        ? {
+            verify: t.verify,
+            verifyCard: t.verifyCard ?? t.verify,
+            identify: t.identify,
+            identifyMargin: t.identifyMargin,
+            liveScore: t.liveScore,
+          }
         : null,
     };
   }

@@ -11,6 +11,13 @@ import type { FaceLifecycle } from './face-lifecycle.js';
 import { enrolmentProblems } from './quality.js';
 import type { FaceSource, ImageRef, PersonView } from './results.js';
 
+/** Enrolment from the photo of an ID card: which card, and that a clerk confirmed it is the resident's. */
+export interface CardEnrolment {
+  device: string;
+  idNumber: string;
+  clerkConfirmed: true;
+}
+
 export class PersonRegistry {
   constructor(
     private readonly enrol: FaceConfig['enrol'],
@@ -20,7 +27,7 @@ export class PersonRegistry {
   ) {}
 
   async enroll(
-    input: { id?: string; name: string; images: ImageRef[]; source: FaceSource },
+    input: { id?: string; name: string; images: ImageRef[]; source: FaceSource; card?: CardEnrolment },
     actor: string,
   ): Promise<PersonView> {
     const { engine, manifest, templates, gallery } = this.lifecycle.withGallery();
@@ -34,7 +41,10 @@ export class PersonRegistry {
     // Every image passes the gate before anything is stored.
     const embeddings: Float32Array[] = [];
     for (const [i, image] of input.images.entries()) {
-      embeddings.push(await this.enrolmentFace(image, ['images', i, 'image'], input.source, liveScore));
+      const field: FieldPath = input.card ? ['idcard'] : ['images', i, 'image'];
+      embeddings.push(
+        await this.enrolmentFace(image, field, input.source, liveScore, input.card !== undefined),
+      );
     }
     this.store.transaction(() => {
       // Checked again here: another enrolment of the same id may have finished while we analysed.
@@ -45,7 +55,13 @@ export class PersonRegistry {
         actor,
         action: 'person.enroll',
         target: id,
-        detail: { faces: embeddings.length, source: input.source, model: engine.embedderId },
+        detail: {
+          faces: embeddings.length,
+          source: input.source,
+          model: engine.embedderId,
+          // Who vouched that the card was the resident's: the clerk (actor), with the card's masked number.
+          ...(input.card ? { idcard: input.card } : {}),
+        },
       });
     });
     gallery.added(id, embeddings);
@@ -114,11 +130,15 @@ export class PersonRegistry {
     field: FieldPath,
     source: FaceSource,
     liveScore: number,
+    cardPhoto = false,
   ): Promise<Float32Array> {
     const a = await this.analyser.analyse(image, field, 'largest', source === 'camera' ? 'largest' : 'none');
     const face = oneFace(a, field, false);
     const q = face.quality;
-    const reasons = enrolmentProblems(q, this.enrol);
+    // A card photo is 102×126 and softened by its compression whatever the resident does: size and
+    // sharpness are the card's, not a retake away; pose and light are still checked.
+    const gate = cardPhoto ? { ...this.enrol, minFaceSize: 0, minSharpness: 0 } : this.enrol;
+    const reasons = enrolmentProblems(q, gate);
     if (reasons.length > 0) {
       throw new Problem('face-quality', reasons.join('; '), field, { reasons, quality: q });
     }

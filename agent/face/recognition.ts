@@ -8,6 +8,7 @@ import type { AnalysedFace } from './analyse.js';
 import { oneFace, type FaceAnalyser } from './face-analyser.js';
 import type { FaceLifecycle } from './face-lifecycle.js';
 import type { Candidate } from './gallery.js';
+import type { FaceQuality } from './quality.js';
 import {
   faceView,
   round1,
@@ -30,6 +31,12 @@ export interface Reference {
   personId?: string;
   template?: string;
 }
+
+/**
+ * Where an image reference came from. `card`: the photo of an ID card (102×126, heavily compressed), judged
+ * with its own calibrated threshold (thresholds.verifyCard) when the manifest has one.
+ */
+export type ReferenceKind = 'image' | 'card';
 
 /** Scores as callers see them: four decimals. */
 const round4 = (x: number): number => Math.round(x * 1e4) / 1e4;
@@ -69,13 +76,17 @@ export class Recognition {
     probe: ImageRef | CapturedProbe;
     reference: Reference;
     largest: boolean;
+    referenceKind?: ReferenceKind;
   }): Promise<VerifyResult> {
     const t0 = performance.now();
     const { engine, manifest } = this.lifecycle.models();
-    const references = await this.referenceEmbeddings(input.reference, input.largest);
+    const reference = await this.referenceFaces(input.reference, input.largest);
     const face = await this.probeFace(input.probe, input.largest);
-    const score = Math.max(...references.map((r) => cosine(face.embedding!, r)));
-    const threshold = manifest.thresholds.verify;
+    const score = Math.max(...reference.embeddings.map((r) => cosine(face.embedding!, r)));
+    const threshold =
+      input.referenceKind === 'card'
+        ? (manifest.thresholds.verifyCard ?? manifest.thresholds.verify)
+        : manifest.thresholds.verify;
     const liveness = face.liveness!;
     const decision = !liveness.live ? 'not-live' : score >= threshold ? 'match' : 'no-match';
     return {
@@ -85,6 +96,7 @@ export class Recognition {
       threshold,
       liveness,
       quality: face.quality,
+      ...(reference.quality ? { referenceQuality: reference.quality } : {}),
       modelId: engine.embedderId,
       timingMs: round1(performance.now() - t0),
     };
@@ -142,7 +154,11 @@ export class Recognition {
     return oneFace(a, ['probe', 'image'], largest);
   }
 
-  private async referenceEmbeddings(ref: Reference, largest: boolean): Promise<Float32Array[]> {
+  /** The reference's embeddings, and the quality of its face when it is an image. */
+  private async referenceFaces(
+    ref: Reference,
+    largest: boolean,
+  ): Promise<{ embeddings: Float32Array[]; quality?: FaceQuality }> {
     const given = (['image', 'personId', 'template'] as const).filter((k) => ref[k] !== undefined);
     if (given.length !== 1) {
       throw new Problem(
@@ -153,10 +169,12 @@ export class Recognition {
     }
     const { engine, dim } = this.lifecycle.models();
     const modelId = engine.embedderId;
-    if (ref.template !== undefined) return [this.templateEmbedding(ref.template, modelId, dim)];
-    if (ref.personId !== undefined) return this.personEmbeddings(ref.personId, modelId);
+    if (ref.template !== undefined)
+      return { embeddings: [this.templateEmbedding(ref.template, modelId, dim)] };
+    if (ref.personId !== undefined) return { embeddings: this.personEmbeddings(ref.personId, modelId) };
     const a = await this.analyser.analyse({ image: ref.image! }, ['reference', 'image'], 'largest', 'none');
-    return [oneFace(a, ['reference', 'image'], largest).embedding!];
+    const face = oneFace(a, ['reference', 'image'], largest);
+    return { embeddings: [face.embedding!], quality: face.quality };
   }
 
   /** A template a caller sent: refused when malformed or made by another model, never mis-scored. */

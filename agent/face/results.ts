@@ -27,6 +27,8 @@ export interface VerifyResult {
   threshold: number;
   liveness: Liveness;
   quality: FaceQuality;
+  /** Quality of the reference face, when the reference is an image (or a card photo). */
+  referenceQuality?: FaceQuality;
   modelId: string;
   timingMs: number;
 }

@@ -4,9 +4,10 @@
 import type { Logger } from 'pino';
 import type { IdCardOptions } from '../../config/schema.js';
 import { maskIdNumber } from '../../drivers/idcard/card-text.js';
-import { IdCardReader, photoUnavailableReason, type CardRead } from '../../drivers/idcard/reader.js';
+import { IdCardReader, type CardRead } from '../../drivers/idcard/reader.js';
 import type { DeviceManager } from '../devices/device-manager.js';
 import type { EventLog } from '../events/event-log.js';
+import { Problem } from '../problems/problem.js';
 
 interface ReaderEntry {
   options: IdCardOptions;
@@ -53,9 +54,6 @@ export class IdCardService {
           this.log.warn({ device: id, kind: err.kind, err: err.message }, 'id card reader poll failed');
         }),
       );
-      if (entry.options.decoderLibrary) {
-        this.log.warn({ device: id }, photoUnavailableReason(entry.options.decoderLibrary));
-      }
       this.readers.set(id, entry);
     }
   }
@@ -81,6 +79,42 @@ export class IdCardService {
     if (!card || now - Date.parse(card.readAt) > entry.options.freshnessMs)
       return { found: false, reason: 'no-card' };
     return { found: true, card };
+  }
+
+  /**
+   * The decoded photo of the card now on the reader, for a face check against the card; a problem saying
+   * what to do when there is none (no fresh card, or its photo could not be decoded).
+   */
+  cardPhoto(
+    deviceId: string,
+    field: (string | number)[],
+    now = Date.now(),
+  ): { jpeg: Buffer; card: CardRead; idNumberMasked: string } {
+    const last = this.lastCard(deviceId, now);
+    if (!last.found) {
+      if (last.reason === 'not-a-reader') {
+        throw new Problem('not-found', `no ID card reader "${deviceId}"`, field);
+      }
+      const window = Math.round((this.freshnessMs(deviceId) ?? 0) / 1000);
+      throw new Problem(
+        'no-card',
+        `no card was read on "${deviceId}" in the last ${window} s: place the card on the reader again`,
+        field,
+      );
+    }
+    const { photo } = last.card;
+    if (photo.jpeg === null) {
+      throw new Problem(
+        'card-photo-unavailable',
+        `the photo of the card on "${deviceId}" is not available: ${photo.jpegUnavailable ?? 'not decoded'}`,
+        field,
+      );
+    }
+    return {
+      jpeg: Buffer.from(photo.jpeg, 'base64'),
+      card: last.card,
+      idNumberMasked: maskIdNumber(last.card.idNumber),
+    };
   }
 
   /** Freshness window of a reader, for messages. */
@@ -119,7 +153,7 @@ export class IdCardService {
         validFrom: card.validFrom,
         validTo: card.validTo,
         nameHasPrivateUseChars: card.nameHasPrivateUseChars,
-        photo: { format: card.photo.format, bytes: card.photo.bytes },
+        photo: { format: card.photo.format, bytes: card.photo.bytes, available: card.photo.jpeg !== null },
         readAt: card.readAt,
       },
       this.log,

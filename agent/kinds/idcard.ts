@@ -3,11 +3,12 @@
 import type { DeviceConfigOf } from '../../config/schema.js';
 import { IdCardReader } from '../../drivers/idcard/reader.js';
 import { IdCardReaderSimulator, SAMPLE_CARDS } from '../../drivers/idcard/simulator.js';
+import { checkDecoderLibrary } from '../../drivers/idcard/wlt-decoder.js';
 import type { ByteLink } from '../../drivers/transport/byte-link.js';
 import { memoryLinkPair } from '../../drivers/transport/memory-pair.js';
 import { openSerial } from '../../drivers/transport/serial.js';
 import { getIdCard } from '../operations/idcard-ops.js';
-import type { DeviceKindUnit } from './kind.js';
+import type { DeviceKindUnit, DoctorCheck } from './kind.js';
 import { UnsupportedDeviceError } from './unsupported.js';
 
 declare module '../devices/kind-drivers.js' {
@@ -39,7 +40,7 @@ function idCardReader(device: DeviceConfigOf<'idcard'>): IdCardReader {
     pollIntervalMs: opts.pollIntervalMs,
     commandTimeoutMs: opts.commandTimeoutMs,
     readTimeoutMs: opts.readTimeoutMs,
-    decoderLibrary: opts.decoderLibrary,
+    decoder: opts.decoder,
     model: t.type === 'simulated' ? 'Simulated resident ID card reader (SAM)' : undefined,
   });
 }
@@ -49,5 +50,30 @@ export const idCardKind: DeviceKindUnit<'idcard'> = {
   label: { 'zh-CN': '身份证阅读器', en: 'ID card reader' },
   operations: [getIdCard],
   createDriver: idCardReader,
+  doctor: (readers) =>
+    readers.flatMap((r): DoctorCheck[] => {
+      const decoder = r.idcard.decoder;
+      if (!decoder) return [];
+      const check = `photo decoder ${r.id}`;
+      const reason = checkDecoderLibrary(decoder);
+      return reason === null
+        ? [
+            {
+              check,
+              verdict: 'ok',
+              detail: `${decoder.library} loads; ${decoder.symbol ?? decoder.abi} found`,
+            },
+          ]
+        : [
+            {
+              check,
+              verdict: 'fail',
+              detail: reason,
+              fix:
+                `install the reader vendor's decoder for this machine (${process.arch}) at ${decoder.library}, ` +
+                'or correct idcard.decoder (library, abi, symbol)',
+            },
+          ];
+    }),
   wizard: { transportHint: '"serial:/dev/ttyUSB0" or empty for none' },
 };

@@ -92,7 +92,7 @@ export const detectFaces = defineOperation({
 export const verifyFace = defineOperation({
   name: 'face.verify',
   summary:
-    '1:1: is the person in the probe image the reference (an image, an enrolled person or a template)?',
+    '1:1: is the person in the probe the reference (an image, an enrolled person, a template, or the photo of the ID card on a reader)?',
   scope: 'face',
   risk: 'personal-data',
   problems: [
@@ -112,6 +112,14 @@ export const verifyFace = defineOperation({
           image: Type.Optional(Base64Image),
           personId: Type.Optional(PersonIdSchema),
           template: Type.Optional(Type.String({ minLength: 1, maxLength: 10_000 })),
+          idcard: Type.Optional(
+            Type.String({
+              minLength: 1,
+              maxLength: 64,
+              description:
+                'An ID card reader: the photo of the card on it now (read within its freshness window)',
+            }),
+          ),
         },
         { additionalProperties: false, minProperties: 1, maxProperties: 1 },
       ),
@@ -129,12 +137,44 @@ export const verifyFace = defineOperation({
     modelId: Type.String(),
     timingMs: Type.Number(),
     capture: CaptureInfoSchema,
+    reference: Type.Optional(
+      Type.Object(
+        {
+          quality: QualitySchema,
+          idcard: Type.Optional(
+            Type.Object({
+              device: Type.String(),
+              idNumber: Type.String({ description: 'Masked (first 3 and last 4)' }),
+              readAt: Type.String({ format: 'date-time' }),
+            }),
+          ),
+        },
+        { description: 'With an image or ID card reference: its face quality, and which card it was' },
+      ),
+    ),
   }),
   http: { method: 'POST', path: '/v1/face/verify' },
   async handler(input, { services }) {
+    const { idcard, ...given } = input.reference;
+    // The card first: without one there is nothing to compare with, and the camera need not be used.
+    const card =
+      idcard === undefined ? undefined : services.idcards.cardPhoto(idcard, ['reference', 'idcard']);
     const { probe, capture } = await resolveProbe(input.probe, services);
-    const result = await services.face.verify({ ...input, probe });
-    return capture ? { ...result, capture } : result;
+    const { referenceQuality, ...result } = await services.face.verify({
+      probe,
+      largest: input.largest,
+      reference: card ? { image: card.jpeg.toString('base64') } : given,
+      referenceKind: card ? 'card' : 'image',
+    });
+    const reference = referenceQuality
+      ? {
+          quality: referenceQuality,
+          ...(card && idcard
+            ? { idcard: { device: idcard, idNumber: card.idNumberMasked, readAt: card.card.readAt } }
+            : {}),
+        }
+      : undefined;
+    return { ...result, ...(capture ? { capture } : {}), ...(reference ? { reference } : {}) };
   },
 });
 
@@ -188,6 +228,7 @@ export const faceStatus = defineOperation({
     thresholds: Type.Union([
       Type.Object({
         verify: Type.Number(),
+        verifyCard: Type.Number({ description: 'verify threshold when the reference is an ID card photo' }),
         identify: Type.Number(),
         identifyMargin: Type.Number(),
         liveScore: Type.Number(),

@@ -29,8 +29,15 @@ export const IdCardSchema = Type.Object({
     format: Type.Literal('wlt'),
     data: Type.String({ description: 'The WLT-compressed photo, base64' }),
     bytes: Type.Integer(),
-    jpeg: Type.Null({ description: 'Never decoded by this build' }),
-    jpegUnavailable: Type.String(),
+    jpeg: Type.Union([Type.String(), Type.Null()], {
+      description: "The photo decoded by the reader vendor's library (idcard.decoder), JPEG base64",
+    }),
+    jpegBytes: Type.Union([Type.Integer(), Type.Null()], { description: 'Size of the JPEG' }),
+    width: Type.Union([Type.Integer(), Type.Null()], { description: '102 when decoded' }),
+    height: Type.Union([Type.Integer(), Type.Null()], { description: '126 when decoded' }),
+    jpegUnavailable: Type.Union([Type.String(), Type.Null()], {
+      description: 'Why there is no JPEG (no decoder configured, the decoder crashed, timed out, refused)',
+    }),
   }),
   readAt: Type.String({ format: 'date-time' }),
 });

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { Problem } from '../problems/problem.js';
 import { defineOperation } from './operation.js';
 import {
   FaceSourceSchema,
@@ -20,14 +21,52 @@ export const enrollPerson = defineOperation({
     {
       id: Type.Optional(PersonIdSchema),
       name: Type.String({ minLength: 1, maxLength: 200 }),
-      images: Type.Array(ImageRefSchema, { minItems: 1, maxItems: 20 }),
+      images: Type.Optional(Type.Array(ImageRefSchema, { minItems: 1, maxItems: 20 })),
+      idcard: Type.Optional(
+        Type.String({
+          minLength: 1,
+          maxLength: 64,
+          description:
+            'Instead of images: an ID card reader; the photo of the card on it now (source must be document)',
+        }),
+      ),
+      clerkConfirmed: Type.Optional(
+        Type.Boolean({
+          description: 'With idcard: the clerk confirms the card belongs to the person at the counter',
+        }),
+      ),
       source: FaceSourceSchema,
     },
     { additionalProperties: false },
   ),
   output: PersonSchema,
   http: { method: 'POST', path: '/v1/persons', status: 201 },
-  handler: (input, { services, principal }) => services.face.enroll(input, principal.name),
+  handler(input, { services, principal }) {
+    const { idcard, clerkConfirmed, images, ...rest } = input;
+    if ((idcard === undefined) === (images === undefined)) {
+      throw new Problem('invalid-request', 'give exactly one of "images" and "idcard"', ['images']);
+    }
+    if (idcard === undefined) return services.face.enroll({ ...rest, images: images! }, principal.name);
+    if (input.source !== 'document') {
+      throw new Problem('invalid-request', 'a card photo is a document: send source "document"', ['source']);
+    }
+    if (clerkConfirmed !== true) {
+      throw new Problem(
+        'clerk-confirmation-required',
+        "enrolling from the card photo needs the clerk to confirm the card is the resident's: clerkConfirmed: true",
+        ['clerkConfirmed'],
+      );
+    }
+    const card = services.idcards.cardPhoto(idcard, ['idcard']);
+    return services.face.enroll(
+      {
+        ...rest,
+        images: [{ image: card.jpeg.toString('base64') }],
+        card: { device: idcard, idNumber: card.idNumberMasked, clerkConfirmed: true },
+      },
+      principal.name,
+    );
+  },
 });
 
 export const addPersonFace = defineOperation({

@@ -15,6 +15,10 @@ export const PROBLEMS = {
   'origin-not-allowed': { status: 403, title: 'This browser origin is not allowed' },
   'not-found': { status: 404, title: 'No such resource' },
   'no-card': { status: 404, title: 'No ID card was read recently' },
+  'clerk-confirmation-required': {
+    status: 422,
+    title: 'A clerk must confirm the card belongs to the person present (clerkConfirmed: true)',
+  },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'request-timeout': { status: 408, title: 'The request was not received in time' },
   'idempotency-key-reused': { status: 409, title: 'The Idempotency-Key was used for a different request' },
@@ -60,6 +64,10 @@ export const PROBLEMS = {
   internal: { status: 500, title: 'Internal error' },
   'insufficient-storage': { status: 507, title: 'The box has no room left to store this request' },
   'device-unavailable': { status: 503, title: 'The device is not ready' },
+  'card-photo-unavailable': {
+    status: 503,
+    title: "The card's photo was not decoded (no decoder, or the vendor's decoder failed)",
+  },
   'seal-device-error': { status: 502, title: 'The seal machine did not answer as expected' },
   'not-ready': { status: 503, title: 'The agent is not ready' },
   'face-unavailable': { status: 503, title: 'The face service is not available' },

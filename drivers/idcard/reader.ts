@@ -5,6 +5,8 @@
 import type { DeviceDriver, DeviceIdentity, SelfTestResult } from '../device.js';
 import type { ByteLink } from '../transport/byte-link.js';
 import { decodeCardText, TEXT_LENGTH, type CardText } from './card-text.js';
+import { loadSharp } from '../printer/lazy-modules.js';
+import { WltDecoder, type WltDecoderOptions } from './wlt-decoder.js';
 import {
   COMMANDS,
   FrameDecoder,
@@ -25,13 +27,21 @@ export interface IdCardReaderOptions {
   commandTimeoutMs: number;
   /** How long the text + photo read may take (the card itself is slow: ~0.5–1 s on real readers). */
   readTimeoutMs: number;
-  /** A vendor WLT decoder library, when the installer configured one (see `photo.jpegUnavailable`). */
-  decoderLibrary?: string;
+  /** The vendor's WLT photo decoder, when the installer configured one (else the photo stays WLT). */
+  decoder?: WltDecoderOptions;
   /** Model name reported as the device identity. */
   model?: string;
 }
 
-export type ReaderErrorKind = 'timeout' | 'checksum' | 'short' | 'oversized' | 'status' | 'link';
+export type ReaderErrorKind =
+  | 'timeout'
+  | 'checksum'
+  | 'short'
+  | 'oversized'
+  | 'status'
+  | 'link'
+  /** The vendor's photo decoder failed on a card (the card itself was read). */
+  | 'decoder';
 
 /** A failed exchange with the reader, with a kind callers can branch on. */
 export class IdCardReaderError extends Error {
@@ -52,9 +62,14 @@ export interface CardPhoto {
   /** The WLT bytes, base64. */
   data: string;
   bytes: number;
-  /** A decoded JPEG is never produced by this build; `jpegUnavailable` says why. */
-  jpeg: null;
-  jpegUnavailable: string;
+  /** The photo decoded by the vendor's library, as a JPEG (base64); null when it could not be. */
+  jpeg: string | null;
+  /** Size of the JPEG in bytes. */
+  jpegBytes: number | null;
+  width: number | null;
+  height: number | null;
+  /** Why there is no JPEG: no decoder configured, or what the decoder did (crashed, timed out, refused). */
+  jpegUnavailable: string | null;
 }
 
 export interface CardRead extends CardText {
@@ -88,8 +103,11 @@ export class IdCardReader implements DeviceDriver {
   private readonly cardListeners = new Set<CardListener>();
   private readonly errorListeners = new Set<ErrorListener>();
   private lostLink: IdCardReaderError | undefined;
+  private readonly photoDecoder: WltDecoder | undefined;
 
-  constructor(private readonly opts: IdCardReaderOptions) {}
+  constructor(private readonly opts: IdCardReaderOptions) {
+    this.photoDecoder = opts.decoder ? new WltDecoder(opts.decoder) : undefined;
+  }
 
   /** Called with each card read (once per presentation). */
   onCard(listener: CardListener): () => void {
@@ -110,6 +128,16 @@ export class IdCardReader implements DeviceDriver {
     this.lostLink = undefined;
     this.presentationRead = false;
     this.decoder.reset();
+    if (this.photoDecoder) {
+      // A decoder that cannot load is the installer's to fix: the reader says why instead of reading cards
+      // without the photo the counter's face check needs.
+      try {
+        await this.photoDecoder.start();
+      } catch (err) {
+        await this.close();
+        throw new Error(`WLT photo decoder: ${message(err)}`);
+      }
+    }
     this.unsubscribe = [
       link.onData((chunk) => this.onData(chunk)),
       link.onClose((err) => this.onLinkClosed(err)),
@@ -136,7 +164,12 @@ export class IdCardReader implements DeviceDriver {
     return {
       ok: true,
       summary: `SAM ok; polling for a card every ${this.opts.pollIntervalMs} ms`,
-      details: { photo: 'wlt', jpeg: photoUnavailableReason(this.opts.decoderLibrary) },
+      details: {
+        photo: 'wlt',
+        jpeg: this.opts.decoder
+          ? `decoded by ${this.opts.decoder.library} (abi ${this.opts.decoder.abi}) in a child process`
+          : NO_DECODER,
+      },
     };
   }
 
@@ -148,6 +181,7 @@ export class IdCardReader implements DeviceDriver {
     for (const u of this.unsubscribe.splice(0)) u();
     const link = this.link;
     this.link = undefined;
+    await this.photoDecoder?.close();
     if (link) await link.close();
   }
 
@@ -185,6 +219,7 @@ export class IdCardReader implements DeviceDriver {
     const read = await this.exchange('readTextAndPhoto', this.opts.readTimeoutMs);
     if (read.sw3 !== STATUS.ok) throw statusError('read card', read);
     const card = this.parseRead(read.data);
+    card.photo = await this.decodePhoto(card.photo);
     this.presentationRead = true;
     for (const l of this.cardListeners) l(card);
   }
@@ -209,10 +244,43 @@ export class IdCardReader implements DeviceDriver {
         data: photo.toString('base64'),
         bytes: photo.length,
         jpeg: null,
-        jpegUnavailable: photoUnavailableReason(this.opts.decoderLibrary),
+        jpegBytes: null,
+        width: null,
+        height: null,
+        jpegUnavailable: NO_DECODER,
       },
       readAt: new Date().toISOString(),
     };
+  }
+
+  /**
+   * The photo with its JPEG, through the vendor's decoder. A decoder that crashes, hangs or refuses costs
+   * the photo of this card, not the card: the reason goes in `jpegUnavailable`.
+   */
+  private async decodePhoto(photo: CardPhoto): Promise<CardPhoto> {
+    if (!this.photoDecoder) return photo;
+    try {
+      const decoded = await this.photoDecoder.decode(Buffer.from(photo.data, 'base64'));
+      const sharp = await loadSharp();
+      const jpeg = await sharp(decoded.rgb, {
+        raw: { width: decoded.width, height: decoded.height, channels: 3 },
+      })
+        .jpeg({ quality: 92 })
+        .toBuffer();
+      return {
+        ...photo,
+        jpeg: jpeg.toString('base64'),
+        jpegBytes: jpeg.length,
+        width: decoded.width,
+        height: decoded.height,
+        jpegUnavailable: null,
+      };
+    } catch (err) {
+      for (const l of this.errorListeners) {
+        l(new IdCardReaderError('decoder', `photo not decoded: ${message(err)}`));
+      }
+      return { ...photo, jpegUnavailable: `photo not decoded: ${message(err)}` };
+    }
   }
 
   /** Sends one command and waits for its reply, after any command still in flight. */
@@ -292,16 +360,8 @@ function statusError(what: string, reply: Reply): IdCardReaderError {
   return new IdCardReaderError('status', `${what}: ${describeStatus(reply.sw3)}`, reply.sw3);
 }
 
-/**
- * Why no JPEG comes with the photo. Calling a vendor's C library (e.g. libwlt) from Node needs a native
- * addon or an FFI package, and this build has neither, so a configured library is reported, not called.
- */
-export function photoUnavailableReason(decoderLibrary: string | undefined): string {
-  return decoderLibrary
-    ? `WLT decoding through ${decoderLibrary} is not implemented: this build cannot load a native library ` +
-        '(Node needs an addon for that); the photo is returned as WLT only'
-    : 'no WLT decoder library is configured; the photo is returned as WLT only';
-}
+/** Why no JPEG comes with the photo of a reader without a decoder. */
+export const NO_DECODER = 'no WLT decoder is configured (idcard.decoder); the photo is returned as WLT only';
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

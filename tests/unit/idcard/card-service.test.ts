@@ -74,7 +74,7 @@ describe('IdCardService', () => {
       device: 'reader-1',
       idNumber: '430***********1236',
       idNumberMasked: true,
-      photo: { format: 'wlt', bytes: 1024 },
+      photo: { format: 'wlt', bytes: 1024, available: false },
     });
     expect(JSON.stringify(event.payload)).not.toContain('430102198503151236');
     // Personal data never goes into the event log (nor, so, to the fleet).
