@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../config/atomic-write.js';
 import type { Config } from '../config/schema.js';
 import { TokenService } from './auth/token-service.js';
 import { DeviceManager } from './devices/device-manager.js';
+import { deviceStateEvent } from './devices/state-event.js';
 import { createDriver } from './kinds/index.js';
 import { publishAuditEntries } from './events/audit-events.js';
 import { EventLog } from './events/event-log.js';
@@ -94,11 +95,7 @@ export class Agent {
       createDriver,
       log.child({ component: 'devices' }),
       (status, previous) =>
-        events.publishOrLog(
-          'device.state',
-          { device: status.id, kind: status.kind, state: status.state, previous, reason: status.reason },
-          log,
-        ),
+        events.publishOrLog('device.state', deviceStateEvent(status, previous), log),
     ));
     const idcards = (this.idcards = new IdCardService(devices, events, log.child({ component: 'idcard' })));
     const printing = (this.printing = new PrintService({

@@ -6,6 +6,8 @@
 import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
 import { DEVICE_KINDS, StringEnum, type Scope } from '../../config/schema.js';
 import { DEVICE_STATES } from '../devices/state.js';
+import { DEVICE_CONDITIONS } from '../../drivers/device.js';
+import { DEVICE_REASON_CODES } from '../messages/device-reasons.js';
 import {
   CERTIFICATE_STATES,
   PRINT_JOB_STATES,
@@ -60,6 +62,26 @@ export const JobEventBase = Type.Object({
   previous: Nullable(Type.String()),
 });
 
+/** Why a device is not doing its work: clerk text (English for now), its stable code, the technical cause. */
+export const DeviceReasonFields = {
+  reason: Nullable(Type.String({ description: 'What a clerk reads; the text of `reasonCode`' })),
+  reasonCode: Nullable(
+    StringEnum(DEVICE_REASON_CODES, {
+      description: 'Stable code: a supervision reason (unplugged, not-answering, …) or the first condition',
+    }),
+  ),
+  detail: Nullable(Type.String({ description: "The technical cause (the driver's error), for an installer" })),
+};
+
+export const DeviceConditionSchema = Type.Object(
+  {
+    code: StringEnum(DEVICE_CONDITIONS),
+    reason: Type.String({ description: 'What a clerk reads' }),
+    since: Type.String({ format: 'date-time' }),
+  },
+  { additionalProperties: false },
+);
+
 const Coded = Type.Object({ code: Type.String(), name: Nullable(Type.String()) });
 
 const define = <P extends TObject>(d: EventDefinition<P>): EventDefinition<P> => d;
@@ -67,7 +89,7 @@ const define = <P extends TObject>(d: EventDefinition<P>): EventDefinition<P> =>
 export const EVENT_CATALOG = {
   'device.state': define({
     description:
-      'A device changed state (supervision: absent, opening, ready, busy, error, backoff, closed).',
+      'A device changed state (supervision: absent, opening, ready, busy, error, backoff, closed) or its conditions changed (paper out, cover open, …; then `previous` equals `state`). Retries while in backoff or absent publish nothing until the outcome changes.',
     scope: 'read',
     kept: true,
     payload: Type.Object(
@@ -76,7 +98,8 @@ export const EVENT_CATALOG = {
         kind: StringEnum(DEVICE_KINDS),
         state: StringEnum(DEVICE_STATES),
         previous: StringEnum(DEVICE_STATES),
-        reason: Nullable(Type.String()),
+        ...DeviceReasonFields,
+        conditions: Type.Array(DeviceConditionSchema),
       },
       { additionalProperties: false },
     ),

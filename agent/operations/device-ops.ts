@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { DEVICE_KINDS, StringEnum } from '../../config/schema.js';
 import { DEVICE_STATES } from '../devices/state.js';
+import { DeviceConditionSchema, DeviceReasonFields } from '../events/catalog.js';
 import type { SupervisedDevice } from '../devices/supervised-device.js';
 import { SIMULATOR_FAULTS } from '../../drivers/simulated-device.js';
 import { defineOperation } from './operation.js';
@@ -14,7 +15,10 @@ export const DeviceStatusSchema = Type.Object({
   transport: Type.String(),
   state: StringEnum(DEVICE_STATES),
   since: Type.String({ format: 'date-time' }),
-  reason: Type.Union([Type.String(), Type.Null()]),
+  ...DeviceReasonFields,
+  conditions: Type.Array(DeviceConditionSchema, {
+    description: 'What the device reports while it answers (paper out, cover open, …)',
+  }),
   identity: Type.Union([
     Type.Object({
       model: Type.String(),

@@ -1,11 +1,12 @@
 // The simulated face camera: the real capture path (ffmpeg → MJPEG pipe → frame splitter) fed by lavfi
 // testsrc, a still image or a folder of images, with the simulator faults an installer can inject.
 import { DeviceAbsentError, type DeviceIdentity } from '../device.js';
-import type { Simulator, SimulatorFault } from '../simulated-device.js';
+import { COMMON_FAULTS, type Simulator, type SimulatorFault } from '../simulated-device.js';
 import { CameraDevice, type CameraOptions } from './camera.js';
 
 export class SimulatedCamera extends CameraDevice implements Simulator {
   fault: SimulatorFault = 'none';
+  readonly faults: readonly SimulatorFault[] = COMMON_FAULTS;
 
   constructor(options: CameraOptions) {
     super(options);

@@ -3,7 +3,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DeviceIdentity } from '../device.js';
-import { SimulatedDevice } from '../simulated-device.js';
+import { COMMON_FAULTS, SimulatedDevice, type SimulatorFault } from '../simulated-device.js';
 import {
   mapPrinterState,
   type PhotoDocument,
@@ -14,6 +14,7 @@ import {
 
 export class SimulatedPhotoPrinter extends SimulatedDevice implements PhotoPrinterDriver {
   readonly photoPrinter = true as const;
+  override readonly faults: readonly SimulatorFault[] = [...COMMON_FAULTS, 'paper-out'];
   private nextJob = 1;
   private readonly jobs = new Map<number, RemoteJob>();
 
