@@ -124,6 +124,7 @@ export class SupervisedDevice<K extends DeviceKind = DeviceKind> {
   /** The supervision trouble while the device is out of reach, else its first condition. */
   private reasonCode(): DeviceReasonCode | null {
     if (this.state === 'closed') return 'stopped';
+    if (this.state === 'opening') return 'starting';
     if (this.trouble) return this.trouble.code;
     return this.conditions.keys().next().value ?? null;
   }

@@ -118,8 +118,12 @@ export const EVENT_CATALOG = {
       {
         printer: Type.String(),
         state: StringEnum(['paused', 'running']),
-        reason: Type.Optional(Type.String({ description: 'Why it paused' })),
+        reason: Type.Optional(Type.String({ description: 'Why it paused (the technical cause)' })),
+        reasonCode: Type.Optional(
+          StringEnum(DEVICE_REASON_CODES, { description: 'Stable code of why it paused (paper-out, …)' }),
+        ),
         previousReason: Type.Optional(Type.String({ description: 'Why it had paused, on resume' })),
+        previousReasonCode: Type.Optional(StringEnum(DEVICE_REASON_CODES)),
       },
       { additionalProperties: false },
     ),

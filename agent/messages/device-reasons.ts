@@ -5,6 +5,7 @@ import { DEVICE_CONDITIONS, type DeviceConditionCode } from '../../drivers/devic
 
 /** Reasons that come from supervision (the device cannot be reached), not from the device's own report. */
 export const SUPERVISION_REASONS = [
+  'starting',
   'unplugged',
   'not-answering',
   'connection-lost',
@@ -22,6 +23,7 @@ export interface ReasonText {
 }
 
 export const DEVICE_REASONS: Record<DeviceReasonCode, ReasonText> = {
+  starting: { en: 'The device is starting', 'zh-CN': '设备正在启动' },
   unplugged: { en: 'The device is not connected', 'zh-CN': '设备未连接' },
   'not-answering': { en: 'The device is not responding', 'zh-CN': '设备无响应' },
   'connection-lost': { en: 'The connection to the device was lost', 'zh-CN': '与设备的连接已断开' },
