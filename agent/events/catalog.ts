@@ -209,6 +209,25 @@ export const EVENT_CATALOG = {
       { additionalProperties: false },
     ),
   }),
+  'idcard.present': define({
+    description:
+      'A card came onto an ID card reader (before it is read; `idcard.read` follows). No personal data; live only: a presence from the past would mislead a page.',
+    scope: 'idcard',
+    kept: false,
+    payload: Type.Object(
+      { device: Type.String(), at: Type.String({ format: 'date-time' }) },
+      { additionalProperties: false },
+    ),
+  }),
+  'idcard.removed': define({
+    description: 'The card was taken off an ID card reader. No personal data; live only.',
+    scope: 'idcard',
+    kept: false,
+    payload: Type.Object(
+      { device: Type.String(), at: Type.String({ format: 'date-time' }) },
+      { additionalProperties: false },
+    ),
+  }),
   'face.capture.hint': define({
     description: 'What a running face capture is missing changed; a hint for the resident. Live only.',
     scope: 'face',

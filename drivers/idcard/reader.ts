@@ -63,6 +63,8 @@ export interface CardRead extends CardText {
 }
 
 type CardListener = (card: CardRead) => void;
+/** A card came onto the reader (`present`, before it is read) or left it (`removed`). */
+export type PresenceListener = (change: 'present' | 'removed') => void;
 type ErrorListener = (err: IdCardReaderError) => void;
 
 interface PendingExchange {
@@ -85,6 +87,9 @@ export class IdCardReader implements DeviceDriver {
   private session = 0;
   /** The card now on the reader has been read; cleared when the reader reports no card. */
   private presentationRead = false;
+  /** The reader last said a card is there (found), until it says "no card". */
+  private cardPresent = false;
+  private readonly presenceListeners = new Set<PresenceListener>();
   private readonly cardListeners = new Set<CardListener>();
   private readonly errorListeners = new Set<ErrorListener>();
   private lostLink: IdCardReaderError | undefined;
@@ -95,6 +100,12 @@ export class IdCardReader implements DeviceDriver {
   onCard(listener: CardListener): () => void {
     this.cardListeners.add(listener);
     return () => this.cardListeners.delete(listener);
+  }
+
+  /** Called when a card comes onto the reader and when it is taken away (no personal data). */
+  onPresence(listener: PresenceListener): () => void {
+    this.presenceListeners.add(listener);
+    return () => this.presenceListeners.delete(listener);
   }
 
   /** Called when a poll fails (timeout, bad frame, unexpected status); polling goes on. */
@@ -109,6 +120,7 @@ export class IdCardReader implements DeviceDriver {
     this.link = link;
     this.lostLink = undefined;
     this.presentationRead = false;
+    this.cardPresent = false;
     this.decoder.reset();
     this.unsubscribe = [
       link.onData((chunk) => this.onData(chunk)),
@@ -176,9 +188,11 @@ export class IdCardReader implements DeviceDriver {
     const found = await this.exchange('findCard', this.opts.commandTimeoutMs);
     if (found.sw3 === STATUS.noCard) {
       this.presentationRead = false;
+      this.setPresent(false);
       return;
     }
     if (found.sw3 !== STATUS.cardFound) throw statusError('find card', found);
+    this.setPresent(true);
     if (this.presentationRead) return;
     const selected = await this.exchange('selectCard', this.opts.commandTimeoutMs);
     if (selected.sw3 !== STATUS.ok) throw statusError('select card', selected);
@@ -187,6 +201,12 @@ export class IdCardReader implements DeviceDriver {
     const card = this.parseRead(read.data);
     this.presentationRead = true;
     for (const l of this.cardListeners) l(card);
+  }
+
+  private setPresent(present: boolean): void {
+    if (present === this.cardPresent) return;
+    this.cardPresent = present;
+    for (const l of this.presenceListeners) l(present ? 'present' : 'removed');
   }
 
   /** Text + photo reply data: text length (2 bytes BE), photo length (2 bytes BE), text, photo. */
