@@ -163,6 +163,7 @@ export class SupervisedDevice<K extends DeviceKind = DeviceKind> {
     if (this.stopped) return;
     // A retry keeps showing the state it retries from: one event when it works or fails otherwise.
     if (!this.retrying) this.setState('opening', null);
+    else this.log.debug({ device: this.config.id, failures: this.failures }, 'device reopen attempt');
     try {
       this.identity = await this.driver.open();
       // stop() may have come while the driver was opening: its close() ran too early, so close again.
