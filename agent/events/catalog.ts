@@ -214,19 +214,13 @@ export const EVENT_CATALOG = {
       'A card came onto an ID card reader (before it is read; `idcard.read` follows). No personal data; live only: a presence from the past would mislead a page.',
     scope: 'idcard',
     kept: false,
-    payload: Type.Object(
-      { device: Type.String(), at: Type.String({ format: 'date-time' }) },
-      { additionalProperties: false },
-    ),
+    payload: Type.Object({ device: Type.String() }, { additionalProperties: false }),
   }),
   'idcard.removed': define({
     description: 'The card was taken off an ID card reader. No personal data; live only.',
     scope: 'idcard',
     kept: false,
-    payload: Type.Object(
-      { device: Type.String(), at: Type.String({ format: 'date-time' }) },
-      { additionalProperties: false },
-    ),
+    payload: Type.Object({ device: Type.String() }, { additionalProperties: false }),
   }),
   'face.capture.hint': define({
     description: 'What a running face capture is missing changed; a hint for the resident. Live only.',

@@ -48,7 +48,7 @@ export class IdCardService {
         device.driver.onPresence((change) =>
           this.events.publishOrLog(
             change === 'present' ? 'idcard.present' : 'idcard.removed',
-            { device: id, at: new Date().toISOString() },
+            { device: id },
             this.log,
           ),
         ),

@@ -115,7 +115,7 @@ export const simulateDevice = defineOperation({
     if (input.action !== 'fault' && ACTION_KINDS[input.action] !== kind) {
       throw new Problem(
         'invalid-request',
-        `action "${input.action}" is for a ${ACTION_KINDS[input.action]} simulator; "${input.id}" is a ${kind}, whose simulator takes: ${actionsFor(kind).join(', ')}`,
+        `action "${input.action}" is for simulated ${ACTION_KINDS[input.action]} devices; "${input.id}" is a ${kind}, whose simulator takes: ${actionsFor(kind).join(', ')}`,
         ['action'],
       );
     }
