@@ -93,6 +93,8 @@ export class IdCardReader implements DeviceDriver {
   private readonly cardListeners = new Set<CardListener>();
   private readonly errorListeners = new Set<ErrorListener>();
   private lostLink: IdCardReaderError | undefined;
+  /** When the reader last answered anything (a poll's reply counts). */
+  private lastAnswerAt: number | undefined;
 
   constructor(private readonly opts: IdCardReaderOptions) {}
 
@@ -119,6 +121,7 @@ export class IdCardReader implements DeviceDriver {
     const link = await this.opts.openLink();
     this.link = link;
     this.lostLink = undefined;
+    this.lastAnswerAt = undefined;
     this.presentationRead = false;
     this.cardPresent = false;
     this.decoder.reset();
@@ -137,9 +140,14 @@ export class IdCardReader implements DeviceDriver {
     return { model: this.opts.model ?? 'Resident ID card reader (SAM)' };
   }
 
-  /** The SAM answers its status command. */
+  /**
+   * The reader answers. Its polls talk to it every `pollIntervalMs`: a recent answer is the probe, and no
+   * extra command crowds the request/reply line; without one, the SAM must answer its status command.
+   */
   async probe(): Promise<void> {
     if (this.lostLink) throw this.lostLink;
+    const fresh = 2 * this.opts.pollIntervalMs + this.opts.commandTimeoutMs;
+    if (this.lastAnswerAt !== undefined && Date.now() - this.lastAnswerAt < fresh) return;
     await this.samStatus();
   }
 
@@ -291,6 +299,7 @@ export class IdCardReader implements DeviceDriver {
     if (!p) return;
     this.pending = undefined;
     clearTimeout(p.timer);
+    if (reply) this.lastAnswerAt = Date.now();
     if (reply) p.resolve(reply);
     else p.reject(err ?? new IdCardReaderError('link', 'no reply'));
   }

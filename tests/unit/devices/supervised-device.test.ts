@@ -191,6 +191,50 @@ describe('SupervisedDevice', () => {
     await waitFor('ready again', () => device.currentState() === 'ready', 5_000);
   });
 
+  it("shows a printer's conditions beside ready, with an event when they come and when they go", async () => {
+    const { device, transitions } = supervised();
+    device.start();
+    await waitFor('ready', () => device.currentState() === 'ready', 5_000);
+    const mark = transitions.length;
+    sim(device).setFault('paper-out');
+    await waitFor('paper out', () => device.status().conditions.length > 0, 5_000);
+    expect(device.status()).toMatchObject({
+      state: 'ready',
+      reason: 'The printer is out of paper',
+      reasonCode: 'paper-out',
+      detail: null,
+      conditions: [{ code: 'paper-out', reason: 'The printer is out of paper' }],
+    });
+    expect(transitions.slice(mark)).toMatchObject([{ state: 'ready', previous: 'ready' }]);
+    sim(device).setFault('none');
+    await waitFor('paper loaded', () => device.status().conditions.length === 0, 5_000);
+    expect(device.status()).toMatchObject({ reason: null, reasonCode: null });
+    expect(transitions.slice(mark)).toHaveLength(2);
+  });
+
+  it('reads conditions while the device is busy (the paper runs out mid-job)', async () => {
+    const { device } = supervised();
+    device.start();
+    await waitFor('ready', () => device.currentState() === 'ready', 5_000);
+    await device.use(async () => {
+      sim(device).setFault('cover-open');
+      await waitFor('cover open seen while busy', () => device.status().reasonCode === 'cover-open', 5_000);
+      expect(device.status().state).toBe('busy');
+    });
+    sim(device).setFault('none');
+  });
+
+  it('drops its conditions when the device goes out of reach', async () => {
+    const { device } = supervised();
+    device.start();
+    await waitFor('ready', () => device.currentState() === 'ready', 5_000);
+    sim(device).setFault('paper-out');
+    await waitFor('paper out', () => device.status().conditions.length > 0, 5_000);
+    sim(device).setFault('unplugged');
+    await waitFor('absent', () => device.currentState() === 'absent', 5_000);
+    expect(device.status()).toMatchObject({ conditions: [], reasonCode: 'unplugged' });
+  });
+
   it('marks the device busy during use() and ready afterwards', async () => {
     const { device, transitions } = supervised();
     device.start();
