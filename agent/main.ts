@@ -94,8 +94,7 @@ export class Agent {
       config.supervision,
       createDriver,
       log.child({ component: 'devices' }),
-      (status, previous) =>
-        events.publishOrLog('device.state', deviceStateEvent(status, previous), log),
+      (status, previous) => events.publishOrLog('device.state', deviceStateEvent(status, previous), log),
     ));
     const idcards = (this.idcards = new IdCardService(devices, events, log.child({ component: 'idcard' })));
     const printing = (this.printing = new PrintService({

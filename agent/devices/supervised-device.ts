@@ -2,11 +2,7 @@
 // retries with capped exponential backoff. A failing or vanished device never throws out of here.
 import type { Logger } from 'pino';
 import type { DeviceConfig, DeviceConfigOf, DeviceKind } from '../../config/schema.js';
-import {
-  DeviceAbsentError,
-  type DeviceConditionCode,
-  type DeviceIdentity,
-} from '../../drivers/device.js';
+import { DeviceAbsentError, type DeviceConditionCode, type DeviceIdentity } from '../../drivers/device.js';
 import { reasonText, type DeviceReasonCode, type SupervisionReasonCode } from '../messages/device-reasons.js';
 import type { DriverOf } from './kind-drivers.js';
 import type { DeviceState } from './state.js';

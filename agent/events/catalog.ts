@@ -70,7 +70,9 @@ export const DeviceReasonFields = {
       description: 'Stable code: a supervision reason (unplugged, not-answering, …) or the first condition',
     }),
   ),
-  detail: Nullable(Type.String({ description: "The technical cause (the driver's error), for an installer" })),
+  detail: Nullable(
+    Type.String({ description: "The technical cause (the driver's error), for an installer" }),
+  ),
 };
 
 export const DeviceConditionSchema = Type.Object(

@@ -15,7 +15,10 @@ export const SUPERVISION_REASONS = [
 export type SupervisionReasonCode = (typeof SUPERVISION_REASONS)[number];
 
 export type DeviceReasonCode = SupervisionReasonCode | DeviceConditionCode;
-export const DEVICE_REASON_CODES: readonly DeviceReasonCode[] = [...SUPERVISION_REASONS, ...DEVICE_CONDITIONS];
+export const DEVICE_REASON_CODES: readonly DeviceReasonCode[] = [
+  ...SUPERVISION_REASONS,
+  ...DEVICE_CONDITIONS,
+];
 
 export interface ReasonText {
   en: string;

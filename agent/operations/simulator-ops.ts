@@ -48,8 +48,7 @@ type SimulatorAction = (typeof ACTIONS)[number];
 const branch = <const A extends SimulatorAction, P extends Parameters<typeof Type.Object>[0]>(
   action: A,
   props: P,
-) =>
-  Type.Object({ id: Id, action: Type.Literal(action), ...props }, { additionalProperties: false });
+) => Type.Object({ id: Id, action: Type.Literal(action), ...props }, { additionalProperties: false });
 
 const Branches = [
   branch('fault', {

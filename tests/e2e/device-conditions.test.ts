@@ -202,7 +202,10 @@ describe('a printer that goes offline', () => {
     await simulate('printer-1', 'offline');
     await waitFor(
       'printer-1 reported down',
-      () => stateEvents('printer-1').slice(mark).some((e) => e.state === 'error'),
+      () =>
+        stateEvents('printer-1')
+          .slice(mark)
+          .some((e) => e.state === 'error'),
       OFFLINE_REPORTED_MS,
     );
     const down = await device('printer-1');
@@ -210,12 +213,15 @@ describe('a printer that goes offline', () => {
     expect(await queue('printer-1')).toMatchObject({ paused: true, reasonCode: 'not-answering' });
 
     // Backoff: count the reopen attempts (debug log) and the events meanwhile.
-    await waitFor('backoff', () => stateEvents('printer-1').slice(mark).some((e) => e.state === 'backoff'));
+    await waitFor('backoff', () =>
+      stateEvents('printer-1')
+        .slice(mark)
+        .some((e) => e.state === 'backoff'),
+    );
     const eventsInBackoff = stateEvents('printer-1').length;
     const attempts = (): number =>
-      daemon.logs
-        .slice(logMark)
-        .filter((l) => l.msg === 'device reopen attempt' && l.device === 'printer-1').length;
+      daemon.logs.slice(logMark).filter((l) => l.msg === 'device reopen attempt' && l.device === 'printer-1')
+        .length;
     const before = attempts();
     await waitFor('three more attempts', () => attempts() >= before + 3, 10_000);
     expect(stateEvents('printer-1').length).toBe(eventsInBackoff);
@@ -231,7 +237,10 @@ describe('a printer that goes offline', () => {
     await pair.close();
     await waitFor(
       'printer-2 reported down',
-      () => stateEvents('printer-2').slice(mark).some((e) => e.state !== 'ready' && e.state !== 'busy'),
+      () =>
+        stateEvents('printer-2')
+          .slice(mark)
+          .some((e) => e.state !== 'ready' && e.state !== 'busy'),
       OFFLINE_REPORTED_MS,
     );
     const down = await device('printer-2');
@@ -251,9 +260,8 @@ describe('a printer that goes offline', () => {
     });
     const eventsWhileRetrying = stateEvents('printer-2').length;
     const attempts = (): number =>
-      daemon.logs
-        .slice(logMark)
-        .filter((l) => l.msg === 'device reopen attempt' && l.device === 'printer-2').length;
+      daemon.logs.slice(logMark).filter((l) => l.msg === 'device reopen attempt' && l.device === 'printer-2')
+        .length;
     const before = attempts();
     await waitFor('three more attempts', () => attempts() >= before + 3, 10_000);
     expect(stateEvents('printer-2').length).toBe(eventsWhileRetrying);

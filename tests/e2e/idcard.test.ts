@@ -7,7 +7,6 @@ import { IdCardReaderSimulator, SAMPLE_CARDS } from '../../drivers/idcard/simula
 import { openSerial } from '../../drivers/transport/serial.js';
 import {
   removeDir,
-  runCli,
   runCliAsync,
   startDaemon,
   tempDir,

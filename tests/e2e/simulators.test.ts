@@ -120,9 +120,10 @@ describe('the ID card reader simulator', () => {
     expect(Object.keys(after[0]!.data).sort()).toEqual(ENVELOPE_AND_DEVICE);
     expect(after[0]!.data.seq).toBeNull();
     expect(after[1]!.data).toMatchObject({ device: 'idcard-1', name: '陈小红', idNumberMasked: true });
-    const card = (await (
-      await daemon.fetch('/v1/idcard/idcard-1/card', { token: counterToken })
-    ).json()) as { name: string; address: string };
+    const card = (await (await daemon.fetch('/v1/idcard/idcard-1/card', { token: counterToken })).json()) as {
+      name: string;
+      address: string;
+    };
     expect(card).toMatchObject({ name: '陈小红', address: CARD.address });
 
     await ok('idcard-1', { action: 'remove-card' });
