@@ -146,6 +146,7 @@ export class IdCardReader implements DeviceDriver {
    */
   async probe(): Promise<void> {
     if (this.lostLink) throw this.lostLink;
+    if (!this.link?.isOpen) throw new IdCardReaderError('link', 'the reader is not open');
     const fresh = 2 * this.opts.pollIntervalMs + this.opts.commandTimeoutMs;
     if (this.lastAnswerAt !== undefined && Date.now() - this.lastAnswerAt < fresh) return;
     await this.samStatus();
