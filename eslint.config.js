@@ -7,7 +7,8 @@ import tseslint from 'typescript-eslint';
 // services and jobs → devices, store, events, problems → drivers. Imports are relative, so each rule is a
 // regex on the import path as written: agent/ folders are one level deep, their siblings are `../<name>/`.
 const ADAPTERS = ['http', 'fleet', 'cli'];
-const BOTTOM = ['devices', 'store', 'events', 'problems'];
+// messages: the clerk-visible texts (tables of code -> {en, zh-CN}), which devices and events show.
+const BOTTOM = ['devices', 'store', 'events', 'problems', 'messages'];
 const layerRule = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
 const layers = [
   {

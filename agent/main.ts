@@ -7,6 +7,7 @@ import type { Config } from '../config/schema.js';
 import { TokenService } from './auth/token-service.js';
 import { PairingService } from './auth/pairing-service.js';
 import { DeviceManager } from './devices/device-manager.js';
+import { deviceStateEvent } from './devices/state-event.js';
 import { createDriver } from './kinds/index.js';
 import { publishAuditEntries } from './events/audit-events.js';
 import { EventLog } from './events/event-log.js';
@@ -96,12 +97,7 @@ export class Agent {
       config.supervision,
       createDriver,
       log.child({ component: 'devices' }),
-      (status, previous) =>
-        events.publishOrLog(
-          'device.state',
-          { device: status.id, kind: status.kind, state: status.state, previous, reason: status.reason },
-          log,
-        ),
+      (status, previous) => events.publishOrLog('device.state', deviceStateEvent(status, previous), log),
     ));
     const idcards = (this.idcards = new IdCardService(devices, events, log.child({ component: 'idcard' })));
     const printing = (this.printing = new PrintService({

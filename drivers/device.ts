@@ -15,6 +15,21 @@ export interface SelfTestResult {
   details?: Record<string, unknown>;
 }
 
+/**
+ * Conditions a device that still answers can report: it is attached and talking, but cannot do its work until
+ * someone at the counter acts (loads paper, closes the cover). Shown beside the device's state.
+ */
+export const DEVICE_CONDITIONS = [
+  'paper-out',
+  'cover-open',
+  'paper-jam',
+  'ribbon-fault',
+  'head-fault',
+  'printer-offline',
+  'stalled',
+] as const;
+export type DeviceConditionCode = (typeof DEVICE_CONDITIONS)[number];
+
 export interface DeviceDriver {
   /** Opens the transport and identifies the device. Throws DeviceAbsentError when it is not attached. */
   open(): Promise<DeviceIdentity>;
@@ -29,6 +44,11 @@ export interface DeviceDriver {
    * registers here and treats the call like a failed probe at once.
    */
   onLost?(listener: (err: Error) => void): void;
+  /**
+   * For devices that report conditions (a printer's paper sensor): the ones present now. Polled by the
+   * supervisor while the device is ready or busy; must be cheap and must not disturb a job under way.
+   */
+  conditions?(): Promise<readonly DeviceConditionCode[]>;
 }
 
 /** The device is not attached (no device node, no answer on the bus): distinct from a failing device. */

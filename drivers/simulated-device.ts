@@ -2,20 +2,35 @@
 // fault through `setFault` (exposed over the API only for devices whose transport is `simulated`).
 import { DeviceAbsentError, type DeviceDriver, type DeviceIdentity, type SelfTestResult } from './device.js';
 
-export const SIMULATOR_FAULTS = ['none', 'offline', 'unplugged', 'paper-out'] as const;
+export const SIMULATOR_FAULTS = [
+  'none',
+  'offline',
+  'unplugged',
+  'paper-out',
+  'cover-open',
+  'paper-jam',
+  'ribbon-fault',
+  'head-fault',
+] as const;
 /**
- * `offline`: attached but not answering. `unplugged`: gone from the bus. `paper-out`: a printer that answers
- * but takes no more data until paper is loaded (other devices ignore it).
+ * `offline`: attached but not answering. `unplugged`: gone from the bus. The rest are conditions of a printer
+ * that still answers but takes no more data until someone acts (loads paper, closes the cover, …).
  */
 export type SimulatorFault = (typeof SIMULATOR_FAULTS)[number];
+
+/** The faults every simulated device takes. */
+export const COMMON_FAULTS = ['none', 'offline', 'unplugged'] as const satisfies readonly SimulatorFault[];
 
 export interface Simulator {
   setFault(fault: SimulatorFault): void;
   readonly fault: SimulatorFault;
+  /** The faults this simulator acts on; the API refuses the others for it. */
+  readonly faults: readonly SimulatorFault[];
 }
 
 export abstract class SimulatedDevice implements DeviceDriver, Simulator {
   fault: SimulatorFault = 'none';
+  readonly faults: readonly SimulatorFault[] = COMMON_FAULTS;
   private isOpen = false;
 
   protected abstract identity(): DeviceIdentity;

@@ -49,8 +49,8 @@ function unavailable(device: SupervisedDevice<'camera'>): Problem {
   const s = device.status();
   return new Problem(
     'device-unavailable',
-    `camera "${s.id}" is ${s.state}${s.reason ? `: ${s.reason}` : ''}`,
+    `camera "${s.id}" is ${s.state}${s.detail ? `: ${s.detail}` : ''}`,
     undefined,
-    { device: s.id, state: s.state, reason: s.reason },
+    { device: s.id, state: s.state, reason: s.detail, reasonCode: s.reasonCode },
   );
 }

@@ -23,6 +23,8 @@ interface DeviceRow {
   kind: string;
   state: string;
   reason: string | null;
+  detail: string | null;
+  conditions: { code: string }[];
   identity: { model: string } | null;
 }
 
@@ -59,7 +61,7 @@ export function registerDevices(program: Command): void {
       if (opts.json) return printJson(rows);
       for (const d of rows) {
         print(
-          `${d.id.padEnd(20)} ${d.kind.padEnd(14)} ${d.state.padEnd(8)} ${d.reason ?? d.identity?.model ?? ''}`,
+          `${d.id.padEnd(20)} ${d.kind.padEnd(14)} ${d.state.padEnd(8)} ${d.detail ?? d.reason ?? d.identity?.model ?? ''}${d.conditions.length > 0 ? ` [${d.conditions.map((c) => c.code).join(', ')}]` : ''}`,
         );
       }
     });

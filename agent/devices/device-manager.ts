@@ -4,7 +4,12 @@ import type { DeviceConfig, DeviceKind } from '../../config/schema.js';
 import type { DeviceDriver, DeviceIdentity, SelfTestResult } from '../../drivers/device.js';
 import { isSimulator, type SimulatorFault } from '../../drivers/simulated-device.js';
 import { Problem, type FieldPath } from '../problems/problem.js';
-import { SupervisedDevice, type DeviceStatus, type SupervisionPolicy } from './supervised-device.js';
+import {
+  DeviceUnusableError,
+  SupervisedDevice,
+  type DeviceStatus,
+  type SupervisionPolicy,
+} from './supervised-device.js';
 import type { DeviceState } from './state.js';
 
 /** Builds a device's driver; `log` is the device manager's logger, for drivers that log (ffmpeg's stderr). */
@@ -73,7 +78,13 @@ export class DeviceManager {
       this.log,
       (status, previous) => {
         this.log.info(
-          { device: status.id, state: status.state, previous, reason: status.reason },
+          {
+            device: status.id,
+            state: status.state,
+            previous,
+            reasonCode: status.reasonCode,
+            detail: status.detail,
+          },
           'device state',
         );
         this.onChange(status, previous);
@@ -130,13 +141,13 @@ export class DeviceManager {
 class UnusableDriver implements DeviceDriver {
   constructor(private readonly reason: string) {}
   open(): Promise<DeviceIdentity> {
-    return Promise.reject(new Error(this.reason));
+    return Promise.reject(new DeviceUnusableError(this.reason));
   }
   probe(): Promise<void> {
-    return Promise.reject(new Error(this.reason));
+    return Promise.reject(new DeviceUnusableError(this.reason));
   }
   selfTest(): Promise<SelfTestResult> {
-    return Promise.reject(new Error(this.reason));
+    return Promise.reject(new DeviceUnusableError(this.reason));
   }
   close(): Promise<void> {
     return Promise.resolve();

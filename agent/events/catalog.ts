@@ -6,6 +6,8 @@
 import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
 import { DEVICE_KINDS, SCOPES, StringEnum, type Scope } from '../../config/schema.js';
 import { DEVICE_STATES } from '../devices/state.js';
+import { DEVICE_CONDITIONS } from '../../drivers/device.js';
+import { DEVICE_REASON_CODES } from '../messages/device-reasons.js';
 import {
   CERTIFICATE_STATES,
   PRINT_JOB_STATES,
@@ -60,6 +62,28 @@ export const JobEventBase = Type.Object({
   previous: Nullable(Type.String()),
 });
 
+/** Why a device is not doing its work: clerk text (English for now), its stable code, the technical cause. */
+export const DeviceReasonFields = {
+  reason: Nullable(Type.String({ description: 'What a clerk reads; the text of `reasonCode`' })),
+  reasonCode: Nullable(
+    StringEnum(DEVICE_REASON_CODES, {
+      description: 'Stable code: a supervision reason (unplugged, not-answering, …) or the first condition',
+    }),
+  ),
+  detail: Nullable(
+    Type.String({ description: "The technical cause (the driver's error), for an installer" }),
+  ),
+};
+
+export const DeviceConditionSchema = Type.Object(
+  {
+    code: StringEnum(DEVICE_CONDITIONS),
+    reason: Type.String({ description: 'What a clerk reads' }),
+    since: Type.String({ format: 'date-time' }),
+  },
+  { additionalProperties: false },
+);
+
 const Coded = Type.Object({ code: Type.String(), name: Nullable(Type.String()) });
 
 /**
@@ -76,7 +100,7 @@ const define = <P extends TObject>(d: EventDefinition<P>): EventDefinition<P> =>
 export const EVENT_CATALOG = {
   'device.state': define({
     description:
-      'A device changed state (supervision: absent, opening, ready, busy, error, backoff, closed).',
+      'A device changed state (supervision: absent, opening, ready, busy, error, backoff, closed) or its conditions changed (paper out, cover open, …; then `previous` equals `state`). Retries while in backoff or absent publish nothing until the outcome changes.',
     scope: 'read',
     kept: true,
     payload: Type.Object(
@@ -85,7 +109,8 @@ export const EVENT_CATALOG = {
         kind: StringEnum(DEVICE_KINDS),
         state: StringEnum(DEVICE_STATES),
         previous: StringEnum(DEVICE_STATES),
-        reason: Nullable(Type.String()),
+        ...DeviceReasonFields,
+        conditions: Type.Array(DeviceConditionSchema),
       },
       { additionalProperties: false },
     ),
@@ -104,8 +129,12 @@ export const EVENT_CATALOG = {
       {
         printer: Type.String(),
         state: StringEnum(['paused', 'running']),
-        reason: Type.Optional(Type.String({ description: 'Why it paused' })),
+        reason: Type.Optional(Type.String({ description: 'Why it paused (the technical cause)' })),
+        reasonCode: Type.Optional(
+          StringEnum(DEVICE_REASON_CODES, { description: 'Stable code of why it paused (paper-out, …)' }),
+        ),
         previousReason: Type.Optional(Type.String({ description: 'Why it had paused, on resume' })),
+        previousReasonCode: Type.Optional(StringEnum(DEVICE_REASON_CODES)),
       },
       { additionalProperties: false },
     ),
@@ -197,6 +226,19 @@ export const EVENT_CATALOG = {
       },
       { additionalProperties: false },
     ),
+  }),
+  'idcard.present': define({
+    description:
+      'A card came onto an ID card reader (before it is read; `idcard.read` follows). No personal data; live only: a presence from the past would mislead a page.',
+    scope: 'idcard',
+    kept: false,
+    payload: Type.Object({ device: Type.String() }, { additionalProperties: false }),
+  }),
+  'idcard.removed': define({
+    description: 'The card was taken off an ID card reader. No personal data; live only.',
+    scope: 'idcard',
+    kept: false,
+    payload: Type.Object({ device: Type.String() }, { additionalProperties: false }),
   }),
   'face.capture.hint': define({
     description: 'What a running face capture is missing changed; a hint for the resident. Live only.',

@@ -209,7 +209,7 @@ export class ConfigSync {
         .map((id) => this.services.devices.get(id)?.status())
         .filter((s) => s !== undefined && s.state !== 'ready' && s.state !== 'busy');
     while (notReady().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    return notReady().map((s) => `device ${s!.id} is ${s!.state}${s!.reason ? `: ${s!.reason}` : ''}`);
+    return notReady().map((s) => `device ${s!.id} is ${s!.state}${s!.detail ? `: ${s!.detail}` : ''}`);
   }
 
   private persist(applied: AppliedFleetConfig): void {

@@ -61,6 +61,25 @@ function formSchema(input: TSchema, pathParams: readonly string[]): Record<strin
   };
 }
 
+/**
+ * The body of an input that is a union told apart by a tag (`oneOf` + `discriminator`): each branch without
+ * the path parameters. The branch the tag's default names does not require the tag (the validator fills it).
+ */
+function taggedBody(input: Record<string, unknown>, params: string[]): Record<string, unknown> {
+  const tag = (input.discriminator as { propertyName: string }).propertyName;
+  const tagDefault = (input.properties as Record<string, { default?: unknown }>)[tag]?.default;
+  const branches = (input.oneOf as Record<string, unknown>[]).map((b) => {
+    const properties = { ...(b.properties as Record<string, Record<string, unknown>>) };
+    for (const p of params) delete properties[p];
+    const isDefault = tagDefault !== undefined && properties[tag]?.const === tagDefault;
+    const required = ((b.required ?? []) as string[]).filter(
+      (k) => !params.includes(k) && !(isDefault && k === tag),
+    );
+    return { ...b, properties, required };
+  });
+  return { oneOf: branches };
+}
+
 function operationObject(op: AnyOperation): Record<string, unknown> {
   const { params } = pathTemplate(op.http?.path ?? '');
   const input = requestSchema(plain(op.input));
@@ -85,12 +104,14 @@ function operationObject(op: AnyOperation): Record<string, unknown> {
   } else if (rest.length > 0) {
     const bodyProps = Object.fromEntries(rest.map((k) => [k, props[k]]));
     const bodyRequired = rest.filter((k) => required.has(k));
-    const jsonSchema = {
-      type: 'object',
-      properties: bodyProps,
-      required: bodyRequired,
-      additionalProperties: false,
-    };
+    const jsonSchema = Array.isArray(input.oneOf)
+      ? taggedBody(input, params)
+      : {
+          type: 'object',
+          properties: bodyProps,
+          required: bodyRequired,
+          additionalProperties: false,
+        };
     doc.requestBody = {
       required: bodyRequired.length > 0,
       content: {

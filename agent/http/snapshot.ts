@@ -5,6 +5,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { JOB_EVENT_TYPES, type JobEventKind } from '../events/catalog.js';
 import type { JobEngine } from '../jobs/engine.js';
 import { DeviceStatusSchema } from '../operations/device-ops.js';
+import { PrintQueueSchema } from '../operations/print-ops.js';
 import type { Services } from '../services.js';
 
 /** A job in flight as the snapshot shows it: its `<kind>.job` event payload without the move, plus times. */
@@ -20,7 +21,9 @@ export const SnapshotJobSchema = Type.Object({
 export const SnapshotSchema = Type.Object({
   seq: Type.Integer({ description: 'The last event seq this snapshot includes; 0 before the first' }),
   devices: Type.Array(DeviceStatusSchema, { description: 'As GET /v1/devices' }),
-  queues: Type.Array(Type.Unknown(), { description: 'Printer queues' }),
+  queues: Type.Array(PrintQueueSchema, {
+    description: 'Dot-matrix printer queues, as GET /v1/printers/:id/queue',
+  }),
   jobs: Type.Array(SnapshotJobSchema, { description: 'Jobs not in a final state, every kind, oldest first' }),
 });
 export type Snapshot = Static<typeof SnapshotSchema>;
@@ -62,8 +65,7 @@ export function buildSnapshot(
   return {
     seq,
     devices: allowed('device.state') ? services.devices.list() : [],
-    // Filled by the printer queue status (GET /v1/printers/:id/queue), added at merge.
-    queues: [],
+    queues: allowed('print.queue') ? services.printing.queueStatuses() : [],
     jobs,
   };
 }

@@ -46,6 +46,13 @@ export class IdCardService {
       };
       entry.unsubscribe.push(
         device.driver.onCard((card) => this.onCard(id, entry, card)),
+        device.driver.onPresence((change) =>
+          this.events.publishOrLog(
+            change === 'present' ? 'idcard.present' : 'idcard.removed',
+            { device: id },
+            this.log,
+          ),
+        ),
         device.driver.onPollError((err) => {
           // Once per kind of failure (a silent reader times out on whichever command it was given), until a
           // card is read again: a reader left unplugged must not write a line every poll.

@@ -2,10 +2,8 @@
 // simulator holding a card.
 import type { DeviceConfigOf } from '../../config/schema.js';
 import { IdCardReader } from '../../drivers/idcard/reader.js';
-import { IdCardReaderSimulator, SAMPLE_CARDS } from '../../drivers/idcard/simulator.js';
+import { SimulatedIdCardReader } from '../../drivers/idcard/simulated-reader.js';
 import { checkDecoderLibrary } from '../../drivers/idcard/wlt-decoder.js';
-import type { ByteLink } from '../../drivers/transport/byte-link.js';
-import { memoryLinkPair } from '../../drivers/transport/memory-pair.js';
 import { openSerial } from '../../drivers/transport/serial.js';
 import { getIdCard } from '../operations/idcard-ops.js';
 import type { DeviceKindUnit, DoctorCheck } from './kind.js';
@@ -19,29 +17,23 @@ declare module '../devices/kind-drivers.js' {
 
 function idCardReader(device: DeviceConfigOf<'idcard'>): IdCardReader {
   const t = device.transport;
-  let openLink: () => Promise<ByteLink>;
-  if (t.type === 'serial') {
-    const { path, baudRate, dataBits, parity, stopBits, rtscts } = t;
-    openLink = () => openSerial({ path, baudRate, dataBits, parity, stopBits, rtscts });
-  } else if (t.type === 'simulated') {
-    openLink = () => {
-      const [driverEnd, simulatorEnd] = memoryLinkPair();
-      const simulator = new IdCardReaderSimulator(simulatorEnd);
-      simulator.start();
-      simulator.present(SAMPLE_CARDS.zhang);
-      return Promise.resolve(driverEnd);
-    };
-  } else {
-    throw new UnsupportedDeviceError(`an idcard over ${t.type} is not supported yet`);
-  }
   const opts = device.idcard;
-  return new IdCardReader({
-    openLink,
+  const common = {
     pollIntervalMs: opts.pollIntervalMs,
     commandTimeoutMs: opts.commandTimeoutMs,
     readTimeoutMs: opts.readTimeoutMs,
     decoder: opts.decoder,
-    model: t.type === 'simulated' ? 'Simulated resident ID card reader (SAM)' : undefined,
+  };
+  if (t.type === 'simulated') {
+    return new SimulatedIdCardReader({ ...common, model: 'Simulated resident ID card reader (SAM)' });
+  }
+  if (t.type !== 'serial') {
+    throw new UnsupportedDeviceError(`an idcard over ${t.type} is not supported yet`);
+  }
+  const { path, baudRate, dataBits, parity, stopBits, rtscts } = t;
+  return new IdCardReader({
+    ...common,
+    openLink: () => openSerial({ path, baudRate, dataBits, parity, stopBits, rtscts }),
   });
 }
 

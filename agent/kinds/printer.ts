@@ -12,6 +12,7 @@ import {
   getPrint,
   listPrints,
   previewPrint,
+  printerQueue,
   resolvePrint,
   submitPrint,
 } from '../operations/print-ops.js';
@@ -81,7 +82,7 @@ function printerDriver(device: DeviceConfigOf<'printer'>): PrinterDriver {
 export const printerKind: DeviceKindUnit<'printer'> = {
   kind: 'printer',
   label: { 'zh-CN': '针式打印机', en: 'dot-matrix printer' },
-  operations: [submitPrint, previewPrint, listPrints, getPrint, cancelPrint, resolvePrint],
+  operations: [submitPrint, previewPrint, listPrints, getPrint, cancelPrint, resolvePrint, printerQueue],
   createDriver: printerDriver,
   // An Epson LQ-6xxK (the counters' 24-pin printer) names itself in its IEEE 1284 Device ID.
   scan: (d) => {

@@ -3,7 +3,8 @@
 import { KIND_UNITS } from '../kinds/index.js';
 import type { AnyOperation } from './operation.js';
 import { health, info } from './agent-ops.js';
-import { getDevice, listDevices, simulateDevice, testDevice } from './device-ops.js';
+import { getDevice, listDevices, testDevice } from './device-ops.js';
+import { simulateDevice } from './simulator-ops.js';
 import { listAudit } from './audit-ops.js';
 import { captureFace } from './camera-ops.js';
 import { detectFaces, faceStatus, identifyFace, verifyFace } from './face-ops.js';

@@ -1,8 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { DEVICE_KINDS, StringEnum } from '../../config/schema.js';
 import { DEVICE_STATES } from '../devices/state.js';
+import { DeviceConditionSchema, DeviceReasonFields } from '../events/catalog.js';
 import type { SupervisedDevice } from '../devices/supervised-device.js';
-import { SIMULATOR_FAULTS } from '../../drivers/simulated-device.js';
 import { defineOperation } from './operation.js';
 import { Problem } from '../problems/problem.js';
 import type { Services } from '../services.js';
@@ -14,7 +14,10 @@ export const DeviceStatusSchema = Type.Object({
   transport: Type.String(),
   state: StringEnum(DEVICE_STATES),
   since: Type.String({ format: 'date-time' }),
-  reason: Type.Union([Type.String(), Type.Null()]),
+  ...DeviceReasonFields,
+  conditions: Type.Array(DeviceConditionSchema, {
+    description: 'What the device reports while it answers (paper out, cover open, …)',
+  }),
   identity: Type.Union([
     Type.Object({
       model: Type.String(),
@@ -85,33 +88,6 @@ export const testDevice = defineOperation({
     );
     const state = job.state === 'done' ? ('done' as const) : ('failed' as const);
     return { id: job.id, kind: job.kind, device: job.device, state, result, createdAt: job.createdAt };
-  },
-});
-
-export const simulateDevice = defineOperation({
-  name: 'devices.simulate',
-  summary: 'Injects a fault into a simulated device (training and tests); 409 for real devices.',
-  scope: 'admin',
-  risk: 'config',
-  problems: ['not-simulated'],
-  input: Type.Object(
-    { id: Type.String({ minLength: 1, maxLength: 64 }), fault: StringEnum(SIMULATOR_FAULTS) },
-    { additionalProperties: false },
-  ),
-  output: Type.Object({ device: Type.String(), fault: StringEnum(SIMULATOR_FAULTS) }),
-  http: { method: 'POST', path: '/v1/devices/:id/simulator' },
-  handler(input, { services, principal }) {
-    device(services, input.id);
-    if (!services.devices.simulateFault(input.id, input.fault)) {
-      throw new Problem('not-simulated', `device "${input.id}" is real hardware`, ['id']);
-    }
-    services.store.audit.append({
-      actor: principal.name,
-      action: 'device.simulate',
-      target: input.id,
-      detail: { fault: input.fault },
-    });
-    return { device: input.id, fault: input.fault };
   },
 });
 

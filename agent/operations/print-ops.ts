@@ -8,6 +8,7 @@ import { expandTemplate } from '../printing/templates.js';
 import type { Services } from '../services.js';
 import { BinaryOutput, BinarySchema, defineOperation } from './operation.js';
 import { Problem } from '../problems/problem.js';
+import { DeviceReasonFields } from '../events/catalog.js';
 
 const JOB_STATES = PRINT_JOB_STATES;
 
@@ -198,4 +199,31 @@ export const previewPrint = defineOperation({
     );
     return new BinaryOutput('image/png', png);
   },
+});
+
+/** A printer's queue, as `GET /v1/printers/:id/queue` and the event stream's snapshot show it. */
+export const PrintQueueSchema = Type.Object({
+  device: Type.String(),
+  paused: Type.Boolean({ description: 'True when the queue would not send a job now' }),
+  ...DeviceReasonFields,
+  length: Type.Integer({ description: 'Jobs queued or being sent' }),
+  jobs: Type.Optional(Type.Array(PrintJob)),
+});
+
+export const printerQueue = defineOperation({
+  name: 'printers.queue',
+  summary:
+    "A dot-matrix printer's queue: paused or running, why (reason, reasonCode), how many jobs wait and, with ?jobs=true, which.",
+  scope: 'read',
+  risk: 'read',
+  input: Type.Object(
+    {
+      id: Type.String({ minLength: 1, maxLength: 64, description: 'The printer (device id)' }),
+      jobs: Type.Boolean({ default: false, description: 'Also list the waiting jobs, oldest first' }),
+    },
+    { additionalProperties: false },
+  ),
+  output: PrintQueueSchema,
+  http: { method: 'GET', path: '/v1/printers/:id/queue' },
+  handler: (input, { services }) => service(services).queueStatus(input.id, { jobs: input.jobs }),
 });

@@ -10,9 +10,11 @@ import { LayoutError } from '../../drivers/printer/layout.js';
 import {
   isPrinterDriver,
   PrintInterruptedError,
+  statusConditions,
   type PrinterDriver,
   type PrinterStatus,
 } from '../../drivers/printer/printer-driver.js';
+import { reasonText, type DeviceReasonCode } from '../messages/device-reasons.js';
 import { mmToDots } from '../../drivers/printer/units.js';
 import type { DeviceManager } from '../devices/device-manager.js';
 import { printerSetup } from './printer-setup.js';
@@ -51,6 +53,28 @@ export interface PrintServiceDeps {
   pollMs?: number;
 }
 
+/** A printer's queue as a page shows it: whether it sends, why not, and what waits. */
+export interface PrintQueueStatus {
+  device: string;
+  /** True when the queue would not send a job now (the printer is not ready, or reports a condition). */
+  paused: boolean;
+  /** Why, for a clerk (English until texts follow the request's locale); null while running. */
+  reason: string | null;
+  reasonCode: DeviceReasonCode | null;
+  /** The technical cause, for an installer. */
+  detail: string | null;
+  /** Jobs queued or being sent. */
+  length: number;
+  /** Those jobs, oldest first, when asked for. */
+  jobs?: PrintJobView[];
+}
+
+/** Why a queue pauses, from what the printer's driver says just before a job would go. */
+interface PauseReason {
+  code: DeviceReasonCode;
+  detail: string;
+}
+
 export function jobView(j: PrintJob): PrintJobView {
   const input = j.input;
   const error = j.error as { message?: string } | null;
@@ -72,7 +96,7 @@ export function jobView(j: PrintJob): PrintJobView {
 
 export class PrintService {
   readonly jobs: JobEngine<PrintJobState, PrintJobInput>;
-  private readonly paused = new Map<string, string>();
+  private readonly paused = new Map<string, PauseReason>();
 
   constructor(private readonly deps: PrintServiceDeps) {
     this.jobs = new JobEngine(
@@ -199,22 +223,62 @@ export class PrintService {
     return jobView(job);
   }
 
-  /** Printers whose queue is paused, with the reason. */
-  pausedPrinters(): Record<string, string> {
-    return Object.fromEntries(this.paused);
+  /**
+   * The queue status of one printer (GET /v1/printers/:id/queue and the event stream's snapshot): paused
+   * when the printer is not ready or busy, when it reports a condition (paper out, …), or when the queue
+   * found it not taking data just before a job; else running. Throws not-found for an unknown printer.
+   */
+  queueStatus(printerId: string, opts: { jobs?: boolean } = {}): PrintQueueStatus {
+    const status = this.deps.devices.require(printerId, 'printer', ['id']).status();
+    let pause: PauseReason | null = null;
+    if (status.state !== 'ready' && status.state !== 'busy') {
+      const code = status.reasonCode ?? 'not-answering';
+      pause = { code, detail: status.detail ?? `printer is ${status.state}` };
+    } else if (status.conditions[0]) {
+      pause = { code: status.conditions[0].code, detail: status.conditions[0].reason };
+    } else {
+      pause = this.paused.get(printerId) ?? null;
+    }
+    const waiting = [...this.jobs.inState('queued'), ...this.jobs.inState('sending')]
+      .filter((j) => j.device === printerId)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    return {
+      device: printerId,
+      paused: pause !== null,
+      reason: pause && reasonText(pause.code),
+      reasonCode: pause?.code ?? null,
+      detail: pause?.detail ?? null,
+      length: waiting.length,
+      ...(opts.jobs ? { jobs: waiting.map(jobView) } : {}),
+    };
   }
 
-  private setPaused(printer: string, reason: string | null): void {
+  /** The queue status of every printer, for the event stream's snapshot. */
+  queueStatuses(): PrintQueueStatus[] {
+    return this.deps.devices.ofKind('printer').map((d) => this.queueStatus(d.config.id));
+  }
+
+  private setPaused(printer: string, pause: PauseReason | null): void {
     const was = this.paused.get(printer);
-    if (reason === null) {
+    if (pause === null) {
       if (was === undefined) return;
       this.paused.delete(printer);
-      this.deps.events.publish('print.queue', { printer, state: 'running', previousReason: was });
+      this.deps.events.publish('print.queue', {
+        printer,
+        state: 'running',
+        previousReason: was.detail,
+        previousReasonCode: was.code,
+      });
       this.deps.log.info({ printer }, 'print queue resumed');
-    } else if (was !== reason) {
-      this.paused.set(printer, reason);
-      this.deps.events.publish('print.queue', { printer, state: 'paused', reason });
-      this.deps.log.warn({ printer, reason }, 'print queue paused');
+    } else if (was?.code !== pause.code || was.detail !== pause.detail) {
+      this.paused.set(printer, pause);
+      this.deps.events.publish('print.queue', {
+        printer,
+        state: 'paused',
+        reason: pause.detail,
+        reasonCode: pause.code,
+      });
+      this.deps.log.warn({ printer, reasonCode: pause.code, reason: pause.detail }, 'print queue paused');
     }
   }
 
@@ -225,12 +289,18 @@ export class PrintService {
     const state = device.currentState();
     if (state !== 'ready') {
       // `busy`: a self-test holds it for a moment; anything else keeps jobs waiting and says why.
-      if (state !== 'busy') this.setPaused(printerId, `printer is ${state}`);
+      if (state !== 'busy') {
+        const s = device.status();
+        this.setPaused(printerId, {
+          code: s.reasonCode ?? 'not-answering',
+          detail: `printer is ${state}${s.detail ? `: ${s.detail}` : ''}`,
+        });
+      }
       return 'wait';
     }
     const status = await device.driver.status();
     if (status.state !== 'ready') {
-      this.setPaused(printerId, `${status.state}: ${status.detail}`);
+      this.setPaused(printerId, pauseOf(status));
       return 'wait';
     }
     this.setPaused(printerId, null);
@@ -252,7 +322,7 @@ export class PrintService {
     // While bytes go out, watch the printer: paper out pauses the queue (and the job waits with the printer).
     const watch = setInterval(() => {
       void driver.status().then(
-        (s: PrinterStatus) => this.setPaused(printer, s.state === 'ready' ? null : `${s.state}: ${s.detail}`),
+        (s: PrinterStatus) => this.setPaused(printer, s.state === 'ready' ? null : pauseOf(s)),
         () => undefined,
       );
     }, 200);
@@ -280,4 +350,10 @@ export class PrintService {
       clearInterval(watch);
     }
   }
+}
+
+/** The pause a printer status that is not `ready` stands for. */
+function pauseOf(status: PrinterStatus): PauseReason {
+  const code = statusConditions(status)[0] ?? 'not-answering';
+  return { code, detail: `${status.state}: ${status.detail}` };
 }

@@ -49,6 +49,11 @@ export const ProblemExtensionsSchema = Type.Object({
         'photo-unusable: face-too-small, face-near-edge or background; device-unavailable: why the device is not ready',
     }),
   ),
+  reasonCode: Type.Optional(
+    Type.Union([Type.String(), Type.Null()], {
+      description: "device-unavailable: the stable code of the device's reason (e.g. `paper-out`)",
+    }),
+  ),
   background: Type.Optional(
     Type.Object(
       { light: Type.Boolean(), meanLuma: Type.Number(), spread: Type.Number() },

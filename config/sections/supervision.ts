@@ -4,9 +4,10 @@ import { Type } from '@sinclair/typebox';
 export const SupervisionSection = Type.Object(
   {
     probeIntervalMs: Type.Integer({
-      default: 5000,
+      default: 1000,
       minimum: 50,
-      description: 'How often a ready device is probed',
+      description:
+        'How often a ready device is probed (and its conditions read); after a failed probe the next come every 250 ms',
     }),
     failuresBeforeError: Type.Integer({
       default: 3,

@@ -162,6 +162,28 @@ export class CameraDevice implements DeviceDriver {
     return this.rgb?.pid;
   }
 
+  /**
+   * Points the RGB capture at another source. A running capture switches without a gap: the new source starts
+   * (and must give a frame) before the old one stops; if it fails the old one keeps running and this throws.
+   */
+  protected async replaceSource(source: CameraSource): Promise<void> {
+    const old = this.rgb;
+    if (!old || this.failure) {
+      this.options.source = source; // taken by the next open
+      return;
+    }
+    const next = this.startSource(source, 'rgb');
+    try {
+      await next.start();
+    } catch (err) {
+      await next.stop();
+      throw err;
+    }
+    this.options.source = source;
+    this.rgb = next;
+    await old.stop();
+  }
+
   /** A lost capture: remembered for the next probe and reported to the supervisor at once. */
   protected lost(err: Error): void {
     if (this.failure) return;

@@ -78,6 +78,8 @@ export interface CardRead extends CardText {
 }
 
 type CardListener = (card: CardRead) => void;
+/** A card came onto the reader (`present`, before it is read) or left it (`removed`). */
+export type PresenceListener = (change: 'present' | 'removed') => void;
 type ErrorListener = (err: IdCardReaderError) => void;
 
 interface PendingExchange {
@@ -100,10 +102,15 @@ export class IdCardReader implements DeviceDriver {
   private session = 0;
   /** The card now on the reader has been read; cleared when the reader reports no card. */
   private presentationRead = false;
+  /** The reader last said a card is there (found), until it says "no card". */
+  private cardPresent = false;
+  private readonly presenceListeners = new Set<PresenceListener>();
   private readonly cardListeners = new Set<CardListener>();
   private readonly errorListeners = new Set<ErrorListener>();
   private lostLink: IdCardReaderError | undefined;
   private readonly photoDecoder: WltDecoder | undefined;
+  /** When the reader last answered anything (a poll's reply counts). */
+  private lastAnswerAt: number | undefined;
 
   constructor(private readonly opts: IdCardReaderOptions) {
     this.photoDecoder = opts.decoder ? new WltDecoder(opts.decoder) : undefined;
@@ -113,6 +120,12 @@ export class IdCardReader implements DeviceDriver {
   onCard(listener: CardListener): () => void {
     this.cardListeners.add(listener);
     return () => this.cardListeners.delete(listener);
+  }
+
+  /** Called when a card comes onto the reader and when it is taken away (no personal data). */
+  onPresence(listener: PresenceListener): () => void {
+    this.presenceListeners.add(listener);
+    return () => this.presenceListeners.delete(listener);
   }
 
   /** Called when a poll fails (timeout, bad frame, unexpected status); polling goes on. */
@@ -126,7 +139,9 @@ export class IdCardReader implements DeviceDriver {
     const link = await this.opts.openLink();
     this.link = link;
     this.lostLink = undefined;
+    this.lastAnswerAt = undefined;
     this.presentationRead = false;
+    this.cardPresent = false;
     this.decoder.reset();
     if (this.photoDecoder) {
       // A decoder that cannot load is the installer's to fix: the reader says why instead of reading cards
@@ -153,9 +168,15 @@ export class IdCardReader implements DeviceDriver {
     return { model: this.opts.model ?? 'Resident ID card reader (SAM)' };
   }
 
-  /** The SAM answers its status command. */
+  /**
+   * The reader answers. Its polls talk to it every `pollIntervalMs`: a recent answer is the probe, and no
+   * extra command crowds the request/reply line; without one, the SAM must answer its status command.
+   */
   async probe(): Promise<void> {
     if (this.lostLink) throw this.lostLink;
+    if (!this.link?.isOpen) throw new IdCardReaderError('link', 'the reader is not open');
+    const fresh = 2 * this.opts.pollIntervalMs + this.opts.commandTimeoutMs;
+    if (this.lastAnswerAt !== undefined && Date.now() - this.lastAnswerAt < fresh) return;
     await this.samStatus();
   }
 
@@ -210,9 +231,11 @@ export class IdCardReader implements DeviceDriver {
     const found = await this.exchange('findCard', this.opts.commandTimeoutMs);
     if (found.sw3 === STATUS.noCard) {
       this.presentationRead = false;
+      this.setPresent(false);
       return;
     }
     if (found.sw3 !== STATUS.cardFound) throw statusError('find card', found);
+    this.setPresent(true);
     if (this.presentationRead) return;
     const selected = await this.exchange('selectCard', this.opts.commandTimeoutMs);
     if (selected.sw3 !== STATUS.ok) throw statusError('select card', selected);
@@ -222,6 +245,12 @@ export class IdCardReader implements DeviceDriver {
     card.photo = await this.decodePhoto(card.photo);
     this.presentationRead = true;
     for (const l of this.cardListeners) l(card);
+  }
+
+  private setPresent(present: boolean): void {
+    if (present === this.cardPresent) return;
+    this.cardPresent = present;
+    for (const l of this.presenceListeners) l(present ? 'present' : 'removed');
   }
 
   /** Text + photo reply data: text length (2 bytes BE), photo length (2 bytes BE), text, photo. */
@@ -339,6 +368,7 @@ export class IdCardReader implements DeviceDriver {
     if (!p) return;
     this.pending = undefined;
     clearTimeout(p.timer);
+    if (reply) this.lastAnswerAt = Date.now();
     if (reply) p.resolve(reply);
     else p.reject(err ?? new IdCardReaderError('link', 'no reply'));
   }

@@ -1,12 +1,18 @@
 // A photo/card printer reached over IPP: a CUPS queue (ipp://host:631/printers/NAME) or an IPP Everywhere
 // printer (ipp://host/ipp/print). Open reads the printer's description; the probe and the self-test read
 // printer-state and printer-state-reasons; a job is one Print-Job followed by Get-Job-Attributes.
-import { DeviceAbsentError, type DeviceIdentity, type SelfTestResult } from '../device.js';
+import {
+  DeviceAbsentError,
+  type DeviceConditionCode,
+  type DeviceIdentity,
+  type SelfTestResult,
+} from '../device.js';
 import { IppClient, IppStatusError, IppTransportError } from '../transport/ipp-client.js';
 import { attr, attrs, type IppResponse } from '../transport/ipp-codec.js';
 import {
   jobStateName,
   mapPrinterState,
+  photoPrinterConditions,
   type PhotoDocument,
   type PhotoPrinterDriver,
   type PhotoPrinterStatus,
@@ -38,6 +44,8 @@ export class IppPhotoPrinter implements PhotoPrinterDriver {
   readonly photoPrinter = true as const;
   private readonly client: IppClient;
   private supported: string[] = [];
+  /** The status the last probe read, for the conditions asked right after it. */
+  private probed: PhotoPrinterStatus | undefined;
 
   constructor(private readonly opts: IppPhotoPrinterOptions) {
     this.client = new IppClient({ url: opts.url, timeoutMs: opts.timeoutMs ?? 10_000 });
@@ -61,10 +69,18 @@ export class IppPhotoPrinter implements PhotoPrinterDriver {
     return { model, ...(serial ? { serial } : {}), ...(firmware ? { firmware } : {}) };
   }
 
-  /** Fails while the printer cannot print (media empty, jam, stopped), so the device shows why. */
+  /**
+   * Fails when the printer does not answer. One that answers but cannot print (media empty, jam, stopped)
+   * is reachable: `conditions()` says why, from the status this probe read.
+   */
   async probe(): Promise<void> {
-    const s = await this.status();
-    if (s.state === 'attention') throw new Error(s.detail);
+    this.probed = await this.status();
+  }
+
+  async conditions(): Promise<readonly DeviceConditionCode[]> {
+    const s = this.probed ?? (await this.status());
+    this.probed = undefined;
+    return photoPrinterConditions(s);
   }
 
   async selfTest(): Promise<SelfTestResult> {

@@ -1,7 +1,7 @@
 // What the certificate jobs need from a photo/card printer, whichever it is (IPP or the simulator): its
 // state, one document handed over, and that document's progress. A document handed over is the physical
 // point of no return; the caller records it before asking.
-import type { DeviceDriver } from '../device.js';
+import type { DeviceConditionCode, DeviceDriver } from '../device.js';
 
 /** The printer's readiness, mapped from IPP printer-state + printer-state-reasons (or the simulator's). */
 export interface PhotoPrinterStatus {
@@ -98,6 +98,29 @@ export function mapPrinterState(printerState: number | undefined, rawReasons: st
     `printer-state ${ps}` +
     (reasons.length > 0 ? `; printer-state-reasons ${reasons.join(', ')}` : '; no printer-state-reasons');
   return { state, printerState: ps, reasons, blocking, warnings, detail };
+}
+
+/** The device condition of each blocking IPP reason (a card printer's ribbon is its marker supply). */
+const REASON_CONDITIONS: Readonly<Record<string, DeviceConditionCode>> = {
+  'media-empty': 'paper-out',
+  'media-needed': 'paper-out',
+  'media-missing': 'paper-out',
+  'input-tray-missing': 'paper-out',
+  'media-jam': 'paper-jam',
+  'cover-open': 'cover-open',
+  'door-open': 'cover-open',
+  'marker-supply-empty': 'ribbon-fault',
+  'toner-empty': 'ribbon-fault',
+  'marker-waste-full': 'ribbon-fault',
+  offline: 'printer-offline',
+};
+
+/** What a photo printer that answers reports, as device conditions; `stalled` for a stop without a known one. */
+export function photoPrinterConditions(status: PhotoPrinterStatus): DeviceConditionCode[] {
+  if (status.state !== 'attention') return [];
+  const codes = new Set(status.blocking.map((r) => REASON_CONDITIONS[r] ?? 'stalled'));
+  if (codes.size === 0) codes.add('stalled');
+  return [...codes];
 }
 
 /** IPP job-state enum (RFC 8011 §5.3.7) to a name. */

@@ -2,10 +2,11 @@
 // each document in `outputDir` (when set) with a line in `jobs.jsonl`, so `npm start` shows what would print.
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DeviceIdentity } from '../device.js';
-import { SimulatedDevice } from '../simulated-device.js';
+import type { DeviceConditionCode, DeviceIdentity } from '../device.js';
+import { COMMON_FAULTS, SimulatedDevice, type SimulatorFault } from '../simulated-device.js';
 import {
   mapPrinterState,
+  photoPrinterConditions,
   type PhotoDocument,
   type PhotoPrinterDriver,
   type PhotoPrinterStatus,
@@ -14,6 +15,7 @@ import {
 
 export class SimulatedPhotoPrinter extends SimulatedDevice implements PhotoPrinterDriver {
   readonly photoPrinter = true as const;
+  override readonly faults: readonly SimulatorFault[] = [...COMMON_FAULTS, 'paper-out'];
   private nextJob = 1;
   private readonly jobs = new Map<number, RemoteJob>();
 
@@ -34,11 +36,10 @@ export class SimulatedPhotoPrinter extends SimulatedDevice implements PhotoPrint
       : mapPrinterState(3, ['none']);
   }
 
-  /** Like the IPP printer: an empty tray puts the device in error with the reason. */
-  override async probe(): Promise<void> {
-    await super.probe();
-    const s = this.currentStatus();
-    if (s.state === 'attention') throw new Error(s.detail);
+  /** Like the IPP printer: an empty tray is a condition of a printer that answers. */
+  async conditions(): Promise<readonly DeviceConditionCode[]> {
+    await this.probeLink();
+    return photoPrinterConditions(this.currentStatus());
   }
 
   formats(): readonly string[] {

@@ -1,7 +1,7 @@
 // A real ESC/P printer on a byte link (serial port or raw TCP 9100). The LQ-630K has no status back channel
 // on these links, so status is what the link shows: open and draining = ready; a write that has not drained
 // for `stallMs` = stalled (paper out, cover open or offline: the printer holds the data until it can print).
-import type { DeviceIdentity, SelfTestResult } from '../device.js';
+import type { DeviceConditionCode, DeviceIdentity, SelfTestResult } from '../device.js';
 import type { ByteLink } from '../transport/byte-link.js';
 import type { Ieee1284Id } from '../transport/ieee1284.js';
 import { isUsbPrinterLink } from '../transport/usb-printer.js';
@@ -10,6 +10,7 @@ import {
   CHUNK_BYTES,
   PrintInterruptedError,
   type PrinterDriver,
+  statusConditions,
   type PrinterStatus,
 } from './printer-driver.js';
 
@@ -28,6 +29,7 @@ export class EscpLinkPrinter implements PrinterDriver {
   readonly setup: PrinterSetup;
   private link: ByteLink | undefined;
   private lostReason: string | undefined;
+  private lostListener: ((err: Error) => void) | undefined;
   /** When the write under way started, while one is. */
   private writingSince: number | undefined;
 
@@ -40,7 +42,10 @@ export class EscpLinkPrinter implements PrinterDriver {
     this.link = link;
     this.lostReason = undefined;
     link.onClose((err) => {
-      if (this.link === link) this.lostReason = err?.message ?? 'link closed';
+      if (this.link !== link) return; // our own close()
+      this.lostReason = err?.message ?? 'link closed';
+      // A vanished serial line or a dropped TCP connection is reported now, not at the next probe.
+      this.lostListener?.(new Error(this.lostReason));
     });
     const id = isUsbPrinterLink(link) ? link.deviceId : this.opts.identify?.();
     if (id) {
@@ -48,6 +53,10 @@ export class EscpLinkPrinter implements PrinterDriver {
       return { model: `${model} (${this.opts.describe})`, ...(id.serial ? { serial: id.serial } : {}) };
     }
     return { model: `${this.setup.profile.model} (${this.opts.describe})` };
+  }
+
+  onLost(listener: (err: Error) => void): void {
+    this.lostListener = listener;
   }
 
   probe(): Promise<void> {
@@ -70,7 +79,12 @@ export class EscpLinkPrinter implements PrinterDriver {
     if (isUsbPrinterLink(link)) {
       const s = await link.portStatus();
       if (s.paperEmpty) return { state: 'paper-out', detail: 'printer reports paper empty' };
-      if (!s.selected) return { state: 'offline', detail: 'printer reports not selected (offline)' };
+      if (!s.selected)
+        return {
+          state: 'offline',
+          detail: 'printer reports not selected (offline)',
+          condition: 'printer-offline',
+        };
       if (s.error) return { state: 'stalled', detail: 'printer reports an error' };
       return { state: 'ready', detail: 'printer reports selected, paper present' };
     }
@@ -82,6 +96,12 @@ export class EscpLinkPrinter implements PrinterDriver {
       };
     }
     return { state: 'ready', detail: 'link open' };
+  }
+
+  async conditions(): Promise<readonly DeviceConditionCode[]> {
+    // A lost link is the supervisor's business (probe, onLost), not a condition.
+    if (!this.link?.isOpen) return [];
+    return statusConditions(await this.status());
   }
 
   async print(bytes: Buffer, onProgress?: (sentBytes: number) => void): Promise<void> {

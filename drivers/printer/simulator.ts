@@ -1,12 +1,13 @@
 // The in-process dot-matrix printer (`transport: {type: simulated}`): takes the job's bytes at a chosen pace,
 // decodes them onto virtual paper, and honours injected faults (paper out stalls it, offline breaks it).
-import { SimulatedDevice } from '../simulated-device.js';
-import type { DeviceIdentity } from '../device.js';
+import { COMMON_FAULTS, SimulatedDevice, type SimulatorFault } from '../simulated-device.js';
+import type { DeviceConditionCode, DeviceIdentity } from '../device.js';
 import { DEFAULT_SETUP, type PrinterSetup } from './forms.js';
 import {
   CHUNK_BYTES,
   PrintInterruptedError,
   type PrinterDriver,
+  statusConditions,
   type PrinterStatus,
 } from './printer-driver.js';
 import { VirtualPrinter } from './virtual-printer.js';
@@ -22,10 +23,23 @@ export interface SimulatedPrinterOptions {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Faults that leave the printer answering but holding the data, and what its status then says. */
+const HOLDING_FAULTS: Partial<Record<SimulatorFault, { condition: DeviceConditionCode; detail: string }>> = {
+  'paper-out': { condition: 'paper-out', detail: 'paper end sensor: out of paper' },
+  'cover-open': { condition: 'cover-open', detail: 'cover open' },
+  'paper-jam': { condition: 'paper-jam', detail: 'paper jam' },
+  'ribbon-fault': { condition: 'ribbon-fault', detail: 'ribbon jammed or missing' },
+  'head-fault': { condition: 'head-fault', detail: 'print head error (temperature or carriage)' },
+};
+
 /** Stands in for a 24-pin dot-matrix printer (Epson LQ-630K class). */
 export class SimulatedDotMatrixPrinter extends SimulatedDevice implements PrinterDriver {
   readonly setup: PrinterSetup;
   readonly paper: VirtualPrinter;
+  override readonly faults: readonly SimulatorFault[] = [
+    ...COMMON_FAULTS,
+    ...(Object.keys(HOLDING_FAULTS) as SimulatorFault[]),
+  ];
 
   constructor(private readonly opts: SimulatedPrinterOptions = {}) {
     super();
@@ -46,18 +60,26 @@ export class SimulatedDotMatrixPrinter extends SimulatedDevice implements Printe
   }
 
   status(): Promise<PrinterStatus> {
-    if (this.fault === 'paper-out')
-      return Promise.resolve({ state: 'paper-out', detail: 'paper end sensor: out of paper' });
+    const holding = HOLDING_FAULTS[this.fault];
+    if (holding)
+      return Promise.resolve({
+        state: holding.condition === 'paper-out' ? 'paper-out' : 'stalled',
+        ...holding,
+      });
     if (this.fault !== 'none')
       return Promise.resolve({ state: 'offline', detail: `simulated fault: ${this.fault}` });
     return Promise.resolve({ state: 'ready', detail: 'online, paper present' });
   }
 
+  async conditions(): Promise<readonly DeviceConditionCode[]> {
+    return statusConditions(await this.status());
+  }
+
   async print(bytes: Buffer, onProgress?: (sentBytes: number) => void): Promise<void> {
     let sent = 0;
     while (sent < bytes.length) {
-      // Out of paper: the printer stops taking data and the job waits, as a real one does.
-      while (this.fault === 'paper-out') await sleep(20);
+      // Out of paper, cover open, …: the printer stops taking data and the job waits, as a real one does.
+      while (HOLDING_FAULTS[this.fault]) await sleep(20);
       if (this.fault !== 'none') throw new PrintInterruptedError(`simulated printer ${this.fault}`, sent);
       const chunk = bytes.subarray(sent, sent + CHUNK_BYTES);
       this.paper.accept(chunk);

@@ -4,7 +4,7 @@
 // on demand. Takes the generic simulator faults: `offline` (silent), `unplugged` (the link drops, reopening
 // fails until the fault is cleared).
 import { DeviceAbsentError } from '../device.js';
-import type { Simulator, SimulatorFault } from '../simulated-device.js';
+import { COMMON_FAULTS, type Simulator, type SimulatorFault } from '../simulated-device.js';
 import { memoryLinkPair } from '../transport/memory-pair.js';
 import { RatingPad } from './rating-pad.js';
 import { checkKeyMap, type Rating } from './ratings.js';
@@ -22,6 +22,7 @@ export interface SimulatedRatingPadOptions {
 
 export class SimulatedRatingPad extends RatingPad implements Simulator {
   fault: SimulatorFault = 'none';
+  readonly faults: readonly SimulatorFault[] = COMMON_FAULTS;
   /** The pad of the current session (a new one per open, like a pad plugged in again). */
   simulator: SerialPadSimulator | undefined;
 

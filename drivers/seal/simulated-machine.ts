@@ -2,7 +2,7 @@
 // simulator, so the box that `npm start` runs exercises the same protocol code as a real install. It also
 // takes the generic simulator faults of POST /v1/devices/:id/simulator (offline, unplugged).
 import { DeviceAbsentError } from '../device.js';
-import type { Simulator, SimulatorFault } from '../simulated-device.js';
+import { COMMON_FAULTS, type Simulator, type SimulatorFault } from '../simulated-device.js';
 import { memoryLinkPair } from '../transport/memory-pair.js';
 import { SealMachine } from './machine.js';
 import type { SealProfile } from './profile.js';
@@ -10,6 +10,7 @@ import { SealSimulator, type SealSimulatorOptions } from './simulator.js';
 
 export class SimulatedSealMachine extends SealMachine implements Simulator {
   fault: SimulatorFault = 'none';
+  readonly faults: readonly SimulatorFault[] = COMMON_FAULTS;
   /** The simulator of the current session (a new one per open, like a machine power-cycled). */
   simulator: SealSimulator | undefined;
 

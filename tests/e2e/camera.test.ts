@@ -240,11 +240,11 @@ describe('a daemon without ffmpeg', () => {
     });
     try {
       await waitFor('the camera in error', async () => {
-        const d = (await (await daemon.fetch('/v1/devices/tsrc')).json()) as { reason: string | null };
-        return (d.reason ?? '').includes('ffmpeg not found');
+        const d = (await (await daemon.fetch('/v1/devices/tsrc')).json()) as { detail: string | null };
+        return (d.detail ?? '').includes('ffmpeg not found');
       });
-      const d = (await (await daemon.fetch('/v1/devices/tsrc')).json()) as { reason: string };
-      expect(d.reason).toContain('apt-get install ffmpeg');
+      const d = (await (await daemon.fetch('/v1/devices/tsrc')).json()) as { detail: string };
+      expect(d.detail).toContain('apt-get install ffmpeg');
       expect((await daemon.fetch('/v1/health')).status).toBe(200);
       expect((await daemon.fetch('/v1/camera/tsrc/snapshot')).status).toBe(503);
     } finally {

@@ -9,5 +9,14 @@ export function selftestDone(job: string): EventPayload<'selftest.job'> {
 
 /** A device state change: the kind of event a full outbox drops first. */
 export function deviceReady(device = 'printer-1'): EventPayload<'device.state'> {
-  return { device, kind: 'printer', state: 'ready', previous: 'opening', reason: null };
+  return {
+    device,
+    kind: 'printer',
+    state: 'ready',
+    previous: 'opening',
+    reason: null,
+    reasonCode: null,
+    detail: null,
+    conditions: [],
+  };
 }

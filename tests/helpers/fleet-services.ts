@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { parseConfig } from '../../config/load.js';
 import { TokenService } from '../../agent/auth/token-service.js';
 import { PairingService } from '../../agent/auth/pairing-service.js';
+import { deviceStateEvent } from '../../agent/devices/state-event.js';
 import { DeviceManager } from '../../agent/devices/device-manager.js';
 import { createDriver } from '../../agent/kinds/index.js';
 import { publishAuditEntries } from '../../agent/events/audit-events.js';
@@ -43,13 +44,7 @@ export function buildServices(yaml: string): TestServices {
   const events = new EventLog(store, config.storage.maxEvents, config.mqtt.url !== undefined);
   publishAuditEntries(store, events);
   const devices = new DeviceManager(config.devices, config.supervision, createDriver, log, (s, previous) =>
-    events.publish('device.state', {
-      device: s.id,
-      kind: s.kind,
-      state: s.state,
-      previous,
-      reason: s.reason,
-    }),
+    events.publish('device.state', deviceStateEvent(s, previous)),
   );
   devices.start();
   const face = new FaceService(config.face, store, dir, log);

@@ -124,7 +124,7 @@ export type SnapshotJob = {
 export interface Snapshot {
   seq: number;
   devices: Operations['devices.list']['output']['devices'];
-  queues: unknown[];
+  queues: Operations['printers.queue']['output'][];
   jobs: SnapshotJob[];
 }
 

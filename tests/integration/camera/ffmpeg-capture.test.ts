@@ -99,7 +99,7 @@ describe('camera capture through ffmpeg', () => {
     const before = cam.latest()!.seq;
     process.kill(pid, 'SIGKILL');
     await waitFor('error after the kill', () => states.includes('error'));
-    expect(device.status().reason ?? states.join()).toBeDefined();
+    expect(device.status().detail ?? states.join()).toBeDefined();
     await waitFor('ready again', () => device.currentState() === 'ready' && cam.capturePid !== pid, 10_000);
     const after = await cam.nextFrame(before + 1, 5000);
     expect(after?.seq).toBeGreaterThan(before);
@@ -113,7 +113,7 @@ describe('camera capture through ffmpeg', () => {
     const pid = cam.capturePid!;
     process.kill(pid, 'SIGSTOP'); // alive but silent
     try {
-      await waitFor('a stall reported', () => (device.status().reason ?? '').includes('no frame for 0.7 s'));
+      await waitFor('a stall reported', () => (device.status().detail ?? '').includes('no frame for 0.7 s'));
     } finally {
       // The stalled ffmpeg was killed by the driver; continue it only if it is still there.
       try {
@@ -131,9 +131,9 @@ describe('camera capture through ffmpeg', () => {
   it('puts the camera in error with the install command when ffmpeg is missing', async () => {
     const cam = new CameraDevice(options({ ffmpegPath: '/nonexistent/ffmpeg' }));
     const { device } = supervise(cam);
-    await waitFor('error', () => device.status().reason !== null);
-    expect(device.status().reason).toContain('ffmpeg not found');
-    expect(device.status().reason).toContain('apt-get install ffmpeg');
+    await waitFor('error', () => device.status().detail !== null);
+    expect(device.status().detail).toContain('ffmpeg not found');
+    expect(device.status().detail).toContain('apt-get install ffmpeg');
   });
 
   it('reports a V4L2 camera whose node is missing as absent', async () => {
@@ -142,7 +142,7 @@ describe('camera capture through ffmpeg', () => {
     );
     const { device } = supervise(cam);
     await waitFor('absent', () => device.currentState() === 'absent');
-    expect(device.status().reason).toContain('/dev/video-not-here');
+    expect(device.status().detail).toContain('/dev/video-not-here');
   });
 
   it('tries a V4L2 camera again once its node reappears', async () => {
@@ -156,10 +156,10 @@ describe('camera capture through ffmpeg', () => {
       // shows the capture was started on it.
       writeFileSync(node, '');
       await waitFor('an attempt on the node', () =>
-        (device.status().reason ?? '').startsWith('ffmpeg exited'),
+        (device.status().detail ?? '').startsWith('ffmpeg exited'),
       );
       expect(device.currentState()).not.toBe('absent');
-      expect(device.status().reason).toContain(node);
+      expect(device.status().detail).toContain(node);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -53,7 +53,7 @@ function supervised(
 ): { device: SupervisedDevice; transitions: Transition[]; states: () => DeviceState[] } {
   const transitions: Transition[] = [];
   const device = new SupervisedDevice(printerConfig(), driver as never, policy, log, (status, previous) => {
-    transitions.push({ state: status.state, previous, reason: status.reason, at: Date.now() });
+    transitions.push({ state: status.state, previous, reason: status.detail, at: Date.now() });
   });
   cleanups.push(() => device.stop());
   return { device, transitions, states: () => transitions.map((t) => t.state) };
@@ -61,6 +61,17 @@ function supervised(
 
 const sim = (device: SupervisedDevice): SimulatedDotMatrixPrinter =>
   device.driver as SimulatedDotMatrixPrinter;
+
+/** Records when the driver is asked to open (retries are quiet: no state event shows them). */
+function recordOpens(driver: DeviceDriver): number[] {
+  const at: number[] = [];
+  const open = driver.open.bind(driver);
+  driver.open = () => {
+    at.push(Date.now());
+    return open();
+  };
+  return at;
+}
 
 /** Index of the first transition at or after `from` into `state`. */
 function indexOf(transitions: Transition[], state: DeviceState, from = 0): number {
@@ -108,15 +119,28 @@ describe('SupervisedDevice', () => {
     expect(after[1]).toMatchObject({ state: 'backoff', previous: 'error', reason: OFFLINE_REASON });
     expect(device.status().consecutiveFailures).toBeGreaterThanOrEqual(POLICY.failuresBeforeError);
 
-    // It keeps retrying: opening, then error and backoff again while the fault lasts.
-    await waitFor('second backoff', () => indexOf(transitions, 'backoff', mark + 2) >= 0, 5_000);
-    expect(transitions.slice(mark + 2, mark + 5).map((t) => t.state)).toEqual([
-      'opening',
-      'error',
-      'backoff',
-    ]);
-    expect(transitions.slice(mark).some((t) => t.state === 'ready')).toBe(false);
-    expect(transitions.slice(mark).some((t) => t.state === 'absent')).toBe(false);
+    expect(device.status()).toMatchObject({
+      reasonCode: 'not-answering',
+      reason: 'The device is not responding',
+      detail: OFFLINE_REASON,
+    });
+  });
+
+  it('retries in backoff without an event per attempt', async () => {
+    const driver = new SimulatedDotMatrixPrinter();
+    const opens = recordOpens(driver);
+    const { device, transitions } = supervised(driver);
+    device.start();
+    await waitFor('ready', () => device.currentState() === 'ready', 5_000);
+    const mark = transitions.length;
+    sim(device).setFault('offline');
+    await waitFor('backoff', () => indexOf(transitions, 'backoff', mark) >= 0, 5_000);
+    const attempts = opens.length;
+    // Several reopen attempts fail the same way while the fault lasts: the two events of the first failure
+    // are all a listener sees.
+    await waitFor('four more attempts', () => opens.length >= attempts + 4, 5_000);
+    expect(transitions.slice(mark).map((t) => t.state)).toEqual(['error', 'backoff']);
+    expect(device.currentState()).toBe('backoff');
   });
 
   it('refuses use() while in error or backoff, giving the reason', async () => {
@@ -143,27 +167,72 @@ describe('SupervisedDevice', () => {
     sim(device).setFault('none');
     await waitFor('ready again', () => device.currentState() === 'ready', 5_000);
     expect(device.status()).toMatchObject({ state: 'ready', reason: null, consecutiveFailures: 0 });
-    const back = transitions.slice(mark);
-    const ready = indexOf(back, 'ready');
-    expect(back[ready - 1]?.state).toBe('opening');
+    // The retry that worked is the one event: from backoff straight to ready.
+    expect(transitions.slice(mark).map((t) => [t.previous, t.state])).toEqual([['backoff', 'ready']]);
     await expect(device.use(() => Promise.resolve('printed'))).resolves.toBe('printed');
   });
 
   it('reports an unplugged device as absent, at once and with the reason, and finds it again', async () => {
-    const { device, transitions } = supervised();
+    const driver = new SimulatedDotMatrixPrinter();
+    const opens = recordOpens(driver);
+    const { device, transitions } = supervised(driver);
     device.start();
     await waitFor('ready', () => device.currentState() === 'ready', 5_000);
     const mark = transitions.length;
     sim(device).setFault('unplugged');
     await waitFor('absent', () => device.currentState() === 'absent', 5_000);
     expect(transitions[mark]).toMatchObject({ state: 'absent', previous: 'ready', reason: UNPLUGGED_REASON });
-    // It looks for the device again now and then, and stays absent meanwhile: never error or backoff.
-    await waitFor('a new look', () => indexOf(transitions, 'opening', mark) >= 0, 5_000);
-    await waitFor('absent again', () => device.currentState() === 'absent', 5_000);
-    const whileGone = transitions.slice(mark).map((t) => t.state);
-    expect(new Set(whileGone)).toEqual(new Set(['absent', 'opening']));
+    expect(device.status()).toMatchObject({ reasonCode: 'unplugged', reason: 'The device is not connected' });
+    // It looks for the device again now and then, quietly, and stays absent meanwhile: never error or backoff.
+    const looks = opens.length;
+    await waitFor('two new looks', () => opens.length >= looks + 2, 5_000);
+    expect(transitions.slice(mark).map((t) => t.state)).toEqual(['absent']);
     sim(device).setFault('none');
     await waitFor('ready again', () => device.currentState() === 'ready', 5_000);
+  });
+
+  it("shows a printer's conditions beside ready, with an event when they come and when they go", async () => {
+    const { device, transitions } = supervised();
+    device.start();
+    await waitFor('ready', () => device.currentState() === 'ready', 5_000);
+    const mark = transitions.length;
+    sim(device).setFault('paper-out');
+    await waitFor('paper out', () => device.status().conditions.length > 0, 5_000);
+    expect(device.status()).toMatchObject({
+      state: 'ready',
+      reason: 'The printer is out of paper',
+      reasonCode: 'paper-out',
+      detail: null,
+      conditions: [{ code: 'paper-out', reason: 'The printer is out of paper' }],
+    });
+    expect(transitions.slice(mark)).toMatchObject([{ state: 'ready', previous: 'ready' }]);
+    sim(device).setFault('none');
+    await waitFor('paper loaded', () => device.status().conditions.length === 0, 5_000);
+    expect(device.status()).toMatchObject({ reason: null, reasonCode: null });
+    expect(transitions.slice(mark)).toHaveLength(2);
+  });
+
+  it('reads conditions while the device is busy (the paper runs out mid-job)', async () => {
+    const { device } = supervised();
+    device.start();
+    await waitFor('ready', () => device.currentState() === 'ready', 5_000);
+    await device.use(async () => {
+      sim(device).setFault('cover-open');
+      await waitFor('cover open seen while busy', () => device.status().reasonCode === 'cover-open', 5_000);
+      expect(device.status().state).toBe('busy');
+    });
+    sim(device).setFault('none');
+  });
+
+  it('drops its conditions when the device goes out of reach', async () => {
+    const { device } = supervised();
+    device.start();
+    await waitFor('ready', () => device.currentState() === 'ready', 5_000);
+    sim(device).setFault('paper-out');
+    await waitFor('paper out', () => device.status().conditions.length > 0, 5_000);
+    sim(device).setFault('unplugged');
+    await waitFor('absent', () => device.currentState() === 'absent', 5_000);
+    expect(device.status()).toMatchObject({ conditions: [], reasonCode: 'unplugged' });
   });
 
   it('marks the device busy during use() and ready afterwards', async () => {
@@ -263,15 +332,17 @@ describe('SupervisedDevice', () => {
   });
 
   it('retries with a growing backoff (observed loosely on the real clock)', async () => {
-    const { device, transitions } = supervised();
+    const driver = new SimulatedDotMatrixPrinter();
+    const opens = recordOpens(driver);
+    const { device, transitions } = supervised(driver);
     device.start();
     await waitFor('ready', () => device.currentState() === 'ready', 5_000);
     sim(device).setFault('offline');
-    const openingsAfterFault = (): Transition[] => transitions.slice(2).filter((t) => t.state === 'opening');
-    await waitFor('five retries', () => openingsAfterFault().length >= 5, 10_000);
+    const retries = (): number[] => opens.slice(1);
+    await waitFor('five retries', () => retries().length >= 5, 10_000);
     await device.stop();
     const firstError = transitions.find((t) => t.state === 'error') as Transition;
-    const at = [firstError.at, ...openingsAfterFault().map((t) => t.at)];
+    const at = [firstError.at, ...retries()];
     const gaps = at.slice(1).map((t, i) => t - (at[i] as number));
     // A timer never fires much before its delay; it may fire any time later on a loaded machine, so only
     // lower bounds are asserted (with a few ms of slack for clock rounding).
@@ -283,18 +354,21 @@ describe('SupervisedDevice', () => {
 
   it('doubles the backoff up to the cap and resets it after a success (fake clock)', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-    const { device, transitions } = supervised();
+    const driver = new SimulatedDotMatrixPrinter();
+    const opens = recordOpens(driver);
+    const { device, transitions } = supervised(driver);
     device.start();
     await vi.advanceTimersByTimeAsync(0);
     expect(device.currentState()).toBe('ready');
 
     const retryGaps = async (): Promise<number[]> => {
       const mark = transitions.length;
+      const openMark = opens.length;
       sim(device).setFault('offline');
       await vi.advanceTimersByTimeAsync(1_000);
       const after = transitions.slice(mark);
       const firstError = after.find((t) => t.state === 'error') as Transition;
-      const at = [firstError.at, ...after.filter((t) => t.state === 'opening').map((t) => t.at)];
+      const at = [firstError.at, ...opens.slice(openMark)];
       return at.slice(1).map((t, i) => t - (at[i] as number));
     };
 

@@ -1,6 +1,6 @@
 // IPP printer-state and printer-state-reasons → what the certificate queue and `devices test` see.
 import { describe, expect, it } from 'vitest';
-import { mapPrinterState } from '../../../drivers/photo-printer/photo-printer.js';
+import { mapPrinterState, photoPrinterConditions } from '../../../drivers/photo-printer/photo-printer.js';
 
 describe('mapPrinterState', () => {
   it('idle with no reasons is ready', () => {
@@ -24,5 +24,21 @@ describe('mapPrinterState', () => {
     const s = mapPrinterState(5, ['paused']);
     expect(s.state).toBe('attention');
     expect(s.detail).toBe('printer-state stopped; printer-state-reasons paused');
+  });
+});
+
+describe('photoPrinterConditions', () => {
+  it('names what the clerk must do, and nothing for a printer that prints', () => {
+    expect(photoPrinterConditions(mapPrinterState(5, ['media-empty-error', 'door-open']))).toEqual([
+      'paper-out',
+      'cover-open',
+    ]);
+    expect(photoPrinterConditions(mapPrinterState(3, ['marker-supply-empty-error']))).toEqual([
+      'ribbon-fault',
+    ]);
+    // Stopped without a reason it knows: the printer does not take work, cause unknown.
+    expect(photoPrinterConditions(mapPrinterState(5, ['paused']))).toEqual(['stalled']);
+    expect(photoPrinterConditions(mapPrinterState(3, ['media-low-warning']))).toEqual([]);
+    expect(photoPrinterConditions(mapPrinterState(4, []))).toEqual([]);
   });
 });

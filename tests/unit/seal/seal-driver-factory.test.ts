@@ -58,7 +58,7 @@ describe('seal driver from config', () => {
     manager.start();
     try {
       await waitFor('seal-x in error', () => manager.list()[0]?.state === 'backoff');
-      expect(manager.list()[0]?.reason).toMatch(
+      expect(manager.list()[0]?.detail).toMatch(
         /\/checksum\/vectors\/0: crc16-ccitt .* the checksum spec is wrong/,
       );
     } finally {
