@@ -162,8 +162,9 @@ async function post(path: string, body: unknown): Promise<Response> {
 async function deviceReason(id: string): Promise<string> {
   let reason = '';
   await waitFor(`a reason on ${id}`, async () => {
-    const d = (await (await daemon.fetch(`/v1/devices/${id}`)).json()) as { reason: string | null };
-    reason = d.reason ?? '';
+    // `detail` is the driver's own message, for the installer (`reason` is the clerk's text).
+    const d = (await (await daemon.fetch(`/v1/devices/${id}`)).json()) as { detail: string | null };
+    reason = d.detail ?? '';
     return reason !== '';
   });
   return reason;
