@@ -189,6 +189,7 @@ on('preview', async () => {
 });
 
 on('print', async () => {
+  $('print-result').textContent = 'printing…';
   // One key per click: a retry of the same click (a timeout, a double submit) must not print twice.
   const key = 'counter3-' + Date.now() + '-' + Math.random().toString(36).slice(2);
   const input = { printer: C.printer, document: C.document };
