@@ -5,7 +5,7 @@
 // a certificate then its seal confirmation, a problem shown to the clerk, a reload mid-job, and the same page
 // on an origin the box does not allow. One browser and one daemon for the file; the cases run in order, as a
 // clerk's morning would (the page's token is kept in the tab's sessionStorage).
-import { rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,8 +26,8 @@ import { waitFor } from '../helpers/wait-for.js';
 import { counterAppPage, PRINT_DOCUMENT } from './counter-app-page.js';
 
 const FACES = join(ROOT, '../shared/data/faces/dev/images/Angela_Bassett');
-/** What the simulated camera shows: one person, looped. */
-const CAMERA_IMAGE = join(FACES, 'Angela_Bassett_0001.jpg');
+/** What the simulated camera shows in turn, a second each: two photos of one person. */
+const CAMERA_IMAGES = ['Angela_Bassett_0001.jpg', 'Angela_Bassett_0005.jpg'];
 /** The reference (as from her ID card): another photo of the same person. */
 const REFERENCE_IMAGE = join(FACES, 'Angela_Bassett_0004.jpg');
 
@@ -36,7 +36,7 @@ const COUNTER = { host: 'counter.example.gov.cn', https: false, addressSpace: 'l
 /** Another intranet site, not in http.allowedOrigins. */
 const STRANGER = { host: 'stranger.county.internal', https: false, addressSpace: 'local' } as const;
 
-const config = (origin: string): string => `box: { id: counter-app-box }
+const config = (origin: string, cameraFolder: string): string => `box: { id: counter-app-box }
 http:
   allowedOrigins: ['${origin}']
 supervision: { probeIntervalMs: 200, failuresBeforeError: 1 }
@@ -46,7 +46,7 @@ devices:
     kind: camera
     name: 人脸摄像头
     transport: { type: simulated }
-    camera: { simulatedImages: ${JSON.stringify(CAMERA_IMAGE)}, fps: 10 }
+    camera: { simulatedImages: ${JSON.stringify(cameraFolder)}, simulatedHoldSeconds: 1, fps: 10 }
   - { id: photo-printer-1, kind: photo-printer, name: 证卡打印机, transport: { type: simulated } }
   - { id: seal-1, kind: seal, name: 钢印机, transport: { type: simulated }, seal: { simulatedStampDelayMs: 0 } }
 `;
@@ -97,7 +97,10 @@ beforeAll(async () => {
   servers.push(counterServer, strangerServer);
   const counterSite: Site = { ...COUNTER, serverPort: counterServer.port };
   const strangerSite: Site = { ...STRANGER, serverPort: strangerServer.port };
-  const configFile = writeConfig(dir, config(siteOrigin(counterSite)));
+  const cameraFolder = join(dir, 'camera');
+  mkdirSync(cameraFolder);
+  for (const name of CAMERA_IMAGES) copyFileSync(join(FACES, name), join(cameraFolder, name));
+  const configFile = writeConfig(dir, config(siteOrigin(counterSite), cameraFolder));
   const storageDir = join(dir, 'state');
   daemon = await startDaemon({ config: configFile, storageDir });
   cliEnv = testEnv(storageDir, { BOXAGENT_CONFIG: configFile });
@@ -187,21 +190,32 @@ describe('the counter page on an allowed origin', () => {
 
   it('shows the camera stream in a CORS <img>; without crossorigin the bound token is refused', async () => {
     await page.waitForFunction(`document.getElementById('camera').naturalWidth > 0`);
-    const frame = await page.evaluate<{ width: number; height: number; meanLuma: number }>(`(() => {
-      const img = document.getElementById('camera');
-      const canvas = document.createElement('canvas');
-      canvas.width = img.naturalWidth;
-      canvas.height = img.naturalHeight;
-      const ctx = canvas.getContext('2d');
-      ctx.drawImage(img, 0, 0);
-      // Readable pixels: the stream answered the page's Origin with CORS (a tainted canvas would throw).
-      const px = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
-      let sum = 0;
-      for (let i = 0; i < px.length; i += 4) sum += px[i] + px[i + 1] + px[i + 2];
-      return { width: img.naturalWidth, height: img.naturalHeight, meanLuma: sum / (px.length / 4) / 3 };
-    })()`);
+    // The frame on screen, read back through a canvas: readable pixels mean the stream answered the page's
+    // Origin with CORS (a tainted canvas would throw).
+    const onScreen = () =>
+      page.evaluate<{ width: number; height: number; meanLuma: number }>(`(() => {
+        const img = document.getElementById('camera');
+        const canvas = document.createElement('canvas');
+        canvas.width = img.naturalWidth;
+        canvas.height = img.naturalHeight;
+        const ctx = canvas.getContext('2d');
+        ctx.drawImage(img, 0, 0);
+        const px = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+        let sum = 0;
+        for (let i = 0; i < px.length; i += 4) sum += px[i] + px[i + 1] + px[i + 2];
+        return { width: img.naturalWidth, height: img.naturalHeight, meanLuma: sum / (px.length / 4) / 3 };
+      })()`);
+    const frame = await onScreen();
     expect(frame).toMatchObject({ width: 640, height: 480 });
     expect(frame.meanLuma).toBeGreaterThan(20);
+    // A stream, not one picture: the camera turns to its other photo within a couple of seconds, on screen as
+    // the clerk sees it (a canvas read-back of the <img> did not show the change here).
+    const first = await page.locator('#camera').screenshot();
+    await waitFor(
+      'another frame on screen',
+      async () => !(await page.locator('#camera').screenshot()).equals(first),
+      5000,
+    );
     // The same URL in a plain <img> goes without Origin: the daemon refuses the Origin-bound token.
     const plain = await page.evaluate<string>(`new Promise((resolve) => {
       const img = document.getElementById('camera-no-cors');
@@ -210,11 +224,12 @@ describe('the counter page on an allowed origin', () => {
       img.src = document.getElementById('camera').src;
     })`);
     expect(plain).toBe('error');
-    const refused = daemon.logs.filter(
-      (l) =>
-        l.msg === 'request' && String(l.url).startsWith('/v1/camera/camera-1/stream') && l.status === 401,
+    await waitFor('the 401 for the stream without Origin in the log', () =>
+      daemon.logs.some(
+        (l) =>
+          l.msg === 'request' && String(l.url).startsWith('/v1/camera/camera-1/stream') && l.status === 401,
+      ),
     );
-    expect(refused).toHaveLength(1);
     await shot('4-camera');
   });
 
