@@ -129,8 +129,8 @@ afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
   await daemon?.stop('SIGKILL');
   if (daemon) removeDir(daemon.storageDir);
-  // Keep the screenshots (dir/screenshots) for a look after a failure; drop the profile.
-  for (const name of ['profile', 'home']) rmSync(join(dir, name), { recursive: true, force: true });
+  // Keep the screenshots (dir/screenshots) for a look after a failure; drop the profile and the copied face photos.
+  for (const name of ['profile', 'home', 'camera']) rmSync(join(dir, name), { recursive: true, force: true });
 });
 
 describe('the counter page on an allowed origin', () => {
