@@ -9,10 +9,12 @@
 //   7. face recognition (bench/face.ts): per-stage latency, RSS, 1:N over 230 000 templates, accuracy.
 //   8. the fleet link through a local mosquitto (bench/fleet.ts): RPC round trip, outbox drain, memory.
 //   9. the face camera (bench/camera.ts): MJPEG frames/s and daemon CPU with 1 and 3 viewers, capture latency.
-//  10. BENCH_ONLY=load (bench/load-mix.ts): 50 clients mixing health, devices, print submits and face
+//  10. the counter web app in Chromium (bench/browser.ts): client bundle size, page load to device list and
+//      to the first snapshot event.
+//  11. BENCH_ONLY=load (bench/load-mix.ts): 50 clients mixing health, devices, print submits and face
 //      verifies, then a soak (BENCH_SOAK_SECONDS, default 600) watching RSS and open fds. Not in the default
 //      run: the soak alone takes ten minutes.
-//  BENCH_ONLY=api runs 1-6 only; =face, =certificates, =camera run that section alone.
+//  BENCH_ONLY=api runs 1-6 only; =face, =certificates, =camera, =browser run that section alone.
 // Everything runs one after another (the boxes and CI have two cores) and every child process is stopped,
 // even on error. Timings are informative: nothing here fails on a slow number (see DESIGN.md, Testing).
 import { cpus } from 'node:os';
@@ -27,6 +29,7 @@ import { benchFace } from './face.js';
 import { benchCertificates } from './certificates.js';
 import { benchCamera } from './camera.js';
 import { benchLoadMix } from './load-mix.js';
+import { benchBrowser } from './browser.js';
 
 const CONNECTIONS = 10;
 const IDLE_SECONDS = 3;
@@ -222,6 +225,11 @@ async function main(): Promise<void> {
     printTable(seconds);
     return;
   }
+  if (process.env.BENCH_ONLY === 'browser') {
+    await section('browser', () => benchBrowser(row, progress));
+    printTable(seconds);
+    return;
+  }
   // BENCH_ONLY=load: the mixed counter load and the soak (bench/load-mix.ts).
   if (process.env.BENCH_ONLY === 'load') {
     await section('load', () => benchLoadMix(row, progress, seconds));
@@ -255,6 +263,7 @@ async function main(): Promise<void> {
   });
   await section('face', () => benchFace(row, progress));
   await section('camera', () => benchCamera(row, progress));
+  await section('browser', () => benchBrowser(row, progress));
   await section('fleet link', () => benchFleet(row, progress));
   printTable(seconds);
 }
