@@ -12,6 +12,7 @@ import { Problem } from '../problems/problem.js';
 import type { Services } from '../services.js';
 import { FLEET_SCHEMA, rpcOperation, type FleetTopics, type RpcReply } from './contract.js';
 import type { RequestVerifier } from './request-signing.js';
+import { t, verbatim } from '../messages/text.js';
 
 /** The parts of an incoming PUBLISH the handler reads (mqtt.js's packet has these fields). */
 export interface RpcPacket {
@@ -78,15 +79,15 @@ export class RpcHandler {
       if (packet.retain)
         throw new Problem(
           'invalid-request',
-          'a retained RPC message is never run; publish requests without retain',
+          t`a retained RPC message is never run; publish requests without retain`,
         );
       if (request.deadline !== undefined) {
         const left = request.deadline - Date.now();
-        if (left <= 0) throw new Problem('request-expired', `the request expired ${-left} ms ago`);
+        if (left <= 0) throw new Problem('request-expired', t`the request expired ${-left} ms ago`);
         target.expirySeconds = Math.max(1, Math.ceil(left / 1000));
       }
       const op = findOperation(operation);
-      if (!op) throw new Problem('not-found', `no operation "${operation}"`);
+      if (!op) throw new Problem('not-found', t`no operation "${operation}"`);
       // Checked on the params as sent, before validation fills in defaults.
       const principal = this.verifier.principalFor(op, request.params, request.signature, this.principal);
       const { output } = await this.dispatcher.dispatch(
@@ -133,7 +134,10 @@ function parseJson(payload: Buffer): unknown {
   try {
     return JSON.parse(payload.toString('utf8')) as unknown;
   } catch (err) {
-    throw new Problem('malformed-json', err instanceof Error ? err.message : 'the payload is not JSON');
+    throw new Problem(
+      'malformed-json',
+      verbatim(err instanceof Error ? err.message : 'the payload is not JSON'),
+    );
   }
 }
 
@@ -146,10 +150,10 @@ const isReplyTopic = (t: unknown): t is string => typeof t === 'string' && t.len
 function parseMqtt5(operation: string, packet: RpcPacket, receivedAt: number): ParsedRequest {
   const props = packet.properties ?? {};
   if (!isReplyTopic(props.responseTopic)) {
-    throw new Problem('invalid-request', 'responseTopic must be a topic name without wildcards');
+    throw new Problem('invalid-request', t`responseTopic must be a topic name without wildcards`);
   }
   const body = parseJson(packet.payload) ?? {};
-  if (!isObject(body)) throw new Problem('invalid-request', 'the payload must be a JSON object (the input)');
+  if (!isObject(body)) throw new Problem('invalid-request', t`the payload must be a JSON object (the input)`);
   const up = props.userProperties ?? {};
   const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
   const key = up.idempotencyKey;
@@ -188,7 +192,7 @@ function parseEnvelope(payload: Buffer): Envelope {
   if (!isObject(body) || typeof body.id !== 'string' || body.id.length === 0 || !isReplyTopic(body.replyTo)) {
     throw new Problem(
       'invalid-request',
-      'an MQTT 3.1.1 request is an envelope {id, replyTo, params}; without responseTopic or replyTo no reply can be sent',
+      t`an MQTT 3.1.1 request is an envelope {id, replyTo, params}; without responseTopic or replyTo no reply can be sent`,
     );
   }
   return body as unknown as Envelope;
@@ -196,15 +200,15 @@ function parseEnvelope(payload: Buffer): Envelope {
 
 function envelopeRequest(operation: string, e: Envelope): ParsedRequest {
   const params = e.params ?? {};
-  if (!isObject(params)) throw new Problem('invalid-request', 'params must be a JSON object', ['params']);
+  if (!isObject(params)) throw new Problem('invalid-request', t`params must be a JSON object`, ['params']);
   let deadline: number | undefined;
   if (e.expiresAt !== undefined) {
     deadline = typeof e.expiresAt === 'string' ? Date.parse(e.expiresAt) : NaN;
     if (Number.isNaN(deadline))
-      throw new Problem('invalid-request', 'expiresAt must be an ISO date-time', ['expiresAt']);
+      throw new Problem('invalid-request', t`expiresAt must be an ISO date-time`, ['expiresAt']);
   }
   if (e.idempotencyKey !== undefined && typeof e.idempotencyKey !== 'string') {
-    throw new Problem('invalid-request', 'idempotencyKey must be a string', ['idempotencyKey']);
+    throw new Problem('invalid-request', t`idempotencyKey must be a string`, ['idempotencyKey']);
   }
   return { operation, params, deadline, idempotencyKey: e.idempotencyKey, signature: e.signature };
 }

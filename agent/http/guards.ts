@@ -3,6 +3,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal, TokenService } from '../auth/token-service.js';
 import { Problem } from '../problems/problem.js';
+import { t } from '../messages/text.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
@@ -15,7 +16,7 @@ export function isLoopbackHost(host: string | undefined): boolean {
 
 export function checkHost(request: FastifyRequest): void {
   if (!isLoopbackHost(request.headers.host)) {
-    throw new Problem('misdirected-request', 'this API answers only to 127.0.0.1, localhost or [::1]');
+    throw new Problem('misdirected-request', t`this API answers only to 127.0.0.1, localhost or [::1]`);
   }
 }
 
@@ -34,7 +35,7 @@ export function applyCors(
   const origin = request.headers.origin;
   if (origin === undefined) return false;
   if (!allowedOrigins.includes(origin)) {
-    throw new Problem('origin-not-allowed', `origin ${origin} is not in http.allowedOrigins`);
+    throw new Problem('origin-not-allowed', t`origin ${origin} is not in http.allowedOrigins`);
   }
   reply.header('Access-Control-Allow-Origin', origin);
   reply.header('Vary', 'Origin');
@@ -56,11 +57,11 @@ export function applyCors(
 }
 
 const AUTH_DETAIL = {
-  missing: 'send Authorization: Bearer <token>',
-  malformed: 'the bearer token is not a boxagent token',
-  unknown: 'the bearer token is not known',
-  revoked: 'the bearer token was revoked',
-  expired: 'the bearer token has expired',
+  missing: t`send Authorization: Bearer <token>`,
+  malformed: t`the bearer token is not a boxagent token`,
+  unknown: t`the bearer token is not known`,
+  revoked: t`the bearer token was revoked`,
+  expired: t`the bearer token has expired`,
 } as const;
 
 /**
@@ -71,7 +72,7 @@ export function presentedToken(request: FastifyRequest, allowQueryToken: boolean
   const header = request.headers.authorization;
   if (header !== undefined) {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!m) throw new Problem('unauthorized', 'use the Bearer scheme');
+    if (!m) throw new Problem('unauthorized', t`use the Bearer scheme`);
     return m[1];
   }
   if (!allowQueryToken) return undefined;

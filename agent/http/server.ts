@@ -22,6 +22,7 @@ import { FormInput, imageFieldPaths, readForm, type FormRules } from './multipar
 import { buildOpenApi } from './openapi.js';
 import { problemFromError, redactUrl, sendProblem } from './problem-reply.js';
 import { StreamQuota } from './stream-quota.js';
+import { t } from '../messages/text.js';
 
 interface RouteConfig {
   /** Scope the route needs; absent for public routes (the OpenAPI document). */
@@ -88,7 +89,7 @@ export function buildHttpServer(
     const form = (request.routeOptions.config as RouteConfig).form;
     if (!form) {
       return Promise.reject(
-        new Problem('unsupported-media-type', 'send JSON with Content-Type: application/json'),
+        new Problem('unsupported-media-type', t`send JSON with Content-Type: application/json`),
       );
     }
     return readForm(payload, { ...request.headers, 'content-type': request.headers['content-type']! }, form);
@@ -108,7 +109,7 @@ export function buildHttpServer(
           config.queryToken === true,
         );
         if (!hasScope(request.principal, config.scope)) {
-          throw new Problem('forbidden', `this needs scope "${config.scope}"`, undefined, {
+          throw new Problem('forbidden', t`this needs scope "${config.scope}"`, undefined, {
             requiredScope: config.scope,
           });
         }
@@ -140,7 +141,7 @@ export function buildHttpServer(
       log,
       request,
       reply,
-      new Problem('not-found', `no route ${request.method} ${redactUrl(request.url)}`),
+      new Problem('not-found', t`no route ${request.method} ${redactUrl(request.url)}`),
     ),
   );
 
@@ -199,7 +200,7 @@ function throttledAuthenticate(
     const key = AuthThrottle.keyOf(request, allowQueryToken);
     const wait = throttle.retryAfter(key);
     if (wait > 0) {
-      throw new Problem('rate-limited', 'too many failed token checks from this caller', undefined, {
+      throw new Problem('rate-limited', t`too many failed token checks from this caller`, undefined, {
         retryAfter: wait,
       });
     }
@@ -234,7 +235,7 @@ function registerOperation(
       const isForm = request.body instanceof FormInput;
       const body = request.body instanceof FormInput ? request.body.fields : request.body;
       if (body !== undefined && body !== null && (typeof body !== 'object' || Array.isArray(body))) {
-        throw new Problem('invalid-request', 'the body must be a JSON object');
+        throw new Problem('invalid-request', t`the body must be a JSON object`);
       }
       // Path parameters win over a body field of the same name.
       const input = {

@@ -6,6 +6,7 @@ import { SIMULATOR_FAULTS } from '../../drivers/simulated-device.js';
 import { defineOperation } from './operation.js';
 import { Problem } from '../problems/problem.js';
 import type { Services } from '../services.js';
+import { t } from '../messages/text.js';
 
 export const DeviceStatusSchema = Type.Object({
   id: Type.String(),
@@ -33,7 +34,7 @@ const DeviceId = Type.Object(
 
 function device(services: Services, id: string): SupervisedDevice {
   const d = services.devices.get(id);
-  if (!d) throw new Problem('not-found', `no device "${id}"`, ['id']);
+  if (!d) throw new Problem('not-found', t`no device "${id}"`, ['id']);
   return d;
 }
 
@@ -101,7 +102,7 @@ export const simulateDevice = defineOperation({
   handler(input, { services, principal }) {
     device(services, input.id);
     if (!services.devices.simulateFault(input.id, input.fault)) {
-      throw new Problem('not-simulated', `device "${input.id}" is real hardware`, ['id']);
+      throw new Problem('not-simulated', t`device "${input.id}" is real hardware`, ['id']);
     }
     services.store.audit.append({
       actor: principal.name,
