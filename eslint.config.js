@@ -7,7 +7,8 @@ import tseslint from 'typescript-eslint';
 // services and jobs → devices, store, events, problems → drivers. Imports are relative, so each rule is a
 // regex on the import path as written: agent/ folders are one level deep, their siblings are `../<name>/`.
 const ADAPTERS = ['http', 'fleet', 'cli'];
-const BOTTOM = ['devices', 'store', 'events', 'problems'];
+// `messages` (the texts catalog) is at the bottom too: problems import it.
+const BOTTOM = ['devices', 'store', 'events', 'problems', 'messages'];
 const layerRule = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
 const layers = [
   {
@@ -41,7 +42,7 @@ const layers = [
       {
         // An allow-list: a sibling folder that is not in this layer is a service, operations or adapter.
         regex: `^\\.\\./(?!(?:${BOTTOM.join('|')})/)[^./][^/]*/`,
-        message: `devices, store, events and problems import each other, drivers/ and config/: never services, operations or adapters.`,
+        message: `devices, store, events, problems and messages import each other, drivers/ and config/: never services, operations or adapters.`,
       },
       { regex: '^\\.\\./[^/]+\\.js$', message: 'the bottom layer does not import agent/ top-level modules.' },
     ]),

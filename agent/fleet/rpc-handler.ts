@@ -13,6 +13,7 @@ import type { Services } from '../services.js';
 import { FLEET_SCHEMA, rpcOperation, type FleetTopics, type RpcReply } from './contract.js';
 import type { RequestVerifier } from './request-signing.js';
 import { t, verbatim } from '../messages/text.js';
+import { negotiateLocale, type Locale } from '../messages/locale.js';
 
 /** The parts of an incoming PUBLISH the handler reads (mqtt.js's packet has these fields). */
 export interface RpcPacket {
@@ -104,11 +105,11 @@ export class RpcHandler {
       this.reply(target, { schema: FLEET_SCHEMA, ok: true, result });
     } catch (err) {
       const problem = asProblem(err);
-      const doc = problemDocument(problem);
+      const doc = problemDocument(problem, rpcLocale(packet, this.services.config.box.locale));
       if (problem.code === 'internal') this.log.error({ err, operation }, 'rpc failed');
       else
         this.log.warn(
-          { operation, type: problem.code, detail: doc.detail, field: doc.field },
+          { operation, type: problem.code, detail: problem.detail, field: doc.field },
           'rpc rejected',
         );
       if (!target) return;
@@ -138,6 +139,29 @@ function parseJson(payload: Buffer): unknown {
       'malformed-json',
       verbatim(err instanceof Error ? err.message : 'the payload is not JSON'),
     );
+  }
+}
+
+/**
+ * The language of a reply's texts: MQTT 5 user property `locale` (or `lang`), or the 3.1.1 envelope's
+ * `locale` (or `lang`), as an Accept-Language value; else box.locale.
+ */
+export function rpcLocale(packet: RpcPacket, fallback: Locale): Locale {
+  const up = packet.properties?.userProperties ?? {};
+  let asked: string | string[] | undefined = up.locale ?? up.lang;
+  if (asked === undefined && !packet.properties?.responseTopic) {
+    const body = parseJsonQuietly(packet.payload);
+    const v = isObject(body) ? (body.locale ?? body.lang) : undefined;
+    if (typeof v === 'string') asked = v;
+  }
+  return negotiateLocale(asked, fallback);
+}
+
+function parseJsonQuietly(payload: Buffer): unknown {
+  try {
+    return JSON.parse(payload.toString('utf8')) as unknown;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,12 +1,16 @@
 // GET /v1/events: Server-Sent Events from the event log. A client that reconnects with Last-Event-ID gets
 // what it missed from the store, then live events; a client too slow to keep up is disconnected (it resumes
 // with Last-Event-ID) rather than buffered without bound. Each token gets only the event types its scopes
-// allow (the event catalog's `scope`), live and replayed alike.
+// allow (the event catalog's `scope`), live and replayed alike. Coded texts in payloads (a capture's `hint`
+// beside `missing`, a `reason` beside `reasonCode`) are in the language of the stream's request.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { hasScope } from '../auth/token-service.js';
 import { eventScope } from '../events/catalog.js';
 import type { AgentEvent, EventLog } from '../events/event-log.js';
+import { localizePayload } from '../messages/localize.js';
+import type { Locale } from '../messages/locale.js';
+import { requestLocale } from './locale.js';
 import type { StreamQuota } from './stream-quota.js';
 
 const HEARTBEAT_MS = 15_000;
@@ -17,13 +21,14 @@ const REPLAY_PAGE = 500;
  * One SSE frame. A live-only event (seq null) has no `id:` field, so the browser's Last-Event-ID stays at
  * the last kept event and a reconnect resumes from there; its data carries `seq: null`.
  */
-export function formatEvent(e: AgentEvent): string {
+export function formatEvent(e: AgentEvent, locale?: Locale): string {
+  const payload = locale === undefined ? e.payload : localizePayload(e.payload, locale);
   const data = JSON.stringify({
     id: e.id,
     seq: e.seq,
     type: e.type,
     at: e.createdAt,
-    ...(e.payload as object),
+    ...(payload as object),
   });
   return `${e.seq === null ? '' : `id: ${e.seq}\n`}event: ${e.type}\ndata: ${data}\n\n`;
 }
@@ -68,6 +73,7 @@ function streamEvents(
   log: Logger,
 ): void {
   const res = reply.raw;
+  const locale = requestLocale(request);
   reply.hijack();
   res.writeHead(200, {
     ...(reply.getHeaders() as Record<string, string>),
@@ -87,7 +93,7 @@ function streamEvents(
       sent = e.seq;
     }
     if (!allowed(e.type)) return;
-    res.write(formatEvent(e));
+    res.write(formatEvent(e, locale));
     if (res.writableLength > MAX_BUFFERED_BYTES) {
       log.warn({ writable: res.writableLength }, 'SSE client too slow; disconnecting it');
       res.destroy();

@@ -10,6 +10,7 @@ import type { Metrics } from '../metrics.js';
 import { CATALOG } from '../operations/catalog.js';
 import { Dispatcher } from '../operations/dispatch.js';
 import { BinaryOutput, type AnyOperation } from '../operations/operation.js';
+import { localizePayload } from '../messages/localize.js';
 import { Problem } from '../problems/problem.js';
 import type { Services } from '../services.js';
 import { CameraStreams } from './camera-stream.js';
@@ -20,6 +21,7 @@ import { guardConnections } from './connection-guard.js';
 import { applyCors, authenticate, checkHost } from './guards.js';
 import { FormInput, imageFieldPaths, readForm, type FormRules } from './multipart-form.js';
 import { buildOpenApi } from './openapi.js';
+import { requestLocale } from './locale.js';
 import { problemFromError, redactUrl, sendProblem } from './problem-reply.js';
 import { StreamQuota } from './stream-quota.js';
 import { t } from '../messages/text.js';
@@ -68,7 +70,7 @@ export function buildHttpServer(
     },
     requestTimeout: services.config.http.requestTimeoutMs,
     frameworkErrors: frameworkErrorHandler(log),
-    clientErrorHandler: clientErrorHandler(log),
+    clientErrorHandler: clientErrorHandler(log, services.config.box.locale),
   });
   guardConnections(app.server, services.config.http.maxConnections, log, (outcome) =>
     metrics.httpConnectionsShed.inc({ outcome }),
@@ -81,6 +83,7 @@ export function buildHttpServer(
   const streams = new EventStreams(services.events, log, quota);
   const cameraStreams = new CameraStreams(services.cameras, quota);
 
+  app.decorate('boxLocale', services.config.box.locale);
   app.decorateRequest('principal', undefined);
   // JSON only: a text/plain body must be refused (415), not handed to an operation as a string.
   app.removeContentTypeParser('text/plain');
@@ -258,7 +261,8 @@ function registerOperation(
           .type(result.output.contentType)
           .send(result.output.body);
       }
-      return reply.code(http.status ?? 200).send(result.output);
+      // Coded texts (`reason` beside `reasonCode`) in the caller's language.
+      return reply.code(http.status ?? 200).send(localizePayload(result.output, requestLocale(request)));
     },
   });
 }
