@@ -45,3 +45,12 @@ export function negotiateLocale(header: string | readonly string[] | undefined, 
   }
   return fallback;
 }
+
+/**
+ * The CLI's language for problem texts: the terminal's POSIX locale (LC_ALL, LC_MESSAGES, LANG; `zh_CN.UTF-8`
+ * is zh-CN), English when it names none the box has (`C`, `POSIX`, unset).
+ */
+export function terminalLocale(env: NodeJS.ProcessEnv): Locale {
+  const value = env.LC_ALL || env.LC_MESSAGES || env.LANG || '';
+  return localeOf(value.split(/[._@]/)[0]!.replace('_', '-')) ?? 'en';
+}

@@ -21,7 +21,8 @@ export function keysInSource(root: string): KeyUse[] {
   const uses: KeyUse[] = [];
   for (const file of sourceFiles(join(root, 'agent'))) {
     const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
-    const at = (n: ts.Node) => `${relative(root, file)}:${sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1}`;
+    const at = (n: ts.Node) =>
+      `${relative(root, file)}:${sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1}`;
     const visit = (n: ts.Node): void => {
       if (ts.isTaggedTemplateExpression(n) && ts.isIdentifier(n.tag) && n.tag.text === 't') {
         const tpl = n.template;
