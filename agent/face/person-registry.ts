@@ -8,9 +8,9 @@ import type { Store } from '../store/store.js';
 import type { PersonRecord } from '../store/persons.js';
 import { oneFace, type FaceAnalyser } from './face-analyser.js';
 import type { FaceLifecycle } from './face-lifecycle.js';
-import { enrolmentProblems } from './quality.js';
+import { enrolmentProblems, enrolmentProblemTexts } from './quality.js';
 import type { FaceSource, ImageRef, PersonView } from './results.js';
-import { t, verbatim } from '../messages/text.js';
+import { t } from '../messages/text.js';
 
 export class PersonRegistry {
   constructor(
@@ -119,9 +119,13 @@ export class PersonRegistry {
     const a = await this.analyser.analyse(image, field, 'largest', source === 'camera' ? 'largest' : 'none');
     const face = oneFace(a, field, false);
     const q = face.quality;
-    const reasons = enrolmentProblems(q, this.enrol);
-    if (reasons.length > 0) {
-      throw new Problem('face-quality', verbatim(reasons.join('; ')), field, { reasons, quality: q });
+    const failed = enrolmentProblemTexts(q, this.enrol);
+    if (failed.length > 0) {
+      const reasons = enrolmentProblems(q, this.enrol);
+      throw new Problem('face-quality', t`not good enough to enrol: ${failed}`, field, {
+        reasons,
+        quality: q,
+      });
     }
     if (face.liveness && !face.liveness.live) {
       throw new Problem(

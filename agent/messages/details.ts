@@ -141,4 +141,12 @@ export const DETAILS: Readonly<Record<string, string>> = {
   'seal job {0} expired at {1}; create a new one': '盖印任务 {0} 已于 {1} 过期；请新建一个',
   confirmed: '确认',
   'seal job {0} is {1}; it cannot be {2}': '盖印任务 {0} {1}，不能{2}',
+  // Face enrolment checks (agent/face/quality.ts); a face-quality detail is the list of those that failed.
+  'not good enough to enrol: {0}': '不符合登记要求：{0}',
+  'face too small ({0} px < {1})': '人脸太小（{0} 像素，至少需要 {1}）',
+  'blurred (sharpness {0} < {1})': '画面模糊（清晰度 {0}，至少需要 {1}）',
+  'head turned (yaw {0}°)': '头部偏转（左右偏转 {0}°）',
+  'head tilted up or down (pitch {0}°)': '头部仰起或低下（俯仰 {0}°）',
+  'too dark ({0})': '光线太暗（亮度 {0}）',
+  'too bright ({0})': '光线太强（亮度 {0}）',
 };

@@ -4,8 +4,13 @@
 import { MESSAGES } from './catalog.js';
 import type { Locale } from './locale.js';
 
-/** A value that fills a `{n}` slot: shown as it is, or (a Text) rendered in the same locale. */
-export type Param = string | number | Text;
+/**
+ * A value that fills a `{n}` slot: shown as it is, or (a Text) rendered in the same locale; a list of texts
+ * is rendered each and joined as the language lists things.
+ */
+export type Param = string | number | Text | readonly Text[];
+
+const LIST_SEPARATOR: Record<Locale, string> = { en: '; ', 'zh-CN': '；' };
 
 export type Text =
   | { readonly key: string; readonly params: readonly Param[] }
@@ -39,6 +44,10 @@ export function term(word: string): Text {
   return MESSAGES.has(`term:${word}`) ? message('term', word) : verbatim(word);
 }
 
+function isTextList(p: Param): p is readonly Text[] {
+  return Array.isArray(p);
+}
+
 export function isText(value: unknown): value is Text {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
@@ -56,6 +65,7 @@ export function render(text: Text, locale: Locale): string {
   return template.replace(/\{(\d+)\}/g, (slot, n: string) => {
     const p = text.params[Number(n)];
     if (p === undefined) return slot;
+    if (isTextList(p)) return p.map((item) => render(item, locale)).join(LIST_SEPARATOR[locale]);
     return typeof p === 'object' ? render(p, locale) : String(p);
   });
 }
