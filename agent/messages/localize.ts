@@ -1,5 +1,6 @@
 // Payloads (events, device lists, problem extensions) carry a stable code beside each text, e.g.
-// `{reasonCode: 'paper-out', reason: '…'}` or a capture's `{missing: 'too-far', hint: '…'}`. Whoever
+// `{reasonCode: 'paper-out', reason: '…'}`, a device condition's `{code: 'paper-out', reason: '…'}` or a
+// capture's `{missing: 'too-far', hint: '…'}`. Whoever
 // sends a payload to a caller with a known locale re-renders the text from the code, so a Chinese page
 // and an English one read the same event each in its own language.
 import { MESSAGES } from './catalog.js';
@@ -8,6 +9,7 @@ import type { Locale } from './locale.js';
 /** Which field holds the code, which holds its text, and the catalog domain the code is looked up in. */
 const CODED_TEXTS = [
   { code: 'reasonCode', text: 'reason', domain: 'reason' },
+  { code: 'code', text: 'reason', domain: 'reason' },
   { code: 'missing', text: 'hint', domain: 'hint' },
 ] as const;
 

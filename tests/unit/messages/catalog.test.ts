@@ -88,10 +88,20 @@ describe('coded texts', () => {
   it('a capture hint and a device reason follow their code into the locale asked for', () => {
     const event = { capture: 'c1', missing: 'too-far', hint: 'move closer' };
     expect(localizePayload(event, 'zh-CN')).toEqual({ ...event, hint: '请靠近一些' });
-    const devices = [{ id: 'printer-1', reasonCode: 'paper-out', reason: 'the printer is out of paper' }];
+    const devices = [
+      {
+        id: 'printer-1',
+        reasonCode: 'paper-out',
+        reason: 'The printer is out of paper',
+        conditions: [
+          { code: 'paper-out', reason: 'The printer is out of paper', since: '2026-01-01T00:00:00Z' },
+        ],
+      },
+    ];
     expect(localizePayload(devices, 'zh-CN')[0]).toMatchObject({
       reasonCode: 'paper-out',
       reason: '打印机缺纸',
+      conditions: [{ code: 'paper-out', reason: '打印机缺纸' }],
     });
     expect(localizePayload(devices, 'en')).toBe(devices);
     // A code the catalog does not know keeps the text it came with.
