@@ -149,4 +149,39 @@ export const DETAILS: Readonly<Record<string, string>> = {
   'head tilted up or down (pitch {0}°)': '头部仰起或低下（俯仰 {0}°）',
   'too dark ({0})': '光线太暗（亮度 {0}）',
   'too bright ({0})': '光线太强（亮度 {0}）',
+  // Details written by the other parts of issue 15 (pairing, client, conditions, card decoder), translated
+  // ahead of the merge: their call sites become t`...` with exactly this English.
+  'a card photo is a document: send source "document"': '身份证照片属于证件照片：请发送 source "document"',
+  'a pairing code looks like ABCD-2345': '配对码的格式为 ABCD-2345',
+  'action "{0}" is for simulated {1} devices; "{2}" is a {3}, whose simulator takes: {4}':
+    '动作“{0}”只适用于模拟的{1}设备；“{2}”是{3}，其模拟器支持：{4}',
+  'ask for at least one scope': '请至少申请一项权限',
+  "enrolling from the card photo needs the clerk to confirm the card is the resident's: clerkConfirmed: true":
+    '用身份证照片登记人脸，需要工作人员确认证件属于本人：clerkConfirmed: true',
+  'fault "{0}" does not apply to a {1}; its simulator takes: {2}': '故障“{0}”不适用于{1}；其模拟器支持：{2}',
+  'give exactly one of "images" and "idcard"': '"images" 和 "idcard" 须且只能给出其中之一',
+  'grant at least one scope': '请至少授予一项权限',
+  'no ID card reader "{0}"': '没有身份证阅读器“{0}”',
+  'no active token with id {0}': '没有编号为 {0} 的有效令牌',
+  'no card was read on "{0}" in the last {1} s: place the card on the reader again':
+    '读卡器“{0}”在最近 {1} 秒内没有读到身份证：请将身份证重新放在读卡器上',
+  'no pairing request with code {0}': '没有配对码为 {0} 的配对请求',
+  'no such pairing for this Origin': '此网页来源没有这个配对请求',
+  'pairing is asked for by a page: the request needs an Origin listed in http.allowedOrigins':
+    '配对须由网页发起：请求须带有 http.allowedOrigins 中列出的 Origin',
+  'pairing {0} has expired': '配对 {0} 已过期',
+  'pairing {0} is {1}': '配对 {0} {1}',
+  'pairing {0} was decided meanwhile': '配对 {0} 已被他人处理',
+  'scope "admin" cannot be asked for by pairing': '不能通过配对申请“admin”权限',
+  'scope "{0}" was not asked for (asked: {1}); approval can only narrow':
+    '未申请“{0}”权限（申请的是：{1}）；批准时只能缩小权限范围',
+  'the camera could not show {0}: {1}': '摄像头无法显示 {0}：{1}',
+  'the client is not built here; run npm run build': '本机尚未构建客户端；请运行 npm run build',
+  'the photo of the card on "{0}" is not available: {1}': '读卡器“{0}”上身份证的照片不可用：{1}',
+  'the token of this pairing was already collected': '此配对的令牌已被领取',
+  'too many polls for unknown pairings from this caller': '此调用方查询不存在的配对过于频繁',
+  'too many {0} (at most {1}); retry when one expires': '{0}过多（最多 {1} 个）；请等其中一个过期后重试',
+  'wait is whole seconds, 0 to {0}': 'wait 须为 0 到 {0} 之间的整秒数',
+  '{0} does not exist on the box': '本机上不存在 {0}',
+  '{0} holds no *.jpg image': '{0} 中没有 *.jpg 图片',
 };

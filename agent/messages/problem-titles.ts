@@ -99,4 +99,18 @@ export const PROBLEM_TITLES = {
   'face-unavailable': { en: 'The face service is not available', 'zh-CN': '人脸服务不可用' },
   'camera-unavailable': { en: 'The camera cannot take a picture now', 'zh-CN': '摄像头现在无法拍照' },
   'face-busy': { en: 'The face service is busy; retry shortly', 'zh-CN': '人脸服务正忙，请稍后重试' },
+  // Codes the other parts of issue 15 add to the registry (pairing, card decoder), titled ahead of the merge.
+  'pairing-conflict': {
+    en: 'The pairing request was already approved or denied',
+    'zh-CN': '该配对请求已被批准或拒绝',
+  },
+  'pairing-expired': { en: 'The pairing request has expired', 'zh-CN': '该配对请求已过期' },
+  'clerk-confirmation-required': {
+    en: 'A clerk must confirm the card belongs to the person present (clerkConfirmed: true)',
+    'zh-CN': '须由工作人员确认证件属于在场本人（clerkConfirmed: true）',
+  },
+  'card-photo-unavailable': {
+    en: "The card's photo was not decoded (no decoder, or the vendor's decoder failed)",
+    'zh-CN': '身份证照片未能解码（没有解码库，或厂商解码库出错）',
+  },
 } as const satisfies Record<string, Bilingual>;

@@ -23,6 +23,8 @@ export const TERMS: Readonly<Record<string, string>> = {
   waiting: '等待评价',
   rated: '已评价',
   timeout: '已超时',
+  approved: '已批准',
+  denied: '已拒绝',
   // Device kinds (agent/kinds) and device states (agent/devices/state.ts).
   printer: '打印机',
   'photo-printer': '照片打印机',
