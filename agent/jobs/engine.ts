@@ -215,7 +215,7 @@ export class JobEngine<S extends string, I, St extends object = Record<string, u
         this.kind.conflictCode ?? 'job-state-conflict',
         cancelable.length === 0
           ? t`${term(this.kind.label)} ${id} is ${term(now.state)}; it cannot be canceled`
-          : t`${term(this.kind.label)} ${id} is ${term(now.state)}; only a ${cancelable.join(' or ')} one can be canceled`,
+          : t`${term(this.kind.label)} ${id} is ${term(now.state)}; only a ${anyOf(cancelable)} one can be canceled`,
         ['id'],
         { state: now.state },
       );
@@ -339,4 +339,9 @@ export class JobEngine<S extends string, I, St extends object = Record<string, u
   private typed(j: JobRecord): Job<S, I, St> {
     return j as Job<S, I, St>;
   }
+}
+
+/** "queued or sending", in the caller's language. */
+function anyOf(words: readonly string[]): Text {
+  return words.map(term).reduce((list, word) => t`${list} or ${word}`);
 }

@@ -92,7 +92,7 @@ export const DETAILS: Readonly<Record<string, string>> = {
   'moved to {0}': '改为{0}',
   '{0} {1} is {2}; it cannot be {3}': '{0} {1} {2}，不能{3}',
   '{0} {1} is {2}; it cannot be canceled': '{0} {1} {2}，不能取消',
-  '{0} {1} is {2}; only a {3} one can be canceled': '{0} {1} {2}；只有处于 {3} 状态的才能取消',
+  '{0} {1} is {2}; only a {3} one can be canceled': '{0} {1} {2}，只有{3}的才能取消',
   'unknown outcome "{0}"': '未知的处理结果“{0}”',
   resolved: '处理',
   '`from` is after `to`': '`from` 晚于 `to`',
@@ -149,6 +149,18 @@ export const DETAILS: Readonly<Record<string, string>> = {
   'head tilted up or down (pitch {0}°)': '头部仰起或低下（俯仰 {0}°）',
   'too dark ({0})': '光线太暗（亮度 {0}）',
   'too bright ({0})': '光线太强（亮度 {0}）',
+  '{0} or {1}': '{0}或{1}',
+  // Seal interlock (agent/sealing/interlock-text.ts).
+  'seal interlock: {0}': '钢印机未准备好：{0}',
+  'a document is in place': '文件已放好',
+  'no document is in place': '没有放入文件',
+  'the cover is closed': '机盖已关闭',
+  'the cover is open': '机盖未关闭',
+  'the head is home': '印头已复位',
+  'the head is not home': '印头未复位',
+  'the machine is busy': '钢印机正忙',
+  'the machine is idle': '钢印机空闲',
+  'fault code {0}': '故障代码 {0}',
   // Details written by the other parts of issue 15 (pairing, client, conditions, card decoder), translated
   // ahead of the merge: their call sites become t`...` with exactly this English.
   'a card photo is a document: send source "document"': '身份证照片属于证件照片：请发送 source "document"',

@@ -27,6 +27,7 @@ import {
   type SealJobState,
 } from './seal-jobs.js';
 import { t, term, verbatim, type Text } from '../messages/text.js';
+import { interlockText } from './interlock-text.js';
 
 const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
@@ -215,9 +216,14 @@ export class SealService {
     let problem: Problem;
     if (err instanceof SealInterlockError) {
       const onlyBusy = err.failures.every((f) => f.condition === 'busy');
-      problem = new Problem(onlyBusy ? 'device-busy' : 'seal-interlock', verbatim(err.message), undefined, {
-        failures: err.failures,
-      });
+      problem = new Problem(
+        onlyBusy ? 'device-busy' : 'seal-interlock',
+        interlockText(err.failures),
+        undefined,
+        {
+          failures: err.failures,
+        },
+      );
     } else if (err instanceof DeviceBusyError) {
       problem = new Problem('device-busy', verbatim(err.message));
     } else if (err instanceof DeviceNotReadyError) {
