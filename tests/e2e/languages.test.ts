@@ -1,9 +1,10 @@
 // Texts a clerk reads come in Chinese or English, chosen by the request: the built daemon answers the same
 // failing request with a Chinese title and detail by default (box.locale zh-CN) and in English for
 // `Accept-Language: en` (q-values honoured), always with the same `type` code; a box configured with
-// `BOXAGENT_BOX_LOCALE=en` answers in English unless asked for Chinese.
+// `BOXAGENT_BOX_LOCALE=en` answers in English unless asked for Chinese. The CLI prints the daemon's problem
+// texts in the terminal's language.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeDir, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { DEFAULT_CONFIG, removeDir, runCli, startDaemon, testEnv, type Daemon } from '../helpers/daemon.js';
 
 const PROBLEM = 'application/problem+json';
 
@@ -87,5 +88,17 @@ describe('the language of problem texts', () => {
     const zh = await problemFor(english, '/v1/devices/printer-9', { 'accept-language': 'zh-CN' });
     expect(en.body).toMatchObject({ type: 'urn:boxagent:problem:not-found', ...NOT_FOUND.en });
     expect(zh.body).toMatchObject({ type: 'urn:boxagent:problem:not-found', ...NOT_FOUND.zh });
+  });
+
+  it("the CLI prints the daemon's refusal in the terminal's language, its own words in English", () => {
+    const env = testEnv(chinese.storageDir, {
+      BOXAGENT_CONFIG: DEFAULT_CONFIG,
+      BOXAGENT_HTTP_PORT: new URL(chinese.url).port,
+    });
+    const zh = runCli(['devices', 'test', 'printer-9'], { ...env, LANG: 'zh_CN.UTF-8' });
+    const en = runCli(['devices', 'test', 'printer-9'], { ...env, LANG: 'C.UTF-8' });
+    expect(zh.status).not.toBe(0);
+    expect(zh.stderr).toContain('the daemon refused: 没有设备“printer-9”');
+    expect(en.stderr).toContain('the daemon refused: no device "printer-9"');
   });
 });
