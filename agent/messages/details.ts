@@ -17,7 +17,7 @@ export const DETAILS: Readonly<Record<string, string>> = {
     '证书模板“{0}”需要填写字段“{1}”（所需字段：{2}）',
   'certificate template "{0}" has no field "{1}" (fields: {2})':
     '证书模板“{0}”没有字段“{1}”（可用字段：{2}）',
-  'no {0} device "{1}"': '没有{0}设备“{1}”',
+  'no {0} device "{1}"': '没有{0}“{1}”',
   'no face was found in the image': '图片中没有找到人脸',
   '{0} faces were found; send an image with one face or set "largest": true':
     '图片中有 {0} 张人脸；请发送只有一张人脸的图片，或设置 "largest": true',
