@@ -42,7 +42,7 @@ const layers = [
       {
         // An allow-list: a sibling folder that is not in this layer is a service, operations or adapter.
         regex: `^\\.\\./(?!(?:${BOTTOM.join('|')})/)[^./][^/]*/`,
-        message: `devices, store, events and problems import each other, drivers/ and config/: never services, operations or adapters.`,
+        message: `devices, store, events, problems and messages import each other, drivers/ and config/: never services, operations or adapters.`,
       },
       { regex: '^\\.\\./[^/]+\\.js$', message: 'the bottom layer does not import agent/ top-level modules.' },
     ]),

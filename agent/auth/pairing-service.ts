@@ -3,6 +3,7 @@
 // receives, once, a token bound to its Origin. Everything lives in the database, so the CLI can approve with the
 // daemon stopped or running, and the daemon (which alone hands tokens out) sees it on the next poll.
 import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { t } from '../messages/text.js';
 import type { Scope } from '../../config/schema.js';
 import type { EventLog } from '../events/event-log.js';
 import { Problem } from '../problems/problem.js';
@@ -114,9 +115,9 @@ export class PairingService {
   /** A page asks to pair. `origin` is its (allowed) Origin; 429 past the pending limits. */
   request(input: { name: string; scopes: Scope[]; origin: string }): PairingTicket {
     const scopes = [...new Set(input.scopes)];
-    if (scopes.length === 0) throw new Problem('invalid-request', 'ask for at least one scope', ['scopes']);
+    if (scopes.length === 0) throw new Problem('invalid-request', t`ask for at least one scope`, ['scopes']);
     if (scopes.includes('admin')) {
-      throw new Problem('invalid-request', 'scope "admin" cannot be asked for by pairing', ['scopes']);
+      throw new Problem('invalid-request', t`scope "admin" cannot be asked for by pairing`, ['scopes']);
     }
     this.expireDue();
     const now = this.now();
@@ -186,7 +187,7 @@ export class PairingService {
       });
       // Another process cannot hand tokens out, but a second poll may race this one: only one wins.
       if (!this.store.pairings.delivered(idHash, created.summary.id, this.now().toISOString())) {
-        throw new Problem('pairing-conflict', 'the token of this pairing was already collected');
+        throw new Problem('pairing-conflict', t`the token of this pairing was already collected`);
       }
       return created.token;
     });
@@ -206,12 +207,12 @@ export class PairingService {
   approve(codeText: string, opts: { scopes?: Scope[]; by: string }): PairingView {
     const found = this.decidable(codeText);
     const granted = opts.scopes === undefined ? found.scopes : [...new Set(opts.scopes)];
-    if (granted.length === 0) throw new Problem('invalid-request', 'grant at least one scope', ['scopes']);
+    if (granted.length === 0) throw new Problem('invalid-request', t`grant at least one scope`, ['scopes']);
     for (const [i, s] of granted.entries()) {
       if (!found.scopes.includes(s)) {
         throw new Problem(
           'invalid-request',
-          `scope "${s}" was not asked for (asked: ${found.scopes.join(', ')}); approval can only narrow`,
+          t`scope "${s}" was not asked for (asked: ${found.scopes.join(', ')}); approval can only narrow`,
           ['scopes', i],
         );
       }
@@ -228,7 +229,7 @@ export class PairingService {
           expiresAt,
         })
       ) {
-        throw new Problem('pairing-conflict', `pairing ${found.code} was decided meanwhile`);
+        throw new Problem('pairing-conflict', t`pairing ${found.code} was decided meanwhile`);
       }
       const ref = refOf(found.idHash);
       this.store.audit.append({
@@ -254,7 +255,7 @@ export class PairingService {
       if (
         !this.store.pairings.decide(found.idHash, 'pending', 'denied', { by, at: this.now().toISOString() })
       ) {
-        throw new Problem('pairing-conflict', `pairing ${found.code} was decided meanwhile`);
+        throw new Problem('pairing-conflict', t`pairing ${found.code} was decided meanwhile`);
       }
       const ref = refOf(found.idHash);
       this.store.audit.append({
@@ -296,13 +297,14 @@ export class PairingService {
   private decidable(codeText: string): PairingRecord {
     const code = normalizeCode(codeText);
     if (code === undefined) {
-      throw new Problem('invalid-request', 'a pairing code looks like ABCD-2345', ['code']);
+      throw new Problem('invalid-request', t`a pairing code looks like ABCD-2345`, ['code']);
     }
     this.expireDue();
     const found = this.store.pairings.byCode(code);
-    if (!found) throw new Problem('not-found', `no pairing request with code ${code}`, ['code']);
-    if (found.state === 'expired') throw new Problem('pairing-expired', `pairing ${code} has expired`);
-    if (found.state !== 'pending') throw new Problem('pairing-conflict', `pairing ${code} is ${found.state}`);
+    if (!found) throw new Problem('not-found', t`no pairing request with code ${code}`, ['code']);
+    if (found.state === 'expired') throw new Problem('pairing-expired', t`pairing ${code} has expired`);
+    if (found.state !== 'pending')
+      throw new Problem('pairing-conflict', t`pairing ${code} is ${found.state}`);
     return found;
   }
 
@@ -312,7 +314,7 @@ export class PairingService {
     const wait = Math.max(1, Math.ceil((Date.parse(first.expiresAt) - this.now().getTime()) / 1000));
     throw new Problem(
       'rate-limited',
-      `too many ${what} (at most ${max}); retry when one expires`,
+      t`too many ${what} (at most ${max}); retry when one expires`,
       undefined,
       {
         retryAfter: wait,

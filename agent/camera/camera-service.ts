@@ -5,6 +5,7 @@ import type { DeviceManager } from '../devices/device-manager.js';
 import type { SupervisedDevice } from '../devices/supervised-device.js';
 import { CameraDevice, type Frame, type FrameListener } from '../../drivers/camera/camera.js';
 import { Problem, type FieldPath } from '../problems/problem.js';
+import { t, term, verbatim } from '../messages/text.js';
 
 export interface StreamingCamera {
   id: string;
@@ -31,7 +32,7 @@ export class CameraService {
   snapshot(id: string): Frame {
     const cam = this.camera(id);
     const frame = cam.driver.latest();
-    if (!frame) throw new Problem('device-unavailable', `camera "${id}" has no frame yet`, ['id']);
+    if (!frame) throw new Problem('device-unavailable', t`camera "${id}" has no frame yet`, ['id']);
     return frame;
   }
 
@@ -49,7 +50,9 @@ function unavailable(device: SupervisedDevice<'camera'>): Problem {
   const s = device.status();
   return new Problem(
     'device-unavailable',
-    `camera "${s.id}" is ${s.state}${s.detail ? `: ${s.detail}` : ''}`,
+    s.detail
+      ? t`camera "${s.id}" is ${term(s.state)}: ${verbatim(s.detail)}`
+      : t`camera "${s.id}" is ${term(s.state)}`,
     undefined,
     { device: s.id, state: s.state, reason: s.detail, reasonCode: s.reasonCode },
   );

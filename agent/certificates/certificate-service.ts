@@ -30,6 +30,7 @@ import {
 } from './certificate-jobs.js';
 import { composeCertificate } from './compose.js';
 import { checkFields, loadCertificateTemplate } from './templates.js';
+import { t, term } from '../messages/text.js';
 
 export interface CertificateView {
   id: string;
@@ -164,7 +165,7 @@ export class CertificateService {
         // not this format
       }
     }
-    throw new Problem('not-found', `certificate ${id} has no composed document yet`, ['id']);
+    throw new Problem('not-found', t`certificate ${id} has no composed document yet`, ['id']);
   }
 
   cancel(id: string, by: string): CertificateView {
@@ -251,17 +252,17 @@ export class CertificateService {
   reseal(id: string, by: string, remember?: (view: CertificateView) => void): CertificateView {
     const c = this.jobs.require(id);
     if (!c.input.seal) {
-      throw new Problem('job-state-conflict', `certificate ${id} was issued without a seal`, ['id'], {
+      throw new Problem('job-state-conflict', t`certificate ${id} was issued without a seal`, ['id'], {
         state: c.state,
       });
     }
-    if (c.state !== 'printed') throw this.jobs.conflict(c, 'given a new seal job (it is not printed)');
+    if (c.state !== 'printed') throw this.jobs.conflict(c, t`given a new seal job (it is not printed)`);
     // Through the seal service: an overdue pending job is expired first.
     const previous = c.steps.sealJobId === undefined ? undefined : this.deps.seals.get(c.steps.sealJobId);
     if (previous && !RESEALABLE.has(previous.state)) {
       throw new Problem(
         'seal-job-conflict',
-        `certificate ${id} has seal job ${previous.id}, which is ${previous.state}; a new one only replaces an expired or failed job`,
+        t`certificate ${id} has seal job ${previous.id}, which is ${term(previous.state)}; a new one only replaces an expired or failed job`,
         undefined,
         { state: previous.state, sealJob: previous.id },
       );
@@ -270,7 +271,7 @@ export class CertificateService {
       // Re-read inside the transaction: the step must still be the one checked above.
       const now = this.jobs.require(id);
       if (now.state !== 'printed' || now.steps.sealJobId !== c.steps.sealJobId) {
-        throw this.jobs.conflict(now, 'given a new seal job now');
+        throw this.jobs.conflict(now, t`given a new seal job now`);
       }
       const moved = this.attachSealJob(
         now,

@@ -8,6 +8,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 import { Problem } from '../problems/problem.js';
 import { TEMPLATES_DIR } from '../printing/templates.js';
+import { t } from '../messages/text.js';
 
 export const CERTIFICATE_TEMPLATES_DIR = join(TEMPLATES_DIR, '..', 'certificate-templates');
 
@@ -50,7 +51,7 @@ let validator: ValidateFunction | undefined;
 export function loadCertificateTemplate(name: string, dir = CERTIFICATE_TEMPLATES_DIR): CertificateTemplate {
   const file = join(dir, `${name}.yaml`);
   if (!NAME_RE.test(name) || !existsSync(file)) {
-    throw new Problem('unknown-template', `no certificate template "${name}"`, ['template']);
+    throw new Problem('unknown-template', t`no certificate template "${name}"`, ['template']);
   }
   const raw = parse(readFileSync(file, 'utf8')) as unknown;
   validator ??= new Ajv({ strict: false }).compile(CertificateTemplateSchema);
@@ -58,7 +59,7 @@ export function loadCertificateTemplate(name: string, dir = CERTIFICATE_TEMPLATE
     const e = validator.errors?.[0];
     throw new Problem(
       'unprintable-document',
-      `certificate template "${name}" is not valid: ${e?.instancePath || '/'} ${e?.message ?? ''}`,
+      t`certificate template "${name}" is not valid: ${e?.instancePath || '/'} ${e?.message ?? ''}`,
       ['template'],
     );
   }
@@ -66,9 +67,9 @@ export function loadCertificateTemplate(name: string, dir = CERTIFICATE_TEMPLATE
 }
 
 /** The fields a template needs, in the order they first appear. */
-export function requiredFields(t: CertificateTemplate): string[] {
+export function requiredFields(template: CertificateTemplate): string[] {
   const names = new Set<string>();
-  for (const line of t.texts) for (const m of line.text.matchAll(PLACEHOLDER_RE)) names.add(m[1]!);
+  for (const line of template.texts) for (const m of line.text.matchAll(PLACEHOLDER_RE)) names.add(m[1]!);
   return [...names];
 }
 
@@ -76,13 +77,17 @@ export function requiredFields(t: CertificateTemplate): string[] {
  * Checks the request's fields against the template: every placeholder given (non-empty), no unknown
  * field. Problems name the field.
  */
-export function checkFields(t: CertificateTemplate, name: string, fields: Record<string, string>): void {
-  const needed = requiredFields(t);
+export function checkFields(
+  template: CertificateTemplate,
+  name: string,
+  fields: Record<string, string>,
+): void {
+  const needed = requiredFields(template);
   for (const f of needed) {
     if (fields[f] === undefined || fields[f].trim() === '') {
       throw new Problem(
         'invalid-request',
-        `certificate template "${name}" needs field "${f}" (fields: ${needed.join(', ')})`,
+        t`certificate template "${name}" needs field "${f}" (fields: ${needed.join(', ')})`,
         ['fields', f],
       );
     }
@@ -91,7 +96,7 @@ export function checkFields(t: CertificateTemplate, name: string, fields: Record
     if (!needed.includes(f)) {
       throw new Problem(
         'invalid-request',
-        `certificate template "${name}" has no field "${f}" (fields: ${needed.join(', ')})`,
+        t`certificate template "${name}" has no field "${f}" (fields: ${needed.join(', ')})`,
         ['fields', f],
       );
     }

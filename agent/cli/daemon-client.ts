@@ -1,5 +1,6 @@
 // The CLI's way to the running daemon: the local HTTP API with the admin token from the state dir, so the
 // CLI goes through the same operations catalog (scopes, validation, audit) as the counter software.
+import { terminalLocale } from '../messages/locale.js';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../../config/schema.js';
@@ -49,6 +50,8 @@ export class DaemonClient {
         method,
         headers: {
           authorization: `Bearer ${this.token}`,
+          // The daemon's problem texts in the terminal's language (the CLI's own lines stay English).
+          'accept-language': terminalLocale(process.env),
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         body: body === undefined ? undefined : JSON.stringify(body),

@@ -1,6 +1,7 @@
 // `boxagent persons enroll|list|delete|purge` and `boxagent face verify`: the face service run in the CLI process on
 // the box's state directory. A running daemon notices persons enrolled or deleted here before its next
 // identify (it reloads its gallery when another process changed the templates).
+import { terminalLocale } from '../messages/locale.js';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -43,7 +44,7 @@ async function withFace<T>(
  * at (`/images/1/image` → the second image).
  */
 function describeProblem(p: Problem, files: string[]): string {
-  const doc = problemDocument(p);
+  const doc = problemDocument(p, terminalLocale(process.env));
   const text = doc.detail ?? doc.title;
   const m = /^\/(?:images\/(\d+)\/image|probe\/image|reference\/image)$/.exec(doc.field ?? '');
   if (!m) return text;

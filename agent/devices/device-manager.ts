@@ -11,6 +11,7 @@ import {
   type SupervisionPolicy,
 } from './supervised-device.js';
 import type { DeviceState } from './state.js';
+import { t, term } from '../messages/text.js';
 
 /** Builds a device's driver; `log` is the device manager's logger, for drivers that log (ffmpeg's stderr). */
 export type DriverFactory = (device: DeviceConfig, log?: Logger) => DeviceDriver;
@@ -113,7 +114,11 @@ export class DeviceManager {
   require<K extends DeviceKind>(id: string, kind: K, field: FieldPath = []): SupervisedDevice<K> {
     const device = this.find(id, kind);
     if (!device)
-      throw new Problem('not-found', `no ${kind} device "${id}"`, field.length > 0 ? field : undefined);
+      throw new Problem(
+        'not-found',
+        t`no ${term(kind)} device "${id}"`,
+        field.length > 0 ? field : undefined,
+      );
     return device;
   }
 

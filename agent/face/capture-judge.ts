@@ -1,5 +1,6 @@
 // Whether one camera frame holds the face a capture wants, and if not, what is missing and what to tell
 // the resident. The checks run cheapest first, so the hint names the first thing to fix.
+import { CAPTURE_HINT_TEXTS } from '../messages/capture-hints.js';
 import type { AnalysedFace, Analysis } from './analyse.js';
 import type { EnrolmentGate } from './quality.js';
 
@@ -15,17 +16,13 @@ export const CAPTURE_MISSING = [
 ] as const;
 export type CaptureMissing = (typeof CAPTURE_MISSING)[number];
 
-/** What the counter UI can show the resident for each missing thing. */
-export const CAPTURE_HINTS: Record<CaptureMissing, string> = {
-  'no-face': 'step in front of the camera',
-  'several-faces': 'one person at a time, please',
-  'too-far': 'move closer',
-  'not-frontal': 'look at the camera',
-  blurred: 'hold still',
-  'too-dark': 'more light on the face',
-  'too-bright': 'less light on the face',
-  'not-live': 'look at the camera',
-};
+/**
+ * What the counter UI can show the resident for each missing thing, in English; every locale's text is in
+ * the catalog (agent/messages/capture-hints.ts), and adapters re-render `hint` from `missing` per caller.
+ */
+export const CAPTURE_HINTS: Record<CaptureMissing, string> = Object.fromEntries(
+  CAPTURE_MISSING.map((m) => [m, CAPTURE_HINT_TEXTS[m].en]),
+) as Record<CaptureMissing, string>;
 
 export type FrameVerdict = { ok: true; face: AnalysedFace } | { ok: false; missing: CaptureMissing };
 

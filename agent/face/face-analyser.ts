@@ -9,6 +9,7 @@ import type { Point } from './geometry.js';
 import { decodeImage, ImageError, type RgbImage } from './image.js';
 import type { ImageRef } from './results.js';
 import { QueueFullError, WorkQueue } from './work-queue.js';
+import { t, verbatim } from '../messages/text.js';
 
 const RETRY_AFTER_SECONDS = 1;
 
@@ -93,12 +94,12 @@ export class FaceAnalyser {
       return await this.queue.run(work);
     } catch (err) {
       if (err instanceof QueueFullError) {
-        throw new Problem('face-busy', err.message, undefined, { retryAfter: RETRY_AFTER_SECONDS });
+        throw new Problem('face-busy', verbatim(err.message), undefined, { retryAfter: RETRY_AFTER_SECONDS });
       }
       if (err instanceof ImageError) {
         throw new Problem(
           err.reason === 'too-large' ? 'image-too-large' : 'image-invalid',
-          err.message,
+          verbatim(err.message),
           field,
         );
       }
@@ -109,11 +110,11 @@ export class FaceAnalyser {
 
 /** The one face of an analysis (or the largest when `largest`), else a problem naming the count. */
 export function oneFace(a: Analysis, field: FieldPath, largest: boolean): AnalysedFace {
-  if (a.faces.length === 0) throw new Problem('no-face', 'no face was found in the image', field);
+  if (a.faces.length === 0) throw new Problem('no-face', t`no face was found in the image`, field);
   if (a.faces.length > 1 && !largest) {
     throw new Problem(
       'several-faces',
-      `${a.faces.length} faces were found; send an image with one face or set "largest": true`,
+      t`${a.faces.length} faces were found; send an image with one face or set "largest": true`,
       field,
       { faces: a.faces.length },
     );
@@ -126,7 +127,7 @@ export function decodeBase64(text: string, field: FieldPath): Buffer {
   const comma = text.startsWith('data:') ? text.indexOf(',') : -1;
   const b64 = comma >= 0 ? text.slice(comma + 1) : text;
   if (!/^[A-Za-z0-9+/_=\s-]*$/.test(b64)) {
-    throw new Problem('image-invalid', 'the image must be base64 (optionally a data: URL)', field);
+    throw new Problem('image-invalid', t`the image must be base64 (optionally a data: URL)`, field);
   }
   return Buffer.from(b64, 'base64');
 }

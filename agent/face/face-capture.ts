@@ -13,6 +13,7 @@ import type { Frame } from '../../drivers/camera/camera.js';
 import type { AnalysedFace, Analysis } from './analyse.js';
 import { CAPTURE_HINTS, judgeFrame, type CaptureMissing, type FrameVerdict } from './capture-judge.js';
 import type { FaceService } from './face-service.js';
+import { message, t } from '../messages/text.js';
 
 export interface CaptureRequest {
   camera: string;
@@ -119,7 +120,7 @@ export class FaceCaptureService {
     this.log.info({ camera: req.camera, missing, examined }, 'face capture timed out');
     throw new Problem(
       'capture-timeout',
-      `no good face within ${timeoutMs} ms: ${missing} (${CAPTURE_HINTS[missing]})`,
+      t`no good face within ${timeoutMs} ms: ${missing} (${message('hint', missing)})`,
       field,
       { missing, hint: CAPTURE_HINTS[missing], framesExamined: examined, seen },
     );

@@ -10,6 +10,7 @@ import type { PersonRepository } from '../store/persons.js';
 import { FaceEngine } from './engine.js';
 import { GalleryCache } from './gallery-cache.js';
 import { StoredTemplates } from './stored-templates.js';
+import { t, verbatim } from '../messages/text.js';
 
 /** The loaded models: enough to compare faces. */
 export interface FaceModels {
@@ -120,7 +121,7 @@ export class FaceLifecycle {
   /** The models alone (no gallery needed), or a face-unavailable problem with the reason. */
   models(): FaceModels {
     if (this.unavailable !== null || !this.models_) {
-      throw new Problem('face-unavailable', this.unavailable ?? 'not started');
+      throw new Problem('face-unavailable', verbatim(this.unavailable ?? 'not started'));
     }
     return this.models_;
   }
@@ -128,7 +129,7 @@ export class FaceLifecycle {
   /** The models with the key and the gallery, or a face-unavailable problem. */
   withGallery(): FaceGallery {
     const models = this.models();
-    if (!this.stored) throw new Problem('face-unavailable', 'started without the gallery');
+    if (!this.stored) throw new Problem('face-unavailable', t`started without the gallery`);
     return { ...models, ...this.stored };
   }
 

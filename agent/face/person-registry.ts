@@ -8,8 +8,9 @@ import type { Store } from '../store/store.js';
 import type { PersonRecord } from '../store/persons.js';
 import { oneFace, type FaceAnalyser } from './face-analyser.js';
 import type { FaceLifecycle } from './face-lifecycle.js';
-import { enrolmentProblems } from './quality.js';
+import { enrolmentProblems, enrolmentProblemTexts } from './quality.js';
 import type { FaceSource, ImageRef, PersonView } from './results.js';
+import { t } from '../messages/text.js';
 
 /** Enrolment from the photo of an ID card: which card, and that a clerk confirmed it is the resident's. */
 export interface CardEnrolment {
@@ -34,9 +35,9 @@ export class PersonRegistry {
     const liveScore = manifest.thresholds.liveScore;
     const persons = this.store.persons;
     const id = input.id ?? randomUUID();
-    if (persons.get(id)) throw new Problem('person-exists', `person "${id}" is already enrolled`, ['id']);
+    if (persons.get(id)) throw new Problem('person-exists', t`person "${id}" is already enrolled`, ['id']);
     if (input.images.length > this.enrol.maxFacesPerPerson) {
-      throw new Problem('person-full', `at most ${this.enrol.maxFacesPerPerson} images`, ['images']);
+      throw new Problem('person-full', t`at most ${this.enrol.maxFacesPerPerson} images`, ['images']);
     }
     // Every image passes the gate before anything is stored.
     const embeddings: Float32Array[] = [];
@@ -48,7 +49,7 @@ export class PersonRegistry {
     }
     this.store.transaction(() => {
       // Checked again here: another enrolment of the same id may have finished while we analysed.
-      if (persons.get(id)) throw new Problem('person-exists', `person "${id}" is already enrolled`, ['id']);
+      if (persons.get(id)) throw new Problem('person-exists', t`person "${id}" is already enrolled`, ['id']);
       persons.insert({ id, name: input.name });
       for (const e of embeddings) templates.add(id, engine.embedderId, e);
       this.store.audit.append({
@@ -77,7 +78,7 @@ export class PersonRegistry {
     const max = this.enrol.maxFacesPerPerson;
     const person = this.requirePerson(input.id);
     if (persons.templatesOf(person.id).length >= max) {
-      throw new Problem('person-full', `person "${person.id}" has ${max} faces`, ['id']);
+      throw new Problem('person-full', t`person "${person.id}" has ${max} faces`, ['id']);
     }
     const embedding = await this.enrolmentFace(
       input.image,
@@ -88,8 +89,8 @@ export class PersonRegistry {
     this.store.transaction(() => {
       // Checked again here: the person may have been erased or filled up while we analysed.
       const now = persons.get(person.id) ? persons.templatesOf(person.id).length : -1;
-      if (now < 0) throw new Problem('not-found', `no person "${person.id}"`, ['id']);
-      if (now >= max) throw new Problem('person-full', `person "${person.id}" has ${now} faces`, ['id']);
+      if (now < 0) throw new Problem('not-found', t`no person "${person.id}"`, ['id']);
+      if (now >= max) throw new Problem('person-full', t`person "${person.id}" has ${now} faces`, ['id']);
       templates.add(person.id, engine.embedderId, embedding);
       this.store.audit.append({
         actor,
@@ -114,7 +115,7 @@ export class PersonRegistry {
   deletePerson(id: string, actor: string): { id: string; deleted: true; faces: number } {
     const removed = this.store.transaction(() => {
       const r = this.store.persons.delete(id);
-      if (!r) throw new Problem('not-found', `no person "${id}"`, ['id']);
+      if (!r) throw new Problem('not-found', t`no person "${id}"`, ['id']);
       this.store.audit.append({ actor, action: 'person.delete', target: id, detail: { faces: r.templates } });
       return r;
     });
@@ -138,14 +139,18 @@ export class PersonRegistry {
     // A card photo is 102×126 and softened by its compression whatever the resident does: size and
     // sharpness are the card's, not a retake away; pose and light are still checked.
     const gate = cardPhoto ? { ...this.enrol, minFaceSize: 0, minSharpness: 0 } : this.enrol;
-    const reasons = enrolmentProblems(q, gate);
-    if (reasons.length > 0) {
-      throw new Problem('face-quality', reasons.join('; '), field, { reasons, quality: q });
+    const failed = enrolmentProblemTexts(q, gate);
+    if (failed.length > 0) {
+      const reasons = enrolmentProblems(q, gate);
+      throw new Problem('face-quality', t`not good enough to enrol: ${failed}`, field, {
+        reasons,
+        quality: q,
+      });
     }
     if (face.liveness && !face.liveness.live) {
       throw new Problem(
         'face-not-live',
-        `liveness score ${face.liveness.score} is below ${liveScore}: capture the person, not a photo`,
+        t`liveness score ${face.liveness.score} is below ${liveScore}: capture the person, not a photo`,
         field,
         { liveness: face.liveness },
       );
@@ -155,7 +160,7 @@ export class PersonRegistry {
 
   private requirePerson(id: string): PersonRecord {
     const p = this.store.persons.get(id);
-    if (!p) throw new Problem('not-found', `no person "${id}"`, ['id']);
+    if (!p) throw new Problem('not-found', t`no person "${id}"`, ['id']);
     return p;
   }
 

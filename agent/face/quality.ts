@@ -3,6 +3,7 @@
 import { ALIGNED_SIZE } from './alignment.js';
 import type { Point } from './geometry.js';
 import { luma } from './tensors.js';
+import { render, t, type Text } from '../messages/text.js';
 
 export interface FaceQuality {
   /** Shorter side of the face box in pixels of the decoded image. */
@@ -97,13 +98,19 @@ export interface EnrolmentGate {
 
 /** Why a face is not good enough to enrol, one human reason per failed check; empty when it is. */
 export function enrolmentProblems(q: FaceQuality, gate: EnrolmentGate): string[] {
-  const reasons: string[] = [];
-  if (q.size < gate.minFaceSize) reasons.push(`face too small (${q.size} px < ${gate.minFaceSize})`);
+  return enrolmentProblemTexts(q, gate).map((text) => render(text, 'en'));
+}
+
+/** The failed checks as catalog texts, for a problem detail in the caller's language. */
+export function enrolmentProblemTexts(q: FaceQuality, gate: EnrolmentGate): Text[] {
+  const reasons: Text[] = [];
+  if (q.size < gate.minFaceSize) reasons.push(t`face too small (${q.size} px < ${gate.minFaceSize})`);
   if (q.sharpness < gate.minSharpness)
-    reasons.push(`blurred (sharpness ${q.sharpness} < ${gate.minSharpness})`);
-  if (Math.abs(q.pose.yaw) > gate.maxYaw) reasons.push(`head turned (yaw ${q.pose.yaw}°)`);
-  if (Math.abs(q.pose.pitch) > gate.maxPitch) reasons.push(`head tilted up or down (pitch ${q.pose.pitch}°)`);
-  if (q.brightness < gate.minBrightness) reasons.push(`too dark (${q.brightness})`);
-  if (q.brightness > gate.maxBrightness) reasons.push(`too bright (${q.brightness})`);
+    reasons.push(t`blurred (sharpness ${q.sharpness} < ${gate.minSharpness})`);
+  if (Math.abs(q.pose.yaw) > gate.maxYaw) reasons.push(t`head turned (yaw ${q.pose.yaw}°)`);
+  if (Math.abs(q.pose.pitch) > gate.maxPitch)
+    reasons.push(t`head tilted up or down (pitch ${q.pose.pitch}°)`);
+  if (q.brightness < gate.minBrightness) reasons.push(t`too dark (${q.brightness})`);
+  if (q.brightness > gate.maxBrightness) reasons.push(t`too bright (${q.brightness})`);
   return reasons;
 }

@@ -19,6 +19,7 @@ import {
 } from './results.js';
 import { decodeTemplate, encodeTemplate, TemplateFormatError } from './template-codec.js';
 import { cosine } from './tensors.js';
+import { t, verbatim } from '../messages/text.js';
 
 /** A probe face already taken from a camera by the face capture (with its liveness). */
 export interface CapturedProbe {
@@ -163,7 +164,7 @@ export class Recognition {
     if (given.length !== 1) {
       throw new Problem(
         'invalid-request',
-        'the reference needs exactly one of "image", "personId", "template"',
+        t`the reference needs exactly one of "image", "personId", "template"`,
         ['reference'],
       );
     }
@@ -179,39 +180,42 @@ export class Recognition {
 
   /** A template a caller sent: refused when malformed or made by another model, never mis-scored. */
   private templateEmbedding(text: string, modelId: string, dim: number): Float32Array {
-    let t: ReturnType<typeof decodeTemplate>;
+    let decoded: ReturnType<typeof decodeTemplate>;
     try {
-      t = decodeTemplate(text);
+      decoded = decodeTemplate(text);
     } catch (err) {
-      throw new Problem('template-invalid', (err as TemplateFormatError).message, ['reference', 'template']);
-    }
-    if (t.modelId !== modelId) {
-      throw new Problem(
-        'model-mismatch',
-        `the template was made by model "${t.modelId}"; this box uses "${modelId}": enrol or capture again`,
-        ['reference', 'template'],
-        { templateModel: t.modelId, modelId },
-      );
-    }
-    if (t.embedding.length !== dim) {
-      throw new Problem('template-invalid', `the template has ${t.embedding.length} values`, [
+      throw new Problem('template-invalid', verbatim((err as TemplateFormatError).message), [
         'reference',
         'template',
       ]);
     }
-    return t.embedding;
+    if (decoded.modelId !== modelId) {
+      throw new Problem(
+        'model-mismatch',
+        t`the template was made by model "${decoded.modelId}"; this box uses "${modelId}": enrol or capture again`,
+        ['reference', 'template'],
+        { templateModel: decoded.modelId, modelId },
+      );
+    }
+    if (decoded.embedding.length !== dim) {
+      throw new Problem('template-invalid', t`the template has ${decoded.embedding.length} values`, [
+        'reference',
+        'template',
+      ]);
+    }
+    return decoded.embedding;
   }
 
   /** An enrolled person's templates of this model, decrypted. */
   private personEmbeddings(personId: string, modelId: string): Float32Array[] {
     const person = this.persons.get(personId);
-    if (!person) throw new Problem('not-found', `no person "${personId}"`, ['reference', 'personId']);
+    if (!person) throw new Problem('not-found', t`no person "${personId}"`, ['reference', 'personId']);
     const templates = this.persons.templatesOf(person.id);
-    const mine = templates.filter((t) => t.modelId === modelId);
+    const mine = templates.filter((m) => m.modelId === modelId);
     if (mine.length === 0) {
       throw new Problem(
         'model-mismatch',
-        `person "${person.id}" has no template of model "${modelId}" (${templates.length} of other models): re-enrol`,
+        t`person "${person.id}" has no template of model "${modelId}" (${templates.length} of other models): re-enrol`,
         ['reference', 'personId'],
       );
     }
@@ -221,7 +225,7 @@ export class Recognition {
     } catch (err) {
       // face.key replaced (or the row altered): the person cannot be compared, which is a problem, not a 500.
       if (err instanceof TemplateKeyError) {
-        throw new Problem('face-unavailable', err.message, ['reference', 'personId']);
+        throw new Problem('face-unavailable', verbatim(err.message), ['reference', 'personId']);
       }
       throw err;
     }

@@ -12,6 +12,7 @@ import type { AnyOperation } from '../operations/operation.js';
 import { Problem } from '../problems/problem.js';
 import { desiredConfigBytes, type ConfigSignature } from './config-signing.js';
 import { FleetConfigError } from './connect-options.js';
+import { t } from '../messages/text.js';
 
 /** Where used nonces are claimed (the store's `nonces`). */
 export interface NonceClaims {
@@ -132,19 +133,19 @@ export class RequestVerifier {
     const operation = op.name;
     if (signature === undefined) {
       if (this.requiresSignature(op, params))
-        throw new Problem('bad-signature', `operation ${operation} must be signed`);
+        throw new Problem('bad-signature', t`operation ${operation} must be signed`);
       return fallback;
     }
     const s = parseSignature(signature);
     const windowMs = this.mqtt.signing.replayWindowSeconds * 1000;
     const now = this.now();
     if (Math.abs(now - s.timestamp * 1000) > windowMs) {
-      throw new Problem('bad-signature', 'the signature timestamp is outside the replay window');
+      throw new Problem('bad-signature', t`the signature timestamp is outside the replay window`);
     }
     const principal = this.check(s.keyId, signedBytes(operation, params, this.boxId, s), s.value);
     // Kept until the timestamp leaves the window: after that the timestamp check refuses a replay.
     if (!this.nonces.claim(s.keyId, s.nonce, s.timestamp * 1000 + windowMs, now))
-      throw new Problem('bad-signature', 'this signed request was already received (replay)');
+      throw new Problem('bad-signature', t`this signed request was already received (replay)`);
     return principal;
   }
 
@@ -153,24 +154,24 @@ export class RequestVerifier {
    * the canonical bytes of box id, version and config. Throws a `bad-signature` problem.
    */
   verifyDesiredConfig(version: number, config: unknown, signature: unknown): Principal {
-    if (signature === undefined) throw new Problem('bad-signature', 'the desired config is not signed');
+    if (signature === undefined) throw new Problem('bad-signature', t`the desired config is not signed`);
     if (!isConfigSignature(signature))
-      throw new Problem('bad-signature', 'a signature needs keyId and value (base64)');
+      throw new Problem('bad-signature', t`a signature needs keyId and value (base64)`);
     const s = signature;
     const principal = this.check(s.keyId, desiredConfigBytes(this.boxId, version, config), s.value);
     if (!principal.scopes.includes('admin'))
       throw new Problem(
         'bad-signature',
-        `key "${s.keyId}" may not sign config (its role has no admin scope)`,
+        t`key "${s.keyId}" may not sign config (its role has no admin scope)`,
       );
     return principal;
   }
 
   private check(keyId: string, bytes: Buffer, value: string): Principal {
     const entry = this.keys.get(keyId);
-    if (!entry) throw new Problem('bad-signature', `unknown key "${keyId}"`);
+    if (!entry) throw new Problem('bad-signature', t`unknown key "${keyId}"`);
     if (!verify(null, bytes, entry.key, Buffer.from(value, 'base64')))
-      throw new Problem('bad-signature', 'the signature does not match');
+      throw new Problem('bad-signature', t`the signature does not match`);
     return entry.principal;
   }
 }
@@ -196,7 +197,7 @@ function parseSignature(v: unknown): RequestSignature {
   ) {
     throw new Problem(
       'bad-signature',
-      'a signature needs keyId, timestamp (unix seconds), nonce (8-64 characters) and value (base64)',
+      t`a signature needs keyId, timestamp (unix seconds), nonce (8-64 characters) and value (base64)`,
     );
   }
   return { keyId: s.keyId, timestamp, nonce: s.nonce, value: s.value };

@@ -12,6 +12,8 @@ import { Problem } from '../problems/problem.js';
 import type { Services } from '../services.js';
 import { FLEET_SCHEMA, rpcOperation, type FleetTopics, type RpcReply } from './contract.js';
 import type { RequestVerifier } from './request-signing.js';
+import { t, verbatim } from '../messages/text.js';
+import { negotiateLocale, type Locale } from '../messages/locale.js';
 
 /** The parts of an incoming PUBLISH the handler reads (mqtt.js's packet has these fields). */
 export interface RpcPacket {
@@ -78,15 +80,15 @@ export class RpcHandler {
       if (packet.retain)
         throw new Problem(
           'invalid-request',
-          'a retained RPC message is never run; publish requests without retain',
+          t`a retained RPC message is never run; publish requests without retain`,
         );
       if (request.deadline !== undefined) {
         const left = request.deadline - Date.now();
-        if (left <= 0) throw new Problem('request-expired', `the request expired ${-left} ms ago`);
+        if (left <= 0) throw new Problem('request-expired', t`the request expired ${-left} ms ago`);
         target.expirySeconds = Math.max(1, Math.ceil(left / 1000));
       }
       const op = findOperation(operation);
-      if (!op) throw new Problem('not-found', `no operation "${operation}"`);
+      if (!op) throw new Problem('not-found', t`no operation "${operation}"`);
       // Checked on the params as sent, before validation fills in defaults.
       const principal = this.verifier.principalFor(op, request.params, request.signature, this.principal);
       const { output } = await this.dispatcher.dispatch(
@@ -103,11 +105,11 @@ export class RpcHandler {
       this.reply(target, { schema: FLEET_SCHEMA, ok: true, result });
     } catch (err) {
       const problem = asProblem(err);
-      const doc = problemDocument(problem);
+      const doc = problemDocument(problem, rpcLocale(packet, this.services.config.box.locale));
       if (problem.code === 'internal') this.log.error({ err, operation }, 'rpc failed');
       else
         this.log.warn(
-          { operation, type: problem.code, detail: doc.detail, field: doc.field },
+          { operation, type: problem.code, detail: problem.detail, field: doc.field },
           'rpc rejected',
         );
       if (!target) return;
@@ -133,7 +135,33 @@ function parseJson(payload: Buffer): unknown {
   try {
     return JSON.parse(payload.toString('utf8')) as unknown;
   } catch (err) {
-    throw new Problem('malformed-json', err instanceof Error ? err.message : 'the payload is not JSON');
+    throw new Problem(
+      'malformed-json',
+      verbatim(err instanceof Error ? err.message : 'the payload is not JSON'),
+    );
+  }
+}
+
+/**
+ * The language of a reply's texts: MQTT 5 user property `locale` (or `lang`), or the 3.1.1 envelope's
+ * `locale` (or `lang`), as an Accept-Language value; else box.locale.
+ */
+export function rpcLocale(packet: RpcPacket, fallback: Locale): Locale {
+  const up = packet.properties?.userProperties ?? {};
+  let asked: string | string[] | undefined = up.locale ?? up.lang;
+  if (asked === undefined && !packet.properties?.responseTopic) {
+    const body = parseJsonQuietly(packet.payload);
+    const v = isObject(body) ? (body.locale ?? body.lang) : undefined;
+    if (typeof v === 'string') asked = v;
+  }
+  return negotiateLocale(asked, fallback);
+}
+
+function parseJsonQuietly(payload: Buffer): unknown {
+  try {
+    return JSON.parse(payload.toString('utf8')) as unknown;
+  } catch {
+    return undefined;
   }
 }
 
@@ -146,10 +174,10 @@ const isReplyTopic = (t: unknown): t is string => typeof t === 'string' && t.len
 function parseMqtt5(operation: string, packet: RpcPacket, receivedAt: number): ParsedRequest {
   const props = packet.properties ?? {};
   if (!isReplyTopic(props.responseTopic)) {
-    throw new Problem('invalid-request', 'responseTopic must be a topic name without wildcards');
+    throw new Problem('invalid-request', t`responseTopic must be a topic name without wildcards`);
   }
   const body = parseJson(packet.payload) ?? {};
-  if (!isObject(body)) throw new Problem('invalid-request', 'the payload must be a JSON object (the input)');
+  if (!isObject(body)) throw new Problem('invalid-request', t`the payload must be a JSON object (the input)`);
   const up = props.userProperties ?? {};
   const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
   const key = up.idempotencyKey;
@@ -188,7 +216,7 @@ function parseEnvelope(payload: Buffer): Envelope {
   if (!isObject(body) || typeof body.id !== 'string' || body.id.length === 0 || !isReplyTopic(body.replyTo)) {
     throw new Problem(
       'invalid-request',
-      'an MQTT 3.1.1 request is an envelope {id, replyTo, params}; without responseTopic or replyTo no reply can be sent',
+      t`an MQTT 3.1.1 request is an envelope {id, replyTo, params}; without responseTopic or replyTo no reply can be sent`,
     );
   }
   return body as unknown as Envelope;
@@ -196,15 +224,15 @@ function parseEnvelope(payload: Buffer): Envelope {
 
 function envelopeRequest(operation: string, e: Envelope): ParsedRequest {
   const params = e.params ?? {};
-  if (!isObject(params)) throw new Problem('invalid-request', 'params must be a JSON object', ['params']);
+  if (!isObject(params)) throw new Problem('invalid-request', t`params must be a JSON object`, ['params']);
   let deadline: number | undefined;
   if (e.expiresAt !== undefined) {
     deadline = typeof e.expiresAt === 'string' ? Date.parse(e.expiresAt) : NaN;
     if (Number.isNaN(deadline))
-      throw new Problem('invalid-request', 'expiresAt must be an ISO date-time', ['expiresAt']);
+      throw new Problem('invalid-request', t`expiresAt must be an ISO date-time`, ['expiresAt']);
   }
   if (e.idempotencyKey !== undefined && typeof e.idempotencyKey !== 'string') {
-    throw new Problem('invalid-request', 'idempotencyKey must be a string', ['idempotencyKey']);
+    throw new Problem('invalid-request', t`idempotencyKey must be a string`, ['idempotencyKey']);
   }
   return { operation, params, deadline, idempotencyKey: e.idempotencyKey, signature: e.signature };
 }

@@ -2,13 +2,18 @@
 // what it missed from the store, then live events; a client too slow to keep up is disconnected (it resumes
 // with Last-Event-ID) rather than buffered without bound. Each token gets only the event types its scopes
 // allow (the event catalog's `scope`), live and replayed alike. After the replay, every connection gets one
-// `snapshot` frame (no `id:`: it is not in the log) with the current state, so a page is right at once.
+// `snapshot` frame (no `id:`: it is not in the log) with the current state, so a page is right at once. Coded
+// texts in payloads and the snapshot (a capture's `hint` beside `missing`, a `reason` beside `reasonCode`) are
+// in the language of the stream's request.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { hasScope } from '../auth/token-service.js';
 import { eventScope } from '../events/catalog.js';
 import type { AgentEvent, EventLog } from '../events/event-log.js';
 import type { Snapshot } from './snapshot.js';
+import { localizePayload } from '../messages/localize.js';
+import type { Locale } from '../messages/locale.js';
+import { requestLocale } from './locale.js';
 import type { StreamQuota } from './stream-quota.js';
 
 /** The current state as of event `seq`, for a caller allowed the event types `allowed` accepts. */
@@ -22,13 +27,14 @@ const REPLAY_PAGE = 500;
  * One SSE frame. A live-only event (seq null) has no `id:` field, so the browser's Last-Event-ID stays at
  * the last kept event and a reconnect resumes from there; its data carries `seq: null`.
  */
-export function formatEvent(e: AgentEvent): string {
+export function formatEvent(e: AgentEvent, locale?: Locale): string {
+  const payload = locale === undefined ? e.payload : localizePayload(e.payload, locale);
   const data = JSON.stringify({
     id: e.id,
     seq: e.seq,
     type: e.type,
     at: e.createdAt,
-    ...(e.payload as object),
+    ...(payload as object),
   });
   return `${e.seq === null ? '' : `id: ${e.seq}\n`}event: ${e.type}\ndata: ${data}\n\n`;
 }
@@ -75,6 +81,7 @@ function streamEvents(
   snapshot: SnapshotSource,
 ): void {
   const res = reply.raw;
+  const locale = requestLocale(request);
   reply.hijack();
   res.writeHead(200, {
     ...(reply.getHeaders() as Record<string, string>),
@@ -94,7 +101,7 @@ function streamEvents(
       sent = e.seq;
     }
     if (!allowed(e.type)) return;
-    res.write(formatEvent(e));
+    res.write(formatEvent(e, locale));
     if (res.writableLength > MAX_BUFFERED_BYTES) {
       log.warn({ writable: res.writableLength }, 'SSE client too slow; disconnecting it');
       res.destroy();
@@ -124,7 +131,9 @@ function streamEvents(
   if (!res.destroyed) {
     // Everything here ran in one tick (sqlite and device states are synchronous): no event falls between
     // the last one sent and the snapshot, which is therefore exactly as of `sent`.
-    res.write(`event: snapshot\ndata: ${JSON.stringify(snapshot(sent, allowed))}\n\n`);
+    res.write(
+      `event: snapshot\ndata: ${JSON.stringify(localizePayload(snapshot(sent, allowed), locale))}\n\n`,
+    );
   }
 
   const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);

@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal, TokenService } from '../auth/token-service.js';
 import { Problem } from '../problems/problem.js';
 import { EXPOSED_HEADERS } from './exposed-headers.js';
+import { t } from '../messages/text.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
@@ -16,7 +17,7 @@ export function isLoopbackHost(host: string | undefined): boolean {
 
 export function checkHost(request: FastifyRequest): void {
   if (!isLoopbackHost(request.headers.host)) {
-    throw new Problem('misdirected-request', 'this API answers only to 127.0.0.1, localhost or [::1]');
+    throw new Problem('misdirected-request', t`this API answers only to 127.0.0.1, localhost or [::1]`);
   }
 }
 
@@ -36,7 +37,7 @@ export function applyCors(
   // origin under the loopback Host checked above) is not a cross-origin caller.
   if (origin === undefined || origin === `http://${request.headers.host}`) return false;
   if (!allowedOrigins.includes(origin)) {
-    throw new Problem('origin-not-allowed', `origin ${origin} is not in http.allowedOrigins`);
+    throw new Problem('origin-not-allowed', t`origin ${origin} is not in http.allowedOrigins`);
   }
   reply.header('Access-Control-Allow-Origin', origin);
   reply.header('Vary', 'Origin');
@@ -59,12 +60,12 @@ export function applyCors(
 }
 
 const AUTH_DETAIL = {
-  missing: 'send Authorization: Bearer <token>',
-  malformed: 'the bearer token is not a boxagent token',
-  unknown: 'the bearer token is not known',
-  revoked: 'the bearer token was revoked',
-  expired: 'the bearer token has expired',
-  'origin-mismatch': "the bearer token is bound to another Origin than this request's (or it sent none)",
+  missing: t`send Authorization: Bearer <token>`,
+  malformed: t`the bearer token is not a boxagent token`,
+  unknown: t`the bearer token is not known`,
+  revoked: t`the bearer token was revoked`,
+  expired: t`the bearer token has expired`,
+  'origin-mismatch': t`the bearer token is bound to another Origin than this request's (or it sent none)`,
 } as const;
 
 /**
@@ -75,7 +76,7 @@ export function presentedToken(request: FastifyRequest, allowQueryToken: boolean
   const header = request.headers.authorization;
   if (header !== undefined) {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!m) throw new Problem('unauthorized', 'use the Bearer scheme');
+    if (!m) throw new Problem('unauthorized', t`use the Bearer scheme`);
     return m[1];
   }
   if (!allowQueryToken) return undefined;

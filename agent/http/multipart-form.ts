@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { Busboy, type BusboyHeaders } from '@fastify/busboy';
 import type { TSchema } from '@sinclair/typebox';
 import { Problem } from '../problems/problem.js';
+import { t } from '../messages/text.js';
 
 /** The input assembled from a form; the HTTP adapter validates it with text coercion. */
 export class FormInput {
@@ -54,7 +55,7 @@ export function readForm(body: Readable, headers: BusboyHeaders, rules: FormRule
       reject(problem);
     };
     const tooLarge = (): void =>
-      fail(new Problem('payload-too-large', `the form is larger than ${rules.limitBytes} bytes`));
+      fail(new Problem('payload-too-large', t`the form is larger than ${rules.limitBytes} bytes`));
     const count = (n: number): boolean => {
       total += n;
       if (total > rules.limitBytes) tooLarge();
@@ -108,7 +109,7 @@ export function readForm(body: Readable, headers: BusboyHeaders, rules: FormRule
       );
     });
     parser.on('partsLimit', () =>
-      fail(new Problem('invalid-request', `a form may have at most ${MAX_PARTS} parts`)),
+      fail(new Problem('invalid-request', t`a form may have at most ${MAX_PARTS} parts`)),
     );
     parser.on('error', (err) => fail(malformed(err)));
     parser.on('finish', () => {
@@ -123,7 +124,7 @@ export function readForm(body: Readable, headers: BusboyHeaders, rules: FormRule
 
 function malformed(err: unknown): Problem {
   const why = err instanceof Error ? err.message : String(err);
-  return new Problem('malformed-multipart', `the multipart/form-data body cannot be read (${why})`);
+  return new Problem('malformed-multipart', t`the multipart/form-data body cannot be read (${why})`);
 }
 
 /** Puts one part's value at its dotted path; a file only where the schema takes an image. */
@@ -139,22 +140,22 @@ function place(
   // The failing field as keys; list indices as numbers, as the input object holds them.
   const field = segments.map((s) => (/^[0-9]+$/.test(s) ? Number(s) : s));
   if (segments.some((s) => !SEGMENT.test(s) || FORBIDDEN.has(s))) {
-    return fail(new Problem('invalid-request', `"${name}" is not a field name of this operation`, field));
+    return fail(new Problem('invalid-request', t`"${name}" is not a field name of this operation`, field));
   }
   if (isFile && !rules.imagePaths.has(segments.map((s) => (/^[0-9]+$/.test(s) ? '*' : s)).join('.'))) {
-    return fail(new Problem('invalid-request', `"${name}" does not take a file`, field));
+    return fail(new Problem('invalid-request', t`"${name}" does not take a file`, field));
   }
   let node: Record<string, unknown> | unknown[] = fields;
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i]!;
     const key: string | number = Array.isArray(node) ? Number(seg) : seg;
     if (Array.isArray(node) && !/^[0-9]+$/.test(seg)) {
-      return fail(new Problem('invalid-request', `"${name}": a list index must be a number`, field));
+      return fail(new Problem('invalid-request', t`"${name}": a list index must be a number`, field));
     }
     const existing = (node as Record<string | number, unknown>)[key];
     if (i === segments.length - 1) {
       if (existing !== undefined) {
-        return fail(new Problem('invalid-request', `"${name}" is given more than once`, field));
+        return fail(new Problem('invalid-request', t`"${name}" is given more than once`, field));
       }
       (node as Record<string | number, unknown>)[key] = value;
       return;
@@ -166,7 +167,7 @@ function place(
     } else if (typeof existing === 'object' && existing !== null) {
       node = existing as Record<string, unknown> | unknown[];
     } else {
-      return fail(new Problem('invalid-request', `"${name}" conflicts with another field`, field));
+      return fail(new Problem('invalid-request', t`"${name}" conflicts with another field`, field));
     }
   }
 }

@@ -3,6 +3,7 @@
 // answers only to the Origin that asked, and a miss is a 404 counted against the caller, so poll ids cannot be
 // guessed (128 random bits, and the guesser is slowed to http.authFailures' rate).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { t } from '../messages/text.js';
 import { Problem } from '../problems/problem.js';
 import type { Services } from '../services.js';
 import { validateBody } from '../operations/validation.js';
@@ -36,7 +37,7 @@ export function registerPairingRoutes(app: FastifyInstance, services: Services):
     if (origin === undefined || !http.allowedOrigins.includes(origin)) {
       throw new Problem(
         'origin-not-allowed',
-        'pairing is asked for by a page: the request needs an Origin listed in http.allowedOrigins',
+        t`pairing is asked for by a page: the request needs an Origin listed in http.allowedOrigins`,
       );
     }
     validateBody(PairingRequestBody, request.body ?? {});
@@ -58,12 +59,17 @@ export function registerPairingRoutes(app: FastifyInstance, services: Services):
       const key = `${request.ip}|${origin ?? ''}`;
       const retryAfter = misses.retryAfter(key);
       if (retryAfter > 0) {
-        throw new Problem('rate-limited', 'too many polls for unknown pairings from this caller', undefined, {
-          retryAfter,
-        });
+        throw new Problem(
+          'rate-limited',
+          t`too many polls for unknown pairings from this caller`,
+          undefined,
+          {
+            retryAfter,
+          },
+        );
       }
       misses.failed(key);
-      throw new Problem('not-found', 'no such pairing for this Origin');
+      throw new Problem('not-found', t`no such pairing for this Origin`);
     }
     const deadline = Date.now() + wait * 1000;
     while (status.state === 'pending' && Date.now() < deadline && !reply.raw.destroyed) {
@@ -81,7 +87,7 @@ function waitSeconds(request: FastifyRequest): number {
   if (raw === undefined) return 0;
   const n = typeof raw === 'string' && /^\d{1,3}$/.test(raw) ? Number(raw) : NaN;
   if (!(n >= 0 && n <= MAX_WAIT_SECONDS)) {
-    throw new Problem('invalid-request', `wait is whole seconds, 0 to ${MAX_WAIT_SECONDS}`, ['wait']);
+    throw new Problem('invalid-request', t`wait is whole seconds, 0 to ${MAX_WAIT_SECONDS}`, ['wait']);
   }
   return n;
 }

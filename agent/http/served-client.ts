@@ -2,6 +2,7 @@
 // (agent/http/client/), served by the daemon itself so a counter page loads the one matching this box.
 // Public like /openapi.json; revalidated by ETag, so an upgraded daemon's client is picked up at once.
 import { createHash } from 'node:crypto';
+import { t } from '../messages/text.js';
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { Problem } from '../problems/problem.js';
@@ -28,7 +29,7 @@ export function registerClientRoutes(app: FastifyInstance): void {
         try {
           body = readFileSync(new URL(file, CLIENT_DIR));
         } catch {
-          throw new Problem('not-found', 'the client is not built here; run npm run build');
+          throw new Problem('not-found', t`the client is not built here; run npm run build`);
         }
         const hash = createHash('sha256').update(body).digest('base64url').slice(0, 22);
         served = { body, etag: `"${hash}"` };

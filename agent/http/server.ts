@@ -10,6 +10,7 @@ import type { Metrics } from '../metrics.js';
 import { CATALOG } from '../operations/catalog.js';
 import { Dispatcher } from '../operations/dispatch.js';
 import { BinaryOutput, type AnyOperation } from '../operations/operation.js';
+import { localizePayload } from '../messages/localize.js';
 import { Problem } from '../problems/problem.js';
 import type { Services } from '../services.js';
 import { CameraStreams } from './camera-stream.js';
@@ -21,10 +22,12 @@ import { applyCors, authenticate, checkHost } from './guards.js';
 import { FormInput, imageFieldPaths, readForm, type FormRules } from './multipart-form.js';
 import { buildOpenApi, type ListenAddress } from './openapi.js';
 import { registerPairingRoutes } from './pairing-routes.js';
+import { requestLocale } from './locale.js';
 import { problemFromError, redactUrl, sendProblem } from './problem-reply.js';
 import { registerClientRoutes } from './served-client.js';
 import { buildSnapshot } from './snapshot.js';
 import { StreamQuota } from './stream-quota.js';
+import { t } from '../messages/text.js';
 
 interface RouteConfig {
   /** Scope the route needs; absent for public routes (the OpenAPI document). */
@@ -70,7 +73,7 @@ export function buildHttpServer(
     },
     requestTimeout: services.config.http.requestTimeoutMs,
     frameworkErrors: frameworkErrorHandler(log),
-    clientErrorHandler: clientErrorHandler(log),
+    clientErrorHandler: clientErrorHandler(log, services.config.box.locale),
   });
   guardConnections(app.server, services.config.http.maxConnections, log, (outcome) =>
     metrics.httpConnectionsShed.inc({ outcome }),
@@ -85,6 +88,7 @@ export function buildHttpServer(
   );
   const cameraStreams = new CameraStreams(services.cameras, quota);
 
+  app.decorate('boxLocale', services.config.box.locale);
   app.decorateRequest('principal', undefined);
   // JSON only: a text/plain body must be refused (415), not handed to an operation as a string.
   app.removeContentTypeParser('text/plain');
@@ -93,7 +97,7 @@ export function buildHttpServer(
     const form = (request.routeOptions.config as RouteConfig).form;
     if (!form) {
       return Promise.reject(
-        new Problem('unsupported-media-type', 'send JSON with Content-Type: application/json'),
+        new Problem('unsupported-media-type', t`send JSON with Content-Type: application/json`),
       );
     }
     return readForm(payload, { ...request.headers, 'content-type': request.headers['content-type']! }, form);
@@ -113,7 +117,7 @@ export function buildHttpServer(
           config.queryToken === true,
         );
         if (!hasScope(request.principal, config.scope)) {
-          throw new Problem('forbidden', `this needs scope "${config.scope}"`, undefined, {
+          throw new Problem('forbidden', t`this needs scope "${config.scope}"`, undefined, {
             requiredScope: config.scope,
           });
         }
@@ -145,7 +149,7 @@ export function buildHttpServer(
       log,
       request,
       reply,
-      new Problem('not-found', `no route ${request.method} ${redactUrl(request.url)}`),
+      new Problem('not-found', t`no route ${request.method} ${redactUrl(request.url)}`),
     ),
   );
 
@@ -218,7 +222,7 @@ function throttledAuthenticate(
     const key = AuthThrottle.keyOf(request, allowQueryToken);
     const wait = throttle.retryAfter(key);
     if (wait > 0) {
-      throw new Problem('rate-limited', 'too many failed token checks from this caller', undefined, {
+      throw new Problem('rate-limited', t`too many failed token checks from this caller`, undefined, {
         retryAfter: wait,
       });
     }
@@ -253,7 +257,7 @@ function registerOperation(
       const isForm = request.body instanceof FormInput;
       const body = request.body instanceof FormInput ? request.body.fields : request.body;
       if (body !== undefined && body !== null && (typeof body !== 'object' || Array.isArray(body))) {
-        throw new Problem('invalid-request', 'the body must be a JSON object');
+        throw new Problem('invalid-request', t`the body must be a JSON object`);
       }
       // Path parameters win over a body field of the same name.
       const input = {
@@ -276,7 +280,8 @@ function registerOperation(
           .type(result.output.contentType)
           .send(result.output.body);
       }
-      return reply.code(http.status ?? 200).send(result.output);
+      // Coded texts (`reason` beside `reasonCode`) in the caller's language.
+      return reply.code(http.status ?? 200).send(localizePayload(result.output, requestLocale(request)));
     },
   });
 }

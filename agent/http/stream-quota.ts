@@ -3,6 +3,7 @@
 // token cannot take the connections every other caller needs.
 import type { ServerResponse } from 'node:http';
 import { Problem } from '../problems/problem.js';
+import { t } from '../messages/text.js';
 
 /** What a refused stream is told: streams end when their viewer leaves, so no exact time can be given. */
 const RETRY_AFTER_SECONDS = 5;
@@ -21,7 +22,7 @@ export class StreamQuota {
     if (n >= this.perToken) {
       throw new Problem(
         'rate-limited',
-        `this token already holds ${this.perToken} open streams (http.streamsPerToken); close one first`,
+        t`this token already holds ${this.perToken} open streams (http.streamsPerToken); close one first`,
         undefined,
         { retryAfter: RETRY_AFTER_SECONDS },
       );

@@ -2,6 +2,7 @@
 // resident's personal data, needed only while they stand at the counter), publishes `idcard.read` and logs
 // the read, with the ID number masked in both unless the device's `idcard.revealIdNumber` is set.
 import type { Logger } from 'pino';
+import { t } from '../messages/text.js';
 import type { IdCardOptions } from '../../config/schema.js';
 import { maskIdNumber } from '../../drivers/idcard/card-text.js';
 import { IdCardReader, type CardRead } from '../../drivers/idcard/reader.js';
@@ -100,12 +101,12 @@ export class IdCardService {
     const last = this.lastCard(deviceId, now);
     if (!last.found) {
       if (last.reason === 'not-a-reader') {
-        throw new Problem('not-found', `no ID card reader "${deviceId}"`, field);
+        throw new Problem('not-found', t`no ID card reader "${deviceId}"`, field);
       }
       const window = Math.round((this.freshnessMs(deviceId) ?? 0) / 1000);
       throw new Problem(
         'no-card',
-        `no card was read on "${deviceId}" in the last ${window} s: place the card on the reader again`,
+        t`no card was read on "${deviceId}" in the last ${window} s: place the card on the reader again`,
         field,
       );
     }
@@ -113,7 +114,7 @@ export class IdCardService {
     if (photo.jpeg === null) {
       throw new Problem(
         'card-photo-unavailable',
-        `the photo of the card on "${deviceId}" is not available: ${photo.jpegUnavailable ?? 'not decoded'}`,
+        t`the photo of the card on "${deviceId}" is not available: ${photo.jpegUnavailable ?? 'not decoded'}`,
         field,
       );
     }

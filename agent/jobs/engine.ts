@@ -15,6 +15,7 @@ import type { JobChange, JobRecord } from '../store/jobs.js';
 import type { Store } from '../store/store.js';
 import { Wakers } from './wakers.js';
 import type { Job, JobKind } from './kind.js';
+import { t, term, type Text } from '../messages/text.js';
 
 export const SYSTEM_ACTOR = 'boxagent';
 
@@ -94,7 +95,7 @@ export class JobEngine<S extends string, I, St extends object = Record<string, u
   /** The job, or a 404 problem naming `/id`. */
   require(id: string): Job<S, I, St> {
     const j = this.get(id);
-    if (!j) throw new Problem('not-found', `no ${this.kind.label} "${id}"`, ['id']);
+    if (!j) throw new Problem('not-found', t`no ${term(this.kind.label)} "${id}"`, ['id']);
     return j;
   }
 
@@ -173,7 +174,7 @@ export class JobEngine<S extends string, I, St extends object = Record<string, u
     also?: (job: Job<S, I, St>, previous: S) => void,
   ): Job<S, I, St> {
     const moved = this.tryMove(id, from, to, change, also);
-    if (!moved) throw this.conflict(this.require(id), `moved to ${to}`);
+    if (!moved) throw this.conflict(this.require(id), t`moved to ${term(to)}`);
     return moved;
   }
 
@@ -189,10 +190,10 @@ export class JobEngine<S extends string, I, St extends object = Record<string, u
   }
 
   /** A 409 problem: the job is in a state where `verb` is not possible. */
-  conflict(job: Job<S, I, St>, verb: string): Problem {
+  conflict(job: Job<S, I, St>, verb: Text): Problem {
     return new Problem(
       this.kind.conflictCode ?? 'job-state-conflict',
-      `${this.kind.label} ${job.id} is ${job.state}; it cannot be ${verb}`,
+      t`${term(this.kind.label)} ${job.id} is ${term(job.state)}; it cannot be ${verb}`,
       this.kind.conflictCode ? undefined : ['id'],
       { state: job.state },
     );
@@ -235,7 +236,9 @@ export class JobEngine<S extends string, I, St extends object = Record<string, u
       const now = this.get(id) ?? current;
       throw new Problem(
         this.kind.conflictCode ?? 'job-state-conflict',
-        `${this.kind.label} ${id} is ${now.state}; only a ${cancelable.join(' or ') || 'never'} one can be canceled`,
+        cancelable.length === 0
+          ? t`${term(this.kind.label)} ${id} is ${term(now.state)}; it cannot be canceled`
+          : t`${term(this.kind.label)} ${id} is ${term(now.state)}; only a ${anyOf(cancelable)} one can be canceled`,
         ['id'],
         { state: now.state },
       );
@@ -257,7 +260,7 @@ export class JobEngine<S extends string, I, St extends object = Record<string, u
     const rules = this.kind.resolutions;
     const to = rules?.to[outcome];
     const current = this.require(id);
-    if (!rules || to === undefined) throw new Problem('invalid-request', `unknown outcome "${outcome}"`);
+    if (!rules || to === undefined) throw new Problem('invalid-request', t`unknown outcome "${outcome}"`);
     const j = this.tryMove(id, rules.from, to, change, (moved, previous) => {
       this.deps.store.audit.append({
         actor: by,
@@ -266,7 +269,7 @@ export class JobEngine<S extends string, I, St extends object = Record<string, u
         detail: { device: moved.device, outcome, from: previous, to, ...detail },
       });
     });
-    if (!j) throw this.conflict(this.get(id) ?? current, 'resolved');
+    if (!j) throw this.conflict(this.get(id) ?? current, t`resolved`);
     return j;
   }
 
@@ -355,4 +358,9 @@ export class JobEngine<S extends string, I, St extends object = Record<string, u
   private typed(j: JobRecord): Job<S, I, St> {
     return j as Job<S, I, St>;
   }
+}
+
+/** "queued or sending", in the caller's language. */
+function anyOf(words: readonly string[]): Text {
+  return words.map(term).reduce((list, word) => t`${list} or ${word}`);
 }

@@ -1,7 +1,7 @@
 // Why a device is not doing its work, as a clerk reads it: one stable code per reason (in the API, events and
-// logs) with its text in both languages. The i18n message catalog composes this table; the API shows the
-// English text beside the code until then.
+// logs) with its text in both languages, composed into the message catalog (`catalog.ts`).
 import { DEVICE_CONDITIONS, type DeviceConditionCode } from '../../drivers/device.js';
+import type { Bilingual } from './locale.js';
 
 /** Reasons that come from supervision (the device cannot be reached), not from the device's own report. */
 export const SUPERVISION_REASONS = [
@@ -20,12 +20,7 @@ export const DEVICE_REASON_CODES: readonly DeviceReasonCode[] = [
   ...DEVICE_CONDITIONS,
 ];
 
-export interface ReasonText {
-  en: string;
-  'zh-CN': string;
-}
-
-export const DEVICE_REASONS: Record<DeviceReasonCode, ReasonText> = {
+export const DEVICE_REASONS: Record<DeviceReasonCode, Bilingual> = {
   starting: { en: 'The device is starting', 'zh-CN': '设备正在启动' },
   unplugged: { en: 'The device is not connected', 'zh-CN': '设备未连接' },
   'not-answering': { en: 'The device is not responding', 'zh-CN': '设备无响应' },

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { defineOperation } from './operation.js';
 import { Problem } from '../problems/problem.js';
 import type { Services } from '../services.js';
+import { verbatim } from '../messages/text.js';
 
 const DeviceCounts = Type.Object({
   total: Type.Integer(),
@@ -35,7 +36,7 @@ export const health = defineOperation({
   http: { method: 'GET', path: '/v1/health' },
   handler(_input, { services }) {
     const reason = services.notReadyReason();
-    if (reason) throw new Problem('not-ready', reason);
+    if (reason) throw new Problem('not-ready', verbatim(reason));
     return {
       status: 'ready' as const,
       uptimeSeconds: Math.round((Date.now() - services.startedAt.getTime()) / 1000),

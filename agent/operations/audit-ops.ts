@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineOperation } from './operation.js';
 import { Problem } from '../problems/problem.js';
+import { t } from '../messages/text.js';
 
 export const listAudit = defineOperation({
   name: 'audit.list',
@@ -32,7 +33,7 @@ export const listAudit = defineOperation({
   http: { method: 'GET', path: '/v1/audit' },
   handler(input, { services }) {
     if (input.from && input.to && Date.parse(input.from) > Date.parse(input.to)) {
-      throw new Problem('invalid-request', '`from` is after `to`', ['from']);
+      throw new Problem('invalid-request', t`\`from\` is after \`to\``, ['from']);
     }
     // Entries are stored as UTC ISO text; a bound with another offset is normalised so text order is time order.
     const utc = (t: string | undefined) => (t === undefined ? undefined : new Date(t).toISOString());

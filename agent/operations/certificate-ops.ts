@@ -8,6 +8,7 @@ import { CERTIFICATE_STATES } from '../certificates/certificate-jobs.js';
 import { Base64Image, IMAGE_BODY_LIMIT_BYTES } from './face-schemas.js';
 import { BinaryOutput, BinarySchema, defineOperation } from './operation.js';
 import { Problem } from '../problems/problem.js';
+import { t } from '../messages/text.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -106,7 +107,7 @@ export const submitCertificate = defineOperation({
   http: { method: 'POST', path: '/v1/certificates', status: 202 },
   async handler(input, { services, principal, idempotency }) {
     if (input.seal && !hasScope(principal, 'seal')) {
-      throw new Problem('forbidden', 'asking for a seal needs scope "seal"', ['seal'], {
+      throw new Problem('forbidden', t`asking for a seal needs scope "seal"`, ['seal'], {
         requiredScope: 'seal',
       });
     }

@@ -6,6 +6,7 @@ import type { SupervisedDevice } from '../devices/supervised-device.js';
 import { defineOperation } from './operation.js';
 import { Problem } from '../problems/problem.js';
 import type { Services } from '../services.js';
+import { t } from '../messages/text.js';
 
 export const DeviceStatusSchema = Type.Object({
   id: Type.String(),
@@ -36,7 +37,7 @@ const DeviceId = Type.Object(
 
 function device(services: Services, id: string): SupervisedDevice {
   const d = services.devices.get(id);
-  if (!d) throw new Problem('not-found', `no device "${id}"`, ['id']);
+  if (!d) throw new Problem('not-found', t`no device "${id}"`, ['id']);
   return d;
 }
 

@@ -4,6 +4,7 @@ import { hasScope } from '../auth/token-service.js';
 import type { AnyOperation, OperationContext } from './operation.js';
 import { Problem } from '../problems/problem.js';
 import { validateInput } from './validation.js';
+import { t } from '../messages/text.js';
 
 export interface DispatchOptions {
   /** Input assembled from a URL (path and query) is coerced from text; a JSON body is not. */
@@ -30,7 +31,7 @@ export class Dispatcher {
     opts: DispatchOptions,
   ): Promise<DispatchResult> {
     if (!hasScope(ctx.principal, op.scope)) {
-      throw new Problem('forbidden', `operation ${op.name} needs scope "${op.scope}"`, undefined, {
+      throw new Problem('forbidden', t`operation ${op.name} needs scope "${op.scope}"`, undefined, {
         requiredScope: op.scope,
       });
     }
@@ -38,7 +39,7 @@ export class Dispatcher {
     const key = op.idempotent ? opts.idempotencyKey : undefined;
     if (key === undefined) return { output: await op.handler(input, ctx), replayed: false };
     if (!KEY_RE.test(key)) {
-      throw new Problem('invalid-request', 'Idempotency-Key must be 1-255 visible ASCII characters', {
+      throw new Problem('invalid-request', t`Idempotency-Key must be 1-255 visible ASCII characters`, {
         header: 'Idempotency-Key',
       });
     }
@@ -56,7 +57,7 @@ export class Dispatcher {
       if (saved.requestHash !== requestHash) {
         throw new Problem(
           'idempotency-key-reused',
-          `Idempotency-Key "${key}" was used with a different request`,
+          t`Idempotency-Key "${key}" was used with a different request`,
           { header: 'Idempotency-Key' },
         );
       }

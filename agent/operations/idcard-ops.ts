@@ -3,6 +3,7 @@ import { defineOperation } from './operation.js';
 import { maskIdNumber } from '../../drivers/idcard/card-text.js';
 import { hasScope } from '../auth/token-service.js';
 import { Problem } from '../problems/problem.js';
+import { t } from '../messages/text.js';
 
 const Coded = Type.Object({ code: Type.String(), name: Type.Union([Type.String(), Type.Null()]) });
 
@@ -61,7 +62,7 @@ export const getIdCard = defineOperation({
       const window = services.idcards.freshnessMs(input.device) ?? 0;
       throw new Problem(
         'no-card',
-        `no card was read on "${input.device}" in the last ${Math.round(window / 1000)} s`,
+        t`no card was read on "${input.device}" in the last ${Math.round(window / 1000)} s`,
       );
     }
     // The full number is the one field a monitoring `read` token has no use for (as for `idcard.read`).

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { t } from '../messages/text.js';
 import { Problem } from '../problems/problem.js';
 import { defineOperation } from './operation.js';
 import {
@@ -44,16 +45,16 @@ export const enrollPerson = defineOperation({
   handler(input, { services, principal }) {
     const { idcard, clerkConfirmed, images, ...rest } = input;
     if ((idcard === undefined) === (images === undefined)) {
-      throw new Problem('invalid-request', 'give exactly one of "images" and "idcard"', ['images']);
+      throw new Problem('invalid-request', t`give exactly one of "images" and "idcard"`, ['images']);
     }
     if (idcard === undefined) return services.face.enroll({ ...rest, images: images! }, principal.name);
     if (input.source !== 'document') {
-      throw new Problem('invalid-request', 'a card photo is a document: send source "document"', ['source']);
+      throw new Problem('invalid-request', t`a card photo is a document: send source "document"`, ['source']);
     }
     if (clerkConfirmed !== true) {
       throw new Problem(
         'clerk-confirmation-required',
-        "enrolling from the card photo needs the clerk to confirm the card is the resident's: clerkConfirmed: true",
+        t`enrolling from the card photo needs the clerk to confirm the card is the resident's: clerkConfirmed: true`,
         ['clerkConfirmed'],
       );
     }

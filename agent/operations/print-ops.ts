@@ -9,6 +9,7 @@ import type { Services } from '../services.js';
 import { BinaryOutput, BinarySchema, defineOperation } from './operation.js';
 import { Problem } from '../problems/problem.js';
 import { DeviceReasonFields } from '../events/catalog.js';
+import { t } from '../messages/text.js';
 
 const JOB_STATES = PRINT_JOB_STATES;
 
@@ -49,16 +50,16 @@ const JobId = Type.String({ minLength: 1, maxLength: 64 });
 function resolveDocument(d: DocumentInputT): { doc: LayoutDocument; template: string | null } {
   if (d.template !== undefined) {
     if (d.page !== undefined || d.items !== undefined) {
-      throw new Problem('invalid-request', 'give either a template or page and items, not both', [
+      throw new Problem('invalid-request', t`give either a template or page and items, not both`, [
         'document',
         'template',
       ]);
     }
     return { doc: expandTemplate(d.template, d.fields ?? {}, d.copies), template: d.template };
   }
-  if (d.page === undefined) throw new Problem('invalid-request', '"page" is required', ['document', 'page']);
+  if (d.page === undefined) throw new Problem('invalid-request', t`"page" is required`, ['document', 'page']);
   if (d.items === undefined)
-    throw new Problem('invalid-request', '"items" is required', ['document', 'items']);
+    throw new Problem('invalid-request', t`"items" is required`, ['document', 'items']);
   return { doc: { page: d.page, items: d.items, copies: d.copies ?? 1 }, template: null };
 }
 

@@ -2,6 +2,7 @@
 // own test runs). One input schema, a union told apart by `action` (default `fault`, as the endpoint took
 // before there were other actions); an action the device's kind has no use for is a 400 naming the ones it has.
 import { statSync, readdirSync } from 'node:fs';
+import { t, verbatim } from '../messages/text.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { StringEnum, type DeviceKind } from '../../config/schema.js';
 import { TEXT_FIELDS } from '../../drivers/idcard/card-text.js';
@@ -106,16 +107,16 @@ export const simulateDevice = defineOperation({
   async handler(raw, { services, principal }) {
     const input = raw as unknown as SimulateInput; // checked against its branch by the validator
     const device = services.devices.get(input.id);
-    if (!device) throw new Problem('not-found', `no device "${input.id}"`, ['id']);
+    if (!device) throw new Problem('not-found', t`no device "${input.id}"`, ['id']);
     const driver = device.driver;
     if (!isSimulator(driver)) {
-      throw new Problem('not-simulated', `device "${input.id}" is real hardware`, ['id']);
+      throw new Problem('not-simulated', t`device "${input.id}" is real hardware`, ['id']);
     }
     const kind = device.config.kind;
     if (input.action !== 'fault' && ACTION_KINDS[input.action] !== kind) {
       throw new Problem(
         'invalid-request',
-        `action "${input.action}" is for simulated ${ACTION_KINDS[input.action]} devices; "${input.id}" is a ${kind}, whose simulator takes: ${actionsFor(kind).join(', ')}`,
+        t`action "${input.action}" is for simulated ${ACTION_KINDS[input.action]} devices; "${input.id}" is a ${kind}, whose simulator takes: ${actionsFor(kind).join(', ')}`,
         ['action'],
       );
     }
@@ -142,7 +143,7 @@ async function apply(input: SimulateInput, device: SupervisedDevice, services: S
       if (!driver.faults.includes(input.fault)) {
         throw new Problem(
           'invalid-request',
-          `fault "${input.fault}" does not apply to a ${device.config.kind}; its simulator takes: ${driver.faults.join(', ')}`,
+          t`fault "${input.fault}" does not apply to a ${device.config.kind}; its simulator takes: ${driver.faults.join(', ')}`,
           ['fault'],
         );
       }
@@ -167,7 +168,7 @@ async function apply(input: SimulateInput, device: SupervisedDevice, services: S
       } catch (err) {
         throw new Problem(
           'invalid-request',
-          `the camera could not show ${input.path}: ${err instanceof Error ? err.message : String(err)}`,
+          t`the camera could not show ${input.path ?? 'the test pattern'}: ${verbatim(err instanceof Error ? err.message : String(err))}`,
           ['path'],
         );
       }
@@ -188,11 +189,11 @@ function imagesSource(
   try {
     isDir = statSync(path).isDirectory();
   } catch {
-    throw new Problem('invalid-request', `${path} does not exist on the box`, ['path']);
+    throw new Problem('invalid-request', t`${path} does not exist on the box`, ['path']);
   }
   if (!isDir) return { kind: 'still', path };
   if (!readdirSync(path).some((f) => f.toLowerCase().endsWith('.jpg'))) {
-    throw new Problem('invalid-request', `${path} holds no *.jpg image`, ['path']);
+    throw new Problem('invalid-request', t`${path} holds no *.jpg image`, ['path']);
   }
   return { kind: 'folder', path, holdSeconds };
 }

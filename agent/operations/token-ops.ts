@@ -1,6 +1,7 @@
 // Tokens as the admin sees them (issue 15): list (never a secret) and revoke. Creating one stays with the CLI
 // on the box (`boxagent token create`) or pairing.
 import { Type } from '@sinclair/typebox';
+import { t } from '../messages/text.js';
 import { SCOPES, StringEnum } from '../../config/schema.js';
 import { Problem } from '../problems/problem.js';
 import { defineOperation } from './operation.js';
@@ -52,7 +53,7 @@ export const revokeToken = defineOperation({
   http: { method: 'DELETE', path: '/v1/tokens/:id' },
   handler(input, { services, principal, via }) {
     if (!services.tokens.list().some((t) => t.id === input.id && t.revokedAt === null)) {
-      throw new Problem('not-found', `no active token with id ${input.id}`, ['id']);
+      throw new Problem('not-found', t`no active token with id ${input.id}`, ['id']);
     }
     services.tokens.revoke(input.id, `${principal.name} (${via})`);
     return { id: input.id, revoked: true as const };

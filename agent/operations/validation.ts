@@ -4,6 +4,7 @@ import addFormats from 'ajv-formats';
 import type { AnyOperation } from './operation.js';
 import { pointerPath } from '../problems/json-pointer.js';
 import { Problem, type FieldPath } from '../problems/problem.js';
+import { t, verbatim, type Text } from '../messages/text.js';
 
 // Inputs from a URL (path and query) are text: those validators coerce "5" to 5. Bodies are JSON and are not
 // coerced, so a wrong type in a body is an error.
@@ -43,25 +44,26 @@ function toProblem(e: ErrorObject | undefined): Problem {
   if (!e) return new Problem('invalid-request');
   const at = pointerPath(e.instancePath);
   let field: FieldPath = at;
-  let detail = `${e.instancePath || 'input'} ${e.message ?? 'is invalid'}`;
+  // Ajv's own wording stays as it is (verbatim); the common cases get catalog texts.
+  let detail: Text = verbatim(`${e.instancePath || 'input'} ${e.message ?? 'is invalid'}`);
   if (e.keyword === 'additionalProperties') {
     const extra = String((e.params as { additionalProperty: string }).additionalProperty);
     field = [...at, extra];
-    detail = `unknown field "${extra}"`;
+    detail = t`unknown field "${extra}"`;
   } else if (e.keyword === 'required') {
     const missing = String((e.params as { missingProperty: string }).missingProperty);
     field = [...at, missing];
-    detail = `"${missing}" is required`;
+    detail = t`"${missing}" is required`;
   } else if (e.keyword === 'discriminator') {
     // A tagged union (e.g. a print document item) with a missing or unknown `type`.
     const { tag, tagValue } = e.params as { tag: string; tagValue: unknown };
     field = [...at, tag];
-    detail = tagValue === undefined ? `"${tag}" is required` : `unknown ${tag} ${JSON.stringify(tagValue)}`;
+    detail = tagValue === undefined ? t`"${tag}" is required` : t`unknown ${tag} ${JSON.stringify(tagValue)}`;
   } else if (e.keyword === 'enum' || e.keyword === 'const') {
     const allowed = (e.params as { allowedValues?: unknown[]; allowedValue?: unknown }).allowedValues ?? [
       (e.params as { allowedValue?: unknown }).allowedValue,
     ];
-    detail = `${e.instancePath || 'input'} must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`;
+    detail = t`${e.instancePath || 'input'} must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`;
   }
   return new Problem('invalid-request', detail, field.length > 0 ? field : undefined);
 }

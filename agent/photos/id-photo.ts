@@ -9,6 +9,7 @@ import type { RgbImage } from '../face/image.js';
 import { luma } from '../face/tensors.js';
 import { Problem, type FieldPath } from '../problems/problem.js';
 import { mmToPx, PHOTO_DPI, type IdPhotoSpec } from './id-photo-specs.js';
+import { t } from '../messages/text.js';
 
 /** Crown above the eye line and chin below it, in eye-to-mouth distances. */
 export const CROWN_ABOVE_EYES = 1.6;
@@ -58,11 +59,11 @@ export function eyeAndMouth(landmarks: readonly Point[]): { eyes: Point; mouth: 
 
 /** The one face of the picture, else the problem the face operations use. */
 export function singleFace(faces: readonly LocatedFace[], field: FieldPath): LocatedFace {
-  if (faces.length === 0) throw new Problem('no-face', 'no face was found in the picture', field);
+  if (faces.length === 0) throw new Problem('no-face', t`no face was found in the picture`, field);
   if (faces.length > 1) {
     throw new Problem(
       'several-faces',
-      `${faces.length} faces were found; an ID photo needs a picture of one person`,
+      t`${faces.length} faces were found; an ID photo needs a picture of one person`,
       field,
       { faces: faces.length },
     );
@@ -83,7 +84,7 @@ export async function cropIdPhoto(
   if (eyeMouth < MIN_EYE_MOUTH_PX) {
     throw new Problem(
       'photo-unusable',
-      `the face is too small (${eyeMouth.toFixed(0)} px eye to mouth, at least ${MIN_EYE_MOUTH_PX}); come closer to the camera`,
+      t`the face is too small (${eyeMouth.toFixed(0)} px eye to mouth, at least ${MIN_EYE_MOUTH_PX}); come closer to the camera`,
       opts.field,
       { reason: 'face-too-small' },
     );
@@ -94,20 +95,20 @@ export async function cropIdPhoto(
   const eyeY = mmToPx(eyeMm);
   const outEyeMouth = headPx / (CROWN_ABOVE_EYES + CHIN_BELOW_EYES);
   // Eye midpoint and mouth midpoint onto the photo's vertical centre line: levels, scales and places at once.
-  const t = fitSimilarity(
+  const fit = fitSimilarity(
     [eyes, mouth],
     [
       [W / 2, eyeY],
       [W / 2, eyeY + outEyeMouth],
     ],
   );
-  const map = inverseMap(t);
+  const map = inverseMap(fit);
   const rgb = warpRgb(image, map, W, H);
   const outside = whitenOutside(rgb, map, W, H, image.width, image.height);
   if (outside > MAX_OUTSIDE) {
     throw new Problem(
       'photo-unusable',
-      `the head is too close to the edge of the picture: ${(outside * 100).toFixed(1)} % of the ${spec.name} photo would lie outside it; centre the face with space above the head`,
+      t`the head is too close to the edge of the picture: ${(outside * 100).toFixed(1)} % of the ${spec.name} photo would lie outside it; centre the face with space above the head`,
       opts.field,
       { reason: 'face-near-edge' },
     );
@@ -116,7 +117,7 @@ export async function cropIdPhoto(
   if (opts.requireLightBackground && !background.light) {
     throw new Problem(
       'photo-unusable',
-      `the background is not light and plain (mean luma ${background.meanLuma.toFixed(0)}, spread ${background.spread.toFixed(0)}); use a light plain wall`,
+      t`the background is not light and plain (mean luma ${background.meanLuma.toFixed(0)}, spread ${background.spread.toFixed(0)}); use a light plain wall`,
       opts.field,
       { reason: 'background', background },
     );
@@ -136,8 +137,8 @@ export async function cropIdPhoto(
     dpi: PHOTO_DPI,
     headHeightMm: pxToMm(outEyeMouth * (CROWN_ABOVE_EYES + CHIN_BELOW_EYES)),
     eyeLineMm: pxToMm(eyeY),
-    rollDeg: Math.round(((Math.atan2(t.b, t.a) * 180) / Math.PI) * 10) / 10,
-    scale: Math.round(Math.hypot(t.a, t.b) * 100) / 100,
+    rollDeg: Math.round(((Math.atan2(fit.b, fit.a) * 180) / Math.PI) * 10) / 10,
+    scale: Math.round(Math.hypot(fit.a, fit.b) * 100) / 100,
     background,
   };
 }

@@ -6,6 +6,7 @@ import { decodeBase64, type FaceService } from '../face/face-service.js';
 import { Problem, type FieldPath } from '../problems/problem.js';
 import { cropIdPhoto, singleFace, type IdPhoto } from './id-photo.js';
 import { customSpec, NAMED_SPECS, type IdPhotoSpec } from './id-photo-specs.js';
+import { t } from '../messages/text.js';
 
 /**
  * Takes one picture of the person at the counter with the camera `cameraId`, as JPEG; its problems name
@@ -67,13 +68,13 @@ export class PhotoService {
       return made.jpeg;
     }
     if (photo.image === undefined)
-      throw new Problem('invalid-request', 'give "image" or "camera"', ['photo']);
+      throw new Problem('invalid-request', t`give "image" or "camera"`, ['photo']);
     const buf = decodeBase64(photo.image, ['photo', 'image']);
     try {
       const meta = await sharp(buf).metadata();
       if (!meta.width || !meta.height) throw new Error('no size');
     } catch {
-      throw new Problem('image-invalid', 'the photo is not a JPEG, PNG or other image this box can read', [
+      throw new Problem('image-invalid', t`the photo is not a JPEG, PNG or other image this box can read`, [
         'photo',
         'image',
       ]);
@@ -83,7 +84,7 @@ export class PhotoService {
 
   private async picture(req: IdPhotoRequest, prefix: FieldPath): Promise<{ buf: Buffer; field: FieldPath }> {
     if ((req.image === undefined) === (req.camera === undefined)) {
-      throw new Problem('invalid-request', 'give either "image" or "camera"', [...prefix, 'image']);
+      throw new Problem('invalid-request', t`give either "image" or "camera"`, [...prefix, 'image']);
     }
     if (req.image !== undefined) {
       const field = [...prefix, 'image'];
@@ -93,7 +94,7 @@ export class PhotoService {
     if (!this.captureFace) {
       throw new Problem(
         'camera-unavailable',
-        'taking the ID photo from the camera is not available in this build; send the picture as "image"',
+        t`taking the ID photo from the camera is not available in this build; send the picture as "image"`,
         field,
       );
     }

@@ -25,6 +25,7 @@ import { pointerPath } from '../problems/json-pointer.js';
 import { Problem, type FieldPath } from '../problems/problem.js';
 import type { Store } from '../store/store.js';
 import { PRINT_JOBS, type PrintJob, type PrintJobInput, type PrintJobState } from './print-jobs.js';
+import { t, verbatim } from '../messages/text.js';
 
 export type { PrintJobInput } from './print-jobs.js';
 export const PRINT_JOB_KIND = PRINT_JOBS.name;
@@ -136,7 +137,10 @@ export class PrintService {
       return { bytes: (await encodeDocument(doc, setup)).bytes, setup };
     } catch (err) {
       if (err instanceof LayoutError)
-        throw new Problem('unprintable-document', err.message, [...field, ...pointerPath(err.field)]);
+        throw new Problem('unprintable-document', verbatim(err.message), [
+          ...field,
+          ...pointerPath(err.field),
+        ]);
       throw err;
     }
   }
@@ -149,7 +153,7 @@ export class PrintService {
   ): Promise<Buffer> {
     const { bytes, setup } = await this.encode(printerId, doc, field);
     const page = resolvePage(doc.page);
-    if (typeof page === 'string') throw new Problem('invalid-request', page, [...field, 'page']);
+    if (typeof page === 'string') throw new Problem('invalid-request', verbatim(page), [...field, 'page']);
     try {
       return await previewPng(
         bytes,
@@ -159,7 +163,7 @@ export class PrintService {
       );
     } catch (err) {
       if (background && err instanceof Error && /input|image|format|pixel/i.test(err.message)) {
-        throw new Problem('invalid-request', `the background is not a readable image: ${err.message}`, [
+        throw new Problem('invalid-request', t`the background is not a readable image: ${err.message}`, [
           'background',
         ]);
       }

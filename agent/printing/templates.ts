@@ -7,6 +7,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 import { LayoutDocumentSchema, type LayoutDocument } from '../../drivers/printer/document.js';
 import { Problem } from '../problems/problem.js';
+import { t } from '../messages/text.js';
 
 const NAME_RE = /^[a-z0-9][a-z0-9-]{0,63}$/;
 const PLACEHOLDER_RE = /\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g;
@@ -39,7 +40,7 @@ export function expandTemplate(
 ): LayoutDocument {
   const file = join(dir, `${name}.yaml`);
   if (!NAME_RE.test(name) || !existsSync(file)) {
-    throw new Problem('unknown-template', `no print template "${name}"`, ['document', 'template']);
+    throw new Problem('unknown-template', t`no print template "${name}"`, ['document', 'template']);
   }
   const raw = parse(readFileSync(file, 'utf8')) as {
     page?: unknown;
@@ -64,7 +65,7 @@ export function expandTemplate(
   const doc = { page: raw.page, items: fill(raw.items), copies: copies ?? raw.copies ?? 1 };
   const first = [...missing][0];
   if (first !== undefined) {
-    throw new Problem('invalid-request', `template "${name}" needs field "${first}"`, [
+    throw new Problem('invalid-request', t`template "${name}" needs field "${first}"`, [
       'document',
       'fields',
       first,
@@ -72,7 +73,7 @@ export function expandTemplate(
   }
   const bad = validateDocument(doc);
   if (bad) {
-    throw new Problem('unprintable-document', `template "${name}" is not a valid document: ${bad}`, [
+    throw new Problem('unprintable-document', t`template "${name}" is not a valid document: ${bad}`, [
       'document',
       'template',
     ]);

@@ -1,10 +1,15 @@
 // The one mapping from a thrown error to the RFC 9457 problem document every adapter sends: HTTP as
 // problem+json, fleet RPC as the reply's `error`, the CLI as its one-line reason. It lives here, below the
 // services, because it is pure and every adapter needs it; adapter-specific errors (fastify's body parser)
-// are turned into a Problem by their adapter first.
+// are turned into a Problem by their adapter first. Title, detail and coded texts of the extensions (a
+// capture's `hint`) are rendered in the locale the adapter chose for its caller.
+import { localizePayload } from '../messages/localize.js';
+import type { Locale } from '../messages/locale.js';
+import { message, render } from '../messages/text.js';
 import { jsonPointer } from './json-pointer.js';
 import { Problem, type ProblemField } from './problem.js';
 import { PROBLEM_BASE, PROBLEMS } from './registry.js';
+import { t } from '../messages/text.js';
 
 export interface ProblemDocument {
   type: string;
@@ -29,24 +34,24 @@ export function asProblem(err: unknown): Problem {
   if (typeof code === 'string' && STORAGE_FULL_CODES.has(code)) {
     return new Problem(
       'insufficient-storage',
-      'the state directory is full, so this request could not be recorded; free disk space on the box, then retry',
+      t`the state directory is full, so this request could not be recorded; free disk space on the box, then retry`,
       undefined,
       { retryAfter: 30 },
     );
   }
-  return new Problem('internal', 'the agent failed to handle this request; see its log');
+  return new Problem('internal', t`the agent failed to handle this request; see its log`);
 }
 
-/** The problem document for any thrown value (see `asProblem`). */
-export function problemDocument(err: unknown): ProblemDocument {
+/** The problem document for any thrown value (see `asProblem`), its texts in `locale`. */
+export function problemDocument(err: unknown, locale: Locale = 'en'): ProblemDocument {
   const problem = asProblem(err);
-  const { title, status } = PROBLEMS[problem.code];
+  const { status } = PROBLEMS[problem.code];
   return {
-    ...problem.extensions,
+    ...localizePayload(problem.extensions, locale),
     type: PROBLEM_BASE + problem.code,
-    title,
+    title: render(message('problem', problem.code), locale),
     status,
-    ...(problem.detail === undefined ? {} : { detail: problem.detail }),
+    ...(problem.text === undefined ? {} : { detail: render(problem.text, locale) }),
     ...(problem.field === undefined ? {} : { field: fieldName(problem.field) }),
   };
 }

@@ -17,6 +17,7 @@ import {
   type RatingJobState,
   type RatingResult,
 } from './rating-jobs.js';
+import { t, term } from '../messages/text.js';
 
 const STOPPED = 'the agent stopped while the pad waited for a key; ask again';
 
@@ -77,9 +78,9 @@ export class RatingService {
     const state = device.currentState();
     if (state !== 'ready') {
       if (state === 'busy' || this.jobs.list({ state: 'waiting', device: id, limit: 1 }).length > 0) {
-        throw new Problem('device-busy', `rating pad "${id}" is waiting for another rating`, ['device']);
+        throw new Problem('device-busy', t`rating pad "${id}" is waiting for another rating`, ['device']);
       }
-      throw new Problem('device-unavailable', `rating pad "${id}" is ${state}`, ['device']);
+      throw new Problem('device-unavailable', t`rating pad "${id}" is ${term(state)}`, ['device']);
     }
     const timeoutMs = input.timeoutMs ?? device.config.ratingPad.defaultTimeoutMs;
     const job = this.jobs.create(
@@ -124,8 +125,8 @@ export class RatingService {
     throw new Problem(
       pads.length === 0 ? 'not-found' : 'invalid-request',
       pads.length === 0
-        ? 'this box has no rating pad'
-        : `this box has ${pads.length} rating pads: name one (${pads.map((p) => p.config.id).join(', ')})`,
+        ? t`this box has no rating pad`
+        : t`this box has ${pads.length} rating pads: name one (${pads.map((p) => p.config.id).join(', ')})`,
       ['device'],
     );
   }

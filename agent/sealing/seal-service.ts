@@ -26,6 +26,8 @@ import {
   type SealJobRecord,
   type SealJobState,
 } from './seal-jobs.js';
+import { t, term, verbatim, type Text } from '../messages/text.js';
+import { interlockText } from './interlock-text.js';
 
 const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
@@ -112,19 +114,19 @@ export class SealService {
     const job = sealJobRecord(this.jobs.require(id));
     const given = Buffer.from(hashToken(token), 'hex');
     if (!timingSafeEqual(given, Buffer.from(job.tokenHash, 'hex'))) {
-      throw new Problem('seal-token-invalid', 'the confirmation token is not the one issued for this job', [
+      throw new Problem('seal-token-invalid', t`the confirmation token is not the one issued for this job`, [
         'token',
       ]);
     }
     if (job.state === 'pending' && this.overdue(job)) {
       this.move(job, 'pending', 'expired', SYSTEM_ACTOR);
-      throw new Problem('seal-job-expired', `seal job ${id} expired at ${job.expiresAt}; create a new one`);
+      throw new Problem('seal-job-expired', t`seal job ${id} expired at ${job.expiresAt}; create a new one`);
     }
-    if (job.state !== 'pending') throw this.conflict(job, 'confirmed');
+    if (job.state !== 'pending') throw this.conflict(job, t`confirmed`);
     const device = this.sealDevice(job.device);
     const checking = this.move(job, 'pending', 'checking', by);
     this.deadlines.delete(id);
-    if (!checking) throw this.conflict(this.current(id) ?? job, 'confirmed');
+    if (!checking) throw this.conflict(this.current(id) ?? job, t`confirmed`);
 
     let fired: { outcome: FireOutcome; serial: string | null } | undefined;
     try {
@@ -162,7 +164,7 @@ export class SealService {
   /** An operator says what happened to an in-doubt job (after looking at the document). */
   resolve(id: string, outcome: 'done' | 'failed', note: string, by: string): SealJobRecord {
     const job = this.get(id);
-    if (job.state !== 'in_doubt') throw this.conflict(job, 'resolved');
+    if (job.state !== 'in_doubt') throw this.conflict(job, t`resolved`);
     const resolution = { outcome, note, by, at: new Date().toISOString() };
     return sealJobRecord(
       this.jobs.resolve(
@@ -214,17 +216,22 @@ export class SealService {
     let problem: Problem;
     if (err instanceof SealInterlockError) {
       const onlyBusy = err.failures.every((f) => f.condition === 'busy');
-      problem = new Problem(onlyBusy ? 'device-busy' : 'seal-interlock', err.message, undefined, {
-        failures: err.failures,
-      });
+      problem = new Problem(
+        onlyBusy ? 'device-busy' : 'seal-interlock',
+        interlockText(err.failures),
+        undefined,
+        {
+          failures: err.failures,
+        },
+      );
     } else if (err instanceof DeviceBusyError) {
-      problem = new Problem('device-busy', err.message);
+      problem = new Problem('device-busy', verbatim(err.message));
     } else if (err instanceof DeviceNotReadyError) {
-      problem = new Problem('device-unavailable', err.message);
+      problem = new Problem('device-unavailable', verbatim(err.message));
     } else if (err instanceof SealCommandError) {
-      problem = new Problem('seal-device-error', err.message);
+      problem = new Problem('seal-device-error', verbatim(err.message));
     } else {
-      problem = new Problem('internal', err instanceof Error ? err.message : String(err));
+      problem = new Problem('internal', verbatim(err instanceof Error ? err.message : String(err)));
     }
     this.jobs.tryMove(
       job.id,
@@ -303,10 +310,10 @@ export class SealService {
     });
   }
 
-  private conflict(job: SealJobRecord, verb: string): Problem {
+  private conflict(job: SealJobRecord, verb: Text): Problem {
     return new Problem(
       'seal-job-conflict',
-      `seal job ${job.id} is ${job.state}; it cannot be ${verb}`,
+      t`seal job ${job.id} is ${term(job.state)}; it cannot be ${verb}`,
       undefined,
       {
         state: job.state,

@@ -12,6 +12,7 @@ import { SELF_TEST_STATES } from '../store/job-states.js';
 export { SELF_TEST_STATES };
 import { Problem } from '../problems/problem.js';
 import type { Store } from '../store/store.js';
+import { t, verbatim } from '../messages/text.js';
 
 export type SelfTestState = (typeof SELF_TEST_STATES)[number];
 
@@ -59,7 +60,7 @@ export class SelfTestService {
   /** Runs a device's self-test as a job; a busy or unready device is a problem (the job failed). */
   async run(deviceId: string, by: string): Promise<{ job: SelfTestJob; result: SelfTestResult }> {
     const device = this.devices.get(deviceId);
-    if (!device) throw new Problem('not-found', `no device "${deviceId}"`, ['id']);
+    if (!device) throw new Problem('not-found', t`no device "${deviceId}"`, ['id']);
     const job = this.jobs.create(device.config.id, { by });
     let result: SelfTestResult;
     try {
@@ -70,7 +71,10 @@ export class SelfTestService {
     } catch (err) {
       if (err instanceof DeviceBusyError || err instanceof DeviceNotReadyError) {
         this.jobs.move(job.id, 'running', 'failed', { reason: err.message });
-        throw new Problem(err instanceof DeviceBusyError ? 'device-busy' : 'device-unavailable', err.message);
+        throw new Problem(
+          err instanceof DeviceBusyError ? 'device-busy' : 'device-unavailable',
+          verbatim(err.message),
+        );
       }
       result = { ok: false, summary: err instanceof Error ? err.message : String(err) };
     }

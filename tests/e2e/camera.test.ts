@@ -1,6 +1,7 @@
 // The built daemon with simulated cameras on the real ffmpeg pipeline: lavfi testsrc (no face) and a looped
 // face image from ../shared/data/faces. Snapshot, the MJPEG stream read by a real HTTP client (one and two
-// viewers), face.capture (success and a "no face" timeout with hints on /v1/events), verify with a camera
+// viewers), face.capture (success and a "no face" timeout with hints on /v1/events, in Chinese by default and
+// in English for a stream that asks for it), verify with a camera
 // probe, the problems for unknown and absent cameras, a daemon without ffmpeg, and the installer's CLI.
 import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { get, type IncomingMessage } from 'node:http';
@@ -77,12 +78,17 @@ describe('face cameras on the ffmpeg pipeline', () => {
   let dir: string;
   let daemon: Daemon;
   let events: SseStream;
+  let englishEvents: SseStream;
 
   beforeAll(async () => {
     expect(existsSync(FACE_IMAGE), `face data missing: ${FACE_IMAGE}`).toBe(true);
     dir = tempDir();
     daemon = await startDaemon({ config: writeConfig(dir, CONFIG), storageDir: join(dir, 'state') });
     events = await openSse(`${daemon.url}/v1/events`, { authorization: `Bearer ${daemon.adminToken}` });
+    englishEvents = await openSse(`${daemon.url}/v1/events`, {
+      authorization: `Bearer ${daemon.adminToken}`,
+      'accept-language': 'en-US,en;q=0.9',
+    });
     await waitFor(
       'both simulated cameras streaming',
       async () => {
@@ -97,6 +103,7 @@ describe('face cameras on the ffmpeg pipeline', () => {
 
   afterAll(async () => {
     events?.close();
+    englishEvents?.close();
     await daemon?.stop();
     removeDir(dir);
   });
@@ -162,7 +169,7 @@ describe('face cameras on the ffmpeg pipeline', () => {
     expect(body.template.length).toBeGreaterThan(100);
   });
 
-  it('times out on testsrc saying no face was seen, with a hint on /v1/events', async () => {
+  it("times out on testsrc saying no face was seen, with a hint on /v1/events in each stream's language", async () => {
     const res = await daemon.fetch('/v1/face/capture', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -172,12 +179,19 @@ describe('face cameras on the ffmpeg pipeline', () => {
     const problem = (await res.json()) as { type: string; missing: string; hint: string; detail: string };
     expect(problem.type).toBe('urn:boxagent:problem:capture-timeout');
     expect(problem.missing).toBe('no-face');
+    // box.locale is zh-CN by default: the hint the counter page shows the resident is Chinese.
+    expect(problem.hint).toBe('请站到摄像头前');
     expect(problem.detail).toContain('no-face');
-    await waitFor('a capture hint event', () =>
-      events.events.some(
-        (e) => e.event === 'face.capture.hint' && e.data.includes('"hint":"step in front of the camera"'),
-      ),
+    const hint = (stream: SseStream, text: string) =>
+      stream.events.some((e) => e.event === 'face.capture.hint' && e.data.includes(`"hint":"${text}"`));
+    await waitFor('a capture hint event in Chinese', () => hint(events, '请站到摄像头前'));
+    await waitFor('the same hint in English', () => hint(englishEvents, 'step in front of the camera'));
+    const [zh, en] = [events, englishEvents].map(
+      (s) =>
+        s.events.find((e) => e.event === 'face.capture.hint' && e.data.includes('"missing":"no-face"'))!.data,
     );
+    expect(JSON.parse(zh!)).toMatchObject({ missing: 'no-face', hint: '请站到摄像头前' });
+    expect(JSON.parse(en!)).toMatchObject({ missing: 'no-face', hint: 'step in front of the camera' });
   });
 
   it('verifies the person in front of the camera against a reference image', async () => {

@@ -123,7 +123,11 @@ describe('who may call', () => {
     const env = testEnv(daemon.storageDir, { BOXAGENT_CONFIG: DEFAULT_CONFIG });
     const id = token.split('_')[1] as string;
     expect(runCli(['token', 'revoke', id], env).status).toBe(0);
-    const body = await expectProblem(await daemon.fetch('/v1/devices', { token }), 401, 'unauthorized');
+    const body = await expectProblem(
+      await daemon.fetch('/v1/devices', { token, headers: { 'accept-language': 'en' } }),
+      401,
+      'unauthorized',
+    );
     expect(body.detail).toMatch(/revoked/);
   });
 

@@ -108,7 +108,7 @@ describe('an ID card reader on a serial port', () => {
   });
 
   it('answers 404 no-card while no card has been read', async () => {
-    const res = await daemon.fetch('/v1/idcard/reader-1/card');
+    const res = await daemon.fetch('/v1/idcard/reader-1/card', { headers: { 'accept-language': 'en' } });
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toContain(PROBLEM);
     const body = (await res.json()) as { type: string; detail: string };
@@ -117,7 +117,9 @@ describe('an ID card reader on a serial port', () => {
   });
 
   it('answers 404 not-found for a device that is not an ID card reader, or none', async () => {
-    const printer = (await (await daemon.fetch('/v1/idcard/printer-1/card')).json()) as {
+    const printer = (await (
+      await daemon.fetch('/v1/idcard/printer-1/card', { headers: { 'accept-language': 'en' } })
+    ).json()) as {
       type: string;
       detail: string;
       field: string;

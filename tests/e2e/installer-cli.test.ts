@@ -88,11 +88,11 @@ describe('config init', () => {
     const v = runCli(['config', 'validate', file, '--json'], testEnv(dir));
     expect(v.status).toBe(0);
     const config = JSON.parse(v.stdout) as {
-      box: { id: string; site: string };
+      box: { id: string; site: string; locale: string };
       mqtt: { url: string; passwordFile: string };
       devices: { id: string; transport: { type: string; baudRate?: number } }[];
     };
-    expect(config.box).toEqual({ id: 'box-7', site: '石门村便民服务站' });
+    expect(config.box).toEqual({ id: 'box-7', site: '石门村便民服务站', locale: 'zh-CN' });
     expect(config.mqtt.passwordFile).toBe('/etc/boxagent/mqtt-password');
     expect(config.devices.map((d) => [d.id, d.transport.type])).toEqual([
       ['printer-1', 'serial'],
@@ -171,11 +171,11 @@ describe('config init', () => {
     const code = await new Promise<number | null>((r) => child.on('exit', r));
     expect(code).toBe(0);
     const config = JSON.parse(runCli(['config', 'validate', file, '--json'], plainEnv(dir)).stdout) as {
-      box: { id: string; site: string };
+      box: { id: string; site: string; locale: string };
       http: { port: number };
       devices: { id: string; kind: string; transport: { type: string; path?: string } }[];
     };
-    expect(config.box).toEqual({ id: 'box-42', site: '城关镇政务服务中心' });
+    expect(config.box).toEqual({ id: 'box-42', site: '城关镇政务服务中心', locale: 'zh-CN' });
     expect(config.http.port).toBe(8630);
     expect(config.devices.map((d) => `${d.id}:${d.transport.type}`)).toEqual([
       'printer-1:usblp',

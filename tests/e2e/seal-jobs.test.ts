@@ -204,15 +204,20 @@ describe('seal jobs', () => {
     const before = stampCommands();
     sim.setCover(false);
     let job = await create('SC-2026-0004');
+    // What the clerk reads, in the box's default Chinese and, asked for, in English.
     let p = await expectProblem(await confirm(job), 409, 'seal-interlock');
-    expect(p.detail).toBe('seal interlock: the cover is open');
+    expect(p.detail).toBe('钢印机未准备好：机盖未关闭');
     expect(p.failures?.map((f) => f.condition)).toEqual(['coverClosed']);
     expect(await getJob(job.id)).toMatchObject({ state: 'failed' });
     sim.setCover(true);
 
     sim.setDocument(false);
     job = await create('SC-2026-0005');
-    p = await expectProblem(await confirm(job), 409, 'seal-interlock');
+    p = await expectProblem(
+      await confirm(job, job.confirmationToken, { 'accept-language': 'en' }),
+      409,
+      'seal-interlock',
+    );
     expect(p.detail).toBe('seal interlock: no document is in place');
     sim.setDocument(true);
 

@@ -72,7 +72,8 @@ function fillDisk(file: string): void {
 const submit = (text: string): Promise<Response> =>
   (daemon as Daemon).fetch('/v1/print-jobs', {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    // Problem texts in English, asserted below (the box's default is Chinese).
+    headers: { 'content-type': 'application/json', 'accept-language': 'en' },
     body: JSON.stringify({
       printer: 'printer-1',
       document: {

@@ -197,6 +197,8 @@ describe('fleet messages cannot be forged, replayed or stored (issue 14)', () =>
             timestamp: String(s.timestamp),
             nonce: s.nonce,
             signature: s.value,
+            // The error's texts in English, asserted below (the box's default is Chinese).
+            locale: 'en',
           },
         },
       });
@@ -242,7 +244,11 @@ describe('fleet messages cannot be forged, replayed or stored (issue 14)', () =>
       {
         qos: 1,
         retain: true,
-        properties: { responseTopic: 'attacker/replies/stored', correlationData: Buffer.from('stored') },
+        properties: {
+          responseTopic: 'attacker/replies/stored',
+          correlationData: Buffer.from('stored'),
+          userProperties: { locale: 'en' },
+        },
       },
     );
     const daemon = await daemonOn(b, newStorageDir());

@@ -35,6 +35,8 @@ describe('layer rules', () => {
     ['agent/events/new-part.ts', '../fleet/contract.js'],
     ['agent/problems/new-part.ts', '../http/server.js'],
     ['agent/problems/new-part.ts', '../jobs/engine.js'],
+    ['agent/messages/new-table.ts', '../http/problem-reply.js'],
+    ['agent/messages/new-table.ts', '../face/capture-judge.js'],
   ])('refuse %s importing %s', async (file, from) => {
     const errors = await importErrors(file, from);
     expect(errors).toHaveLength(1);
@@ -52,6 +54,8 @@ describe('layer rules', () => {
     ['agent/devices/new-part.ts', '../../drivers/device.js'],
     ['agent/devices/new-part.ts', '../../config/schema.js'],
     ['agent/operations/new-ops.ts', '../problems/problem.js'],
+    ['agent/problems/new-part.ts', '../messages/text.js'],
+    ['agent/face/new-service.ts', '../messages/catalog.js'],
     ['agent/http/new-route.ts', '../operations/catalog.js'],
   ])('allow %s importing %s', async (file, from) => {
     expect(await importErrors(file, from)).toEqual([]);

@@ -48,7 +48,8 @@ function expectFaceReady(d: Daemon): void {
 async function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return daemon.fetch(path, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    // Problem details are asserted in English (the box's default is Chinese).
+    headers: { 'content-type': 'application/json', 'accept-language': 'en', ...headers },
     body: JSON.stringify(body),
   });
 }

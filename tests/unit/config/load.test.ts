@@ -23,7 +23,7 @@ function configError(fn: () => unknown): ConfigError {
 describe('parseConfig: defaults', () => {
   it('fills in every default around a minimal file', () => {
     const config = parseConfig(MINIMAL, 'cfg.yaml');
-    expect(config.box).toEqual({ id: 'box-1', site: '' });
+    expect(config.box).toEqual({ id: 'box-1', site: '', locale: 'zh-CN' });
     expect(config.http.host).toBe('127.0.0.1');
     expect(config.http.port).toBe(8620);
     expect(config.http.allowedOrigins).toEqual([]);
@@ -180,6 +180,14 @@ describe('parseConfig: environment overrides', () => {
     });
     expect(config.supervision.probeIntervalMs).toBe(250);
     expect(config.http.announceAdminToken).toBe(true);
+  });
+
+  it('box.locale: zh-CN by default, en from the file or BOXAGENT_BOX_LOCALE, nothing else', () => {
+    expect(parseConfig(MINIMAL, 'cfg.yaml').box.locale).toBe('zh-CN');
+    expect(parseConfig('box:\n  id: box-1\n  locale: en\n', 'cfg.yaml').box.locale).toBe('en');
+    expect(parseConfig(MINIMAL, 'cfg.yaml', { BOXAGENT_BOX_LOCALE: 'en' }).box.locale).toBe('en');
+    const err = configError(() => parseConfig(MINIMAL, 'cfg.yaml', { BOXAGENT_BOX_LOCALE: 'fr' }));
+    expect(err.problems[0]).toMatchObject({ path: 'box.locale', source: 'env BOXAGENT_BOX_LOCALE' });
   });
 
   it('ignores environment variables outside the BOXAGENT_ prefix and BOXAGENT_CONFIG', () => {

@@ -239,6 +239,20 @@ describe('RPC (MQTT 3.1.1 envelope)', () => {
     expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
   });
 
+  it('answers errors in box.locale (zh-CN), or in the language the envelope asks for', async () => {
+    const { call } = await rpcSetup();
+    const zh = await call('devices.get', { params: { id: 'printer-9' } });
+    expect(zh).toMatchObject({
+      ok: false,
+      error: { type: `${PROBLEM_BASE}not-found`, title: '找不到所请求的对象', detail: '没有设备“printer-9”' },
+    });
+    const en = await call('devices.get', { params: { id: 'printer-9' }, locale: 'en' });
+    expect(en).toMatchObject({
+      ok: false,
+      error: { type: `${PROBLEM_BASE}not-found`, title: 'No such resource', detail: 'no device "printer-9"' },
+    });
+  });
+
   it('answers bad requests with the same problem types as HTTP, logs a warning, and keeps serving', async () => {
     const { call, t } = await rpcSetup();
     expect(await call('no.such.op', { params: {} })).toMatchObject({

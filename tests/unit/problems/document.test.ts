@@ -6,14 +6,20 @@ import { problemFromError } from '../../../agent/http/problem-reply.js';
 import { asProblem, problemDocument } from '../../../agent/problems/document.js';
 import { jsonPointer, pointerPath } from '../../../agent/problems/json-pointer.js';
 import { Problem } from '../../../agent/problems/problem.js';
+import { t, verbatim } from '../../../agent/messages/text.js';
 
 const withCode = (code: string): Error => Object.assign(new Error(`failed: ${code}`), { code });
 
 describe('problem documents', () => {
   it('carry the code as a type URN, the registry title and status, the detail and the field as a pointer', () => {
-    const thrown = new Problem('unprintable-document', 'line 4 is too wide', ['document', 'lines', 3], {
-      reason: 'overflow',
-    });
+    const thrown = new Problem(
+      'unprintable-document',
+      verbatim('line 4 is too wide'),
+      ['document', 'lines', 3],
+      {
+        reason: 'overflow',
+      },
+    );
     expect(problemDocument(thrown)).toEqual({
       type: 'urn:boxagent:problem:unprintable-document',
       title: 'The document cannot be printed as asked',
@@ -21,6 +27,16 @@ describe('problem documents', () => {
       detail: 'line 4 is too wide',
       field: '/document/lines/3',
       reason: 'overflow',
+    });
+  });
+
+  it('render title and detail in the locale asked for, English when none is', () => {
+    const p = new Problem('not-found', t`no device "${'printer-9'}"`, ['id']);
+    expect(problemDocument(p)).toMatchObject({ title: 'No such resource', detail: 'no device "printer-9"' });
+    expect(problemDocument(p, 'zh-CN')).toMatchObject({
+      type: 'urn:boxagent:problem:not-found',
+      title: '找不到所请求的对象',
+      detail: '没有设备“printer-9”',
     });
   });
 
@@ -33,7 +49,9 @@ describe('problem documents', () => {
   });
 
   it('name a request header by its name, not as a pointer', () => {
-    const p = new Problem('idempotency-key-reused', 'used before', { header: 'Idempotency-Key' });
+    const p = new Problem('idempotency-key-reused', verbatim('used before'), {
+      header: 'Idempotency-Key',
+    });
     expect(problemDocument(p).field).toBe('Idempotency-Key');
   });
 
