@@ -260,7 +260,7 @@ describe('events: a snapshot first on every connection', () => {
       const snap = snapshotOf(first);
       const direct = (await (await daemon.fetch('/v1/devices')).json()) as Snapshot;
       expect(snap.devices).toEqual(direct.devices);
-      const queue = (await (await daemon.fetch('/v1/printers/printer-1/queue')).json()) as unknown;
+      const queue = await (await daemon.fetch('/v1/printers/printer-1/queue')).json();
       expect(snap.queues).toEqual([queue]);
       const inFlight = snap.jobs.map((j) => [j.kind, j.job, j.state]);
       expect(inFlight).toContainEqual(['seal', seal.id, 'pending']);
