@@ -4,6 +4,7 @@ import { EVENT_CATALOG, EVENT_TYPES, type EventType } from '../events/catalog.js
 import type { AnyOperation } from '../operations/operation.js';
 import { PROBLEM_BASE, PROBLEMS } from '../problems/registry.js';
 import { imageFieldPaths } from './multipart-form.js';
+import { ADMIN_SESSION_OPENAPI_PATHS } from './admin-session-routes.js';
 import { PAIRING_OPENAPI_PATHS } from './pairing-routes.js';
 
 const URL_INPUT_METHODS = new Set(['GET', 'DELETE']);
@@ -213,7 +214,9 @@ export function buildOpenApi(catalog: readonly AnyOperation[], version: string):
       },
     },
   };
-  for (const [p, item] of Object.entries(PAIRING_OPENAPI_PATHS)) paths[p] = { ...paths[p], ...item };
+  for (const [p, item] of Object.entries({ ...PAIRING_OPENAPI_PATHS, ...ADMIN_SESSION_OPENAPI_PATHS })) {
+    paths[p] = { ...paths[p], ...item };
+  }
   paths['/metrics'] = {
     get: {
       operationId: 'metrics',

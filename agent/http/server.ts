@@ -21,6 +21,8 @@ import { applyCors, authenticate, checkHost } from './guards.js';
 import { FormInput, imageFieldPaths, readForm, type FormRules } from './multipart-form.js';
 import { buildOpenApi } from './openapi.js';
 import { registerPairingRoutes } from './pairing-routes.js';
+import { registerAdminSessionRoutes } from './admin-session-routes.js';
+import { registerLocalPage } from './local-page.js';
 import { problemFromError, redactUrl, sendProblem } from './problem-reply.js';
 import { registerClientRoutes } from './served-client.js';
 import { buildSnapshot } from './snapshot.js';
@@ -154,6 +156,7 @@ export function buildHttpServer(
   }
 
   registerPairingRoutes(app, services);
+  registerAdminSessionRoutes(app, services);
 
   app.get(
     '/v1/events',
@@ -180,6 +183,7 @@ export function buildHttpServer(
   const openapi = buildOpenApi(CATALOG, services.version);
   app.get('/openapi.json', { config: {} satisfies RouteConfig }, (_request, reply) => reply.send(openapi));
   registerClientRoutes(app);
+  registerLocalPage(app);
 
   return {
     app,
