@@ -119,9 +119,11 @@ function applyTexts() {
   renderJobs();
 }
 
+/** Adds or updates a job; a list answer that left before an event arrived must not turn its state back. */
 function upsertJob(job) {
   const key = `${job.kind}:${job.id}`;
   const known = jobs.get(key);
+  if (known && job.updatedAt < known.updatedAt) return;
   jobs.set(key, { ...known, ...job, createdAt: known?.createdAt ?? job.createdAt });
 }
 
@@ -158,7 +160,7 @@ async function refreshJobs() {
 }
 
 function onJobEvent(e) {
-  upsertJob({ kind: e.kind, id: e.job, device: e.device, state: e.state, createdAt: e.at });
+  upsertJob({ kind: e.kind, id: e.job, device: e.device, state: e.state, createdAt: e.at, updatedAt: e.at });
   renderJobs();
 }
 
@@ -322,7 +324,7 @@ $('print').addEventListener('click', async () => {
       { idempotencyKey: preview.key },
     );
     $('print-result').textContent = t('printed', { id: job.id });
-    upsertJob({ kind: 'print', id: job.id, device: job.printer, state: job.state, createdAt: job.createdAt });
+    upsertJob({ ...job, kind: 'print', device: job.printer });
     renderJobs();
   } catch (err) {
     $('print').disabled = false;
