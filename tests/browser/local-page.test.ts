@@ -12,6 +12,7 @@ import { Store } from '../../agent/store/store.js';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
 import {
   DEFAULT_CONFIG,
+  postJson,
   removeDir,
   runCli,
   startDaemon,
@@ -124,6 +125,19 @@ describe('the local page', () => {
     await page.click('#locale');
     await printerRow.filter({ hasText: '就绪' }).waitFor();
     expect(console.filter((m) => m.startsWith('error') || m.startsWith('pageerror'))).toEqual([]);
+    await page.close();
+  });
+
+  it("shows a device's state change live (a fault injected into the simulated seal machine)", async () => {
+    const page = await loggedIn();
+    const row = page.locator('#devices tr[data-device="seal-1"]');
+    await row.filter({ hasText: '就绪' }).waitFor();
+    const unplug = await daemon.fetch('/v1/devices/seal-1/simulator', postJson({ fault: 'unplugged' }));
+    expect(unplug.status).toBe(200);
+    await row.filter({ hasText: '未连接' }).waitFor();
+    await browser.screenshot(page, 'local-page-device-absent');
+    await daemon.fetch('/v1/devices/seal-1/simulator', postJson({ fault: 'none' }));
+    await row.filter({ hasText: '就绪' }).waitFor();
     await page.close();
   });
 
