@@ -202,7 +202,10 @@ describe('the admin login link (security)', () => {
     await first.page.locator('#devices tr[data-device="printer-1"]').waitFor();
 
     const replay = await browser.open(link);
-    await replay.page.locator('#message').filter({ hasText: '登录失败' }).waitFor();
+    await replay.page
+      .locator('#message')
+      .filter({ hasText: '登录失败：登录链接无效、已用过或已过期' })
+      .waitFor();
     expect(await replay.page.isHidden('#admin')).toBe(true);
     await browser.screenshot(replay.page, 'local-page-replayed-link');
     const again = await exchange(secretOf(link));

@@ -178,7 +178,14 @@ async function login() {
     });
     const body = await res.json().catch(() => ({}));
     if (!res.ok) {
-      showMessage(t('loginFailed', { detail: body.detail ?? body.title ?? res.status }));
+      // The two refusals a clerk meets get the page's own words; anything else, the daemon's.
+      const detail =
+        res.status === 401
+          ? t('linkRefused')
+          : res.status === 429
+            ? t('tooManyLogins', { seconds: res.headers.get('retry-after') ?? '60' })
+            : (body.detail ?? body.title ?? res.status);
+      showMessage(t('loginFailed', { detail }));
       return undefined;
     }
     showMessage('');

@@ -10,6 +10,8 @@ export const TEXTS = {
     loginNeeded: '请在本机运行 boxagent admin-link，并打开它打印的链接登录。',
     loginFailed: '登录失败：{detail}',
     loggingIn: '正在登录…',
+    linkRefused: '登录链接无效、已用过或已过期，请在本机重新运行 boxagent admin-link。',
+    tooManyLogins: '失败次数过多，请 {seconds} 秒后再试。',
     connected: '已连接',
     disconnected: '连接中断，正在重连…',
     devices: '设备',
@@ -73,6 +75,9 @@ export const TEXTS = {
     loginNeeded: 'Run boxagent admin-link on the box and open the link it prints to log in.',
     loginFailed: 'Login failed: {detail}',
     loggingIn: 'Logging in…',
+    linkRefused:
+      'This login link is unknown, already used or expired: run boxagent admin-link on the box again.',
+    tooManyLogins: 'Too many failed attempts; try again in {seconds} s.',
     connected: 'Connected',
     disconnected: 'Connection lost, reconnecting…',
     devices: 'Devices',
