@@ -65,6 +65,30 @@ export default tseslint.config(
     },
   },
   ...layers,
+  // The local page's modules run in the browser, as plain JS without a build: no type information.
+  {
+    files: ['agent/http/local-page/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      sourceType: 'module',
+      parserOptions: { projectService: false },
+      globals: Object.fromEntries(
+        [
+          'document',
+          'localStorage',
+          'sessionStorage',
+          'history',
+          'location',
+          'fetch',
+          'URL',
+          'Blob',
+          'crypto',
+          'setInterval',
+          'clearInterval',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
   // models/fetch.mjs is plain JS that runs before the build (the npm prepare script): no type information.
   {
     files: ['**/*.mjs'],

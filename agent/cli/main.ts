@@ -7,6 +7,7 @@ import { ConfigError } from '../../config/load.js';
 import { TokenError } from '../auth/token-service.js';
 import { StateDirError } from '../store/state-dir.js';
 import { VERSION } from '../version.js';
+import { registerAdminLink } from './admin-link-command.js';
 import { registerAudit } from './audit-command.js';
 import { registerConfig } from './config-commands.js';
 import { registerDevices } from './device-commands.js';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerDevices(program);
   registerDoctor(program);
   registerTokens(program);
+  registerAdminLink(program);
   registerAudit(program);
   registerFaceCommands(program);
   registerService(program);

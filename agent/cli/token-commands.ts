@@ -117,7 +117,7 @@ export function registerTokens(program: Command): void {
 const describe = (p: PairingView): string => `${p.code} "${p.name}" from ${p.origin}`;
 
 /** Who approves, for the audit log: the CLI and the account that ran it. */
-function approver(): string {
+export function approver(): string {
   let user = String(process.getuid?.() ?? '?');
   try {
     user = userInfo().username;

@@ -84,13 +84,26 @@ export function presentedToken(request: FastifyRequest, allowQueryToken: boolean
   return typeof q === 'string' ? q : undefined;
 }
 
+/**
+ * The origin a request comes from, for tokens bound to one: its Origin header; or, when it has none, the
+ * daemon's own origin if the browser marks it `Sec-Fetch-Site: same-origin` — browsers send no Origin on a
+ * same-origin GET (fetch, EventSource, <img>), and the box's local page makes those. A page cannot set
+ * Sec-Fetch-* itself (forbidden headers), so no other page can pass for the local page; a local process can,
+ * but it can forge Origin just as well (docs/decisions.md, "A local page for the box").
+ */
+export function requestOrigin(request: FastifyRequest): string | undefined {
+  const origin = request.headers.origin;
+  if (origin !== undefined) return origin;
+  return request.headers['sec-fetch-site'] === 'same-origin' ? `http://${request.headers.host}` : undefined;
+}
+
 /** The caller's principal, from the token it presents (`presentedToken`). */
 export function authenticate(
   request: FastifyRequest,
   tokens: TokenService,
   allowQueryToken: boolean,
 ): Principal {
-  const result = tokens.authenticate(presentedToken(request, allowQueryToken), request.headers.origin);
+  const result = tokens.authenticate(presentedToken(request, allowQueryToken), requestOrigin(request));
   if (typeof result === 'string') throw new Problem('unauthorized', AUTH_DETAIL[result]);
   return result;
 }

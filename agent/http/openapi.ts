@@ -6,6 +6,7 @@ import { EVENT_TYPES } from '../events/catalog.js';
 import { binaryHeaders, type AnyOperation } from '../operations/operation.js';
 import { CONTRACT_HEADERS } from './exposed-headers.js';
 import { imageFieldPaths } from './multipart-form.js';
+import { ADMIN_SESSION_OPENAPI_PATHS } from './admin-session-routes.js';
 import { PAIRING_OPENAPI_PATHS } from './pairing-routes.js';
 import { EVENT_STREAM_FRAMING, eventSchemaRef, eventSchemas, eventWebhooks } from './openapi-events.js';
 import { errorResponses, problemResponse, problemSchema } from './openapi-problems.js';
@@ -273,7 +274,9 @@ export function buildOpenApi(
       },
     },
   };
-  for (const [p, item] of Object.entries(PAIRING_OPENAPI_PATHS)) paths[p] = { ...paths[p], ...item };
+  for (const [p, item] of Object.entries({ ...PAIRING_OPENAPI_PATHS, ...ADMIN_SESSION_OPENAPI_PATHS })) {
+    paths[p] = { ...paths[p], ...item };
+  }
   paths['/metrics'] = {
     get: {
       operationId: 'metrics',

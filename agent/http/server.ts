@@ -23,6 +23,8 @@ import { FormInput, imageFieldPaths, readForm, type FormRules } from './multipar
 import { buildOpenApi, type ListenAddress } from './openapi.js';
 import { registerPairingRoutes } from './pairing-routes.js';
 import { requestLocale } from './locale.js';
+import { registerAdminSessionRoutes } from './admin-session-routes.js';
+import { registerLocalPage } from './local-page.js';
 import { problemFromError, redactUrl, sendProblem } from './problem-reply.js';
 import { registerClientRoutes } from './served-client.js';
 import { buildSnapshot } from './snapshot.js';
@@ -158,6 +160,7 @@ export function buildHttpServer(
   }
 
   registerPairingRoutes(app, services);
+  registerAdminSessionRoutes(app, services);
 
   app.get(
     '/v1/events',
@@ -189,6 +192,7 @@ export function buildHttpServer(
     return reply.send(openapi);
   });
   registerClientRoutes(app);
+  registerLocalPage(app);
 
   return {
     app,

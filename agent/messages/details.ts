@@ -73,6 +73,13 @@ export const DETAILS: Readonly<Record<string, string>> = {
   "the bearer token is bound to another Origin than this request's (or it sent none)":
     '该访问令牌只能在配对时的网页来源（Origin）使用，本次请求的来源不符或未提供',
   'use the Bearer scheme': '请使用 Bearer 方式认证',
+  "an admin login link is used by the box's own page (Origin {0}), not from {1}":
+    '管理员登录链接只能在本机页面（来源 {0}）中使用，不能来自 {1}',
+  'send {"secret": "<the part after #login=>"}': '请发送 {"secret": "<链接中 #login= 之后的部分>"}',
+  'too many failed admin logins from this caller': '该来源的管理员登录失败次数过多，请稍后再试',
+  'this login link is unknown, already used or expired: run `boxagent admin-link` for a new one':
+    '该登录链接无效、已被使用或已过期：请运行 `boxagent admin-link` 获取新链接',
+  'the local page is not built here; run npm run build': '本机页面尚未构建，请运行 npm run build',
   'the form is larger than {0} bytes': '表单超过 {0} 字节',
   'a form may have at most {0} parts': '表单最多只能有 {0} 个部分',
   'the multipart/form-data body cannot be read ({0})': '无法读取 multipart/form-data 表单（{0}）',

@@ -169,4 +169,16 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX pairings_state ON pairings(state, origin, expires_at);
   `,
+  // 8: one-time admin login links for the local page (`boxagent admin-link`). Only a hash of the link's secret
+  // is kept; `used_at` makes it single-use, `token_id` names the admin session it was exchanged for.
+  `
+  CREATE TABLE admin_links (
+    secret_hash TEXT PRIMARY KEY,
+    created_by  TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    expires_at  TEXT NOT NULL,
+    used_at     TEXT,
+    token_id    TEXT
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -11,6 +11,7 @@ import { IdempotencyRepository } from './idempotency.js';
 import { PersonRepository } from './persons.js';
 import { NonceRepository } from './nonces.js';
 import { PairingRepository } from './pairings.js';
+import { AdminLinkRepository } from './admin-links.js';
 import { corruptDatabase, isCorruption, refuseSilentReset } from './state-dir.js';
 
 export const DB_FILE = 'state.db';
@@ -28,6 +29,7 @@ export class Store {
   readonly persons: PersonRepository;
   readonly nonces: NonceRepository;
   readonly pairings: PairingRepository;
+  readonly adminLinks: AdminLinkRepository;
 
   private readonly pingStatement: Database.Statement;
   private pingedAt = 0;
@@ -48,6 +50,7 @@ export class Store {
     this.persons = new PersonRepository(db);
     this.nonces = new NonceRepository(db);
     this.pairings = new PairingRepository(db);
+    this.adminLinks = new AdminLinkRepository(db);
   }
 
   /**

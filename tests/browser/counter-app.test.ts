@@ -268,8 +268,8 @@ describe('the counter page on an allowed origin', () => {
     });
     const problem = (await served.json()) as { title: string };
     expect(shown).toBe(`not-found: ${problem.title}`);
-    // LEAD: after merging the i18n part, assert the text is Chinese here, e.g.
-    //   expect(problem.title).toMatch(/[\u4e00-\u9fff]/);
+    // The clerk reads Chinese: the page asked in zh-CN and shows the Chinese title and detail.
+    expect(problem.title).toMatch(/[\u4e00-\u9fff]/);
     await shot('7-error');
   });
 
