@@ -54,6 +54,6 @@ function unavailable(device: SupervisedDevice<'camera'>): Problem {
       ? t`camera "${s.id}" is ${term(s.state)}: ${verbatim(s.detail)}`
       : t`camera "${s.id}" is ${term(s.state)}`,
     undefined,
-    { device: s.id, state: s.state, reason: s.detail, reasonCode: s.reasonCode },
+    { device: s.id, state: s.state, reason: s.reason, reasonCode: s.reasonCode },
   );
 }

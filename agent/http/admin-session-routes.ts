@@ -2,6 +2,7 @@
 // admin session token bound to the page's own origin. Public (the page has no token yet), but only the page
 // on the daemon's own origin may ask, and failed attempts are throttled per caller like failed token checks.
 import type { FastifyInstance } from 'fastify';
+import { problemResponses } from './openapi-problems.js';
 import { t } from '../messages/text.js';
 import { AdminLinkService } from '../auth/admin-link-service.js';
 import { Problem } from '../problems/problem.js';
@@ -86,7 +87,13 @@ export const ADMIN_SESSION_OPENAPI_PATHS: Record<string, Record<string, unknown>
             },
           },
         },
-        default: { $ref: '#/components/responses/Problem' },
+        ...problemResponses([
+          'invalid-request',
+          'malformed-json',
+          'unauthorized',
+          'origin-not-allowed',
+          'rate-limited',
+        ]),
       },
     },
   },

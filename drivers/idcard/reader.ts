@@ -368,7 +368,8 @@ export class IdCardReader implements DeviceDriver {
     if (!p) return;
     this.pending = undefined;
     clearTimeout(p.timer);
-    if (reply) this.lastAnswerAt = Date.now();
+    // A command that failed (a timeout above all) means the last answer no longer vouches for the reader.
+    this.lastAnswerAt = reply ? Date.now() : undefined;
     if (reply) p.resolve(reply);
     else p.reject(err ?? new IdCardReaderError('link', 'no reply'));
   }

@@ -213,10 +213,12 @@ describe('face cameras on the ffmpeg pipeline', () => {
     expect(((await unknown.json()) as { type: string }).type).toBe('urn:boxagent:problem:not-found');
     const absent = await daemon.fetch('/v1/camera/usb/snapshot');
     expect(absent.status).toBe(503);
-    const p = (await absent.json()) as { type: string; state: string; reason: string };
+    const p = (await absent.json()) as { type: string; state: string; reasonCode: string; detail: string };
     expect(p.type).toBe('urn:boxagent:problem:device-unavailable');
     expect(p.state).toBe('absent');
-    expect(p.reason).toContain('/dev/video-not-attached');
+    expect(p.reasonCode).toBe('unplugged');
+    // The driver's own words (the missing device node) stay in the detail, for the installer.
+    expect(p.detail).toContain('/dev/video-not-attached');
     const capture = await daemon.fetch('/v1/face/capture', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

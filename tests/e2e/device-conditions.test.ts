@@ -76,7 +76,11 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
-  daemon = await startDaemon({ config, storageDir: tempDir(), env: { BOXAGENT_FACE_ENABLED: 'false' } });
+  daemon = await startDaemon({
+    config,
+    storageDir: tempDir(),
+    env: { BOXAGENT_FACE_ENABLED: 'false', BOXAGENT_BOX_LOCALE: 'en' },
+  });
   stream = await openSse(`${daemon.url}/v1/events`, { authorization: `Bearer ${daemon.adminToken}` });
   const created = runCli(
     ['token', 'create', '--name', 'page', '--scopes', 'read'],

@@ -223,7 +223,11 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
-  daemon = await startDaemon({ config, storageDir: tempDir(), env: { WLT_TEST_PHOTOS: photos } });
+  daemon = await startDaemon({
+    config,
+    storageDir: tempDir(),
+    env: { WLT_TEST_PHOTOS: photos, BOXAGENT_BOX_LOCALE: 'en' },
+  });
   events = await openSse(`${daemon.url}/v1/events`, { authorization: `Bearer ${daemon.adminToken}` });
   await waitFor('the readers ready', async () => {
     const { devices } = (await (await daemon.fetch('/v1/devices')).json()) as {

@@ -64,7 +64,11 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
-  daemon = await startDaemon({ config, storageDir: tempDir(), env: { BOXAGENT_FACE_ENABLED: 'false' } });
+  daemon = await startDaemon({
+    config,
+    storageDir: tempDir(),
+    env: { BOXAGENT_FACE_ENABLED: 'false', BOXAGENT_BOX_LOCALE: 'en' },
+  });
   const created = runCli(
     ['token', 'create', '--name', 'counter', '--scopes', 'read,idcard'],
     testEnv(daemon.storageDir, { BOXAGENT_CONFIG: config }),
