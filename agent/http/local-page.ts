@@ -1,15 +1,13 @@
 // The box's own local page (issue 15): `GET /` and its few static files, plain HTML and ES modules from
 // agent/http/local-page/ (copied next to this module by `npm run build`). Public like /v1/client.js: the page
 // holds no data, it logs in with a `boxagent admin-link` and then calls the API like any client.
-import { createHash } from 'node:crypto';
-import { t } from '../messages/text.js';
-import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import { Problem } from '../problems/problem.js';
+import { t } from '../messages/text.js';
+import { registerStaticFiles, type StaticFile } from './static-files.js';
 
 const DIR = new URL('./local-page/', import.meta.url);
 
-const FILES: Record<string, { file: string; type: string }> = {
+const FILES: Record<string, StaticFile> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/local-page/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/local-page/texts.js': { file: 'texts.js', type: 'text/javascript; charset=utf-8' },
@@ -34,26 +32,14 @@ const CSP = [
 ].join('; ');
 
 export function registerLocalPage(app: FastifyInstance): void {
-  for (const [route, { file, type }] of Object.entries(FILES)) {
-    let served: { body: Buffer; etag: string } | undefined;
-    app.get(route, { config: {} }, (request, reply) => {
-      if (!served) {
-        let body: Buffer;
-        try {
-          body = readFileSync(new URL(file, DIR));
-        } catch {
-          throw new Problem('not-found', t`the local page is not built here; run npm run build`);
-        }
-        served = { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` };
-      }
-      void reply
-        .header('ETag', served.etag)
-        .header('Cache-Control', 'no-cache')
-        .header('Content-Security-Policy', CSP)
-        .header('X-Content-Type-Options', 'nosniff')
-        .header('Referrer-Policy', 'no-referrer');
-      if (request.headers['if-none-match'] === served.etag) return reply.code(304).send();
-      return reply.type(type).send(served.body);
-    });
-  }
+  registerStaticFiles(app, {
+    dir: DIR,
+    files: FILES,
+    headers: {
+      'Content-Security-Policy': CSP,
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+    },
+    notBuilt: t`the local page is not built here; run npm run build`,
+  });
 }

@@ -4,7 +4,8 @@
 import { SCOPES } from '../../../config/sections/scopes.js';
 import type { EventDefinition } from '../../events/catalog.js';
 import { binaryHeaders, type AnyOperation } from '../../operations/operation.js';
-import { schemaToTs, type JsonSchema } from './schema-to-ts.js';
+import { plain, requestSchema } from '../openapi-schemas.js';
+import { schemaToTs } from './schema-to-ts.js';
 import type { OperationSpec } from './runtime.js';
 
 export interface GeneratedClient {
@@ -14,9 +15,6 @@ export interface GeneratedClient {
 
 const HEADER =
   '// The boxagent client, generated from its operations and event catalogs by `npm run build`; do not edit.\n';
-
-/** TypeBox's symbol-keyed metadata dropped: plain JSON Schema. */
-const plain = (schema: unknown): JsonSchema => JSON.parse(JSON.stringify(schema)) as JsonSchema;
 
 const isBinary = (op: AnyOperation): boolean => plain(op.output).format === 'binary';
 
@@ -70,9 +68,9 @@ export function createClient(options) {
 }
 
 function inputType(op: AnyOperation): { type: string; optional: boolean } {
-  const schema = plain(op.input);
-  const props = (schema.properties ?? {}) as Record<string, JsonSchema>;
-  const required = ((schema.required ?? []) as string[]).filter((k) => !('default' in (props[k] ?? {})));
+  // The request as the OpenAPI document states it: a field the server fills from its default is optional.
+  const schema = requestSchema(plain(op.input));
+  const required = (schema.required ?? []) as string[];
   return { type: schemaToTs(schema, { direction: 'input' }, '  '), optional: required.length === 0 };
 }
 

@@ -1,7 +1,7 @@
 // JSON Schema (as the TypeBox declarations of the catalogs produce it) to TypeScript type text, for the served
 // client's .d.ts. Only the keywords those declarations use are read; anything else types as `unknown`, which
-// is safe. Requests and responses differ: a field with a default may be left out of a request, and an image
-// field (base64 in JSON) also takes a Blob, which the client sends as a file part.
+// is safe. A request's schema comes with its defaulted fields already optional (`requestSchema`); in a request
+// an image field (base64 in JSON) also takes a Blob, which the client sends as a file part.
 
 export type JsonSchema = { [keyword: string]: unknown };
 
@@ -66,8 +66,7 @@ function objectToTs(schema: JsonSchema, opts: EmitOptions, indent: string): stri
   const required = new Set(list(schema.required) as unknown as string[]);
   const inner = `${indent}  `;
   const lines = Object.entries(props).map(([k, s]) => {
-    // In a request, a defaulted field may be left out: the daemon fills it in.
-    const optional = !required.has(k) || (opts.direction === 'input' && 'default' in s);
+    const optional = !required.has(k);
     return `${docComment(s, inner)}${inner}${propertyKey(k)}${optional ? '?' : ''}: ${schemaToTs(s, opts, inner)};`;
   });
   const patterns = Object.values((schema.patternProperties ?? {}) as Record<string, JsonSchema>);
