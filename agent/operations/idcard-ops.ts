@@ -59,7 +59,7 @@ function auditCardHandedOut(
   idNumber: string,
 ): void {
   let last = handedOut.get(services);
-  if (!last) handedOut.set(services, (last = new Map()));
+  if (!last) handedOut.set(services, (last = new Map<string, string>()));
   const key = `${device}\0${actor}`;
   if (last.get(key) === readAt) return;
   last.set(key, readAt);

@@ -65,7 +65,7 @@ function toVendorPixels(rgb: Buffer): Buffer {
   return out;
 }
 
-/** Starts the daemon (dist/) on a box of simulated devices; the camera shows `faceImage(4)`. */
+/** Starts the daemon (dist/) on a box of simulated devices; the camera (default 15 fps) shows `faceImage(4)`. */
 export async function startCounterBox(env: Record<string, string> = {}): Promise<CounterBox> {
   const dir = tempDir('boxagent-counter-');
   const library = join(dir, 'libwlt2bmp.so');
@@ -85,7 +85,7 @@ export async function startCounterBox(env: Record<string, string> = {}): Promise
       'box: { id: counter-box }',
       'devices:',
       `  - { id: ${DEVICES.reader}, kind: idcard, transport: { type: simulated }, idcard: { pollIntervalMs: 100, decoder: { library: "${library}", abi: unpack } } }`,
-      `  - { id: ${DEVICES.camera}, kind: camera, transport: { type: simulated }, camera: { simulatedImages: "${faceImage(4)}", fps: 10 } }`,
+      `  - { id: ${DEVICES.camera}, kind: camera, transport: { type: simulated }, camera: { simulatedImages: "${faceImage(4)}" } }`,
       `  - { id: ${DEVICES.printer}, kind: printer, transport: { type: simulated } }`,
       `  - { id: ${DEVICES.photoPrinter}, kind: photo-printer, transport: { type: simulated } }`,
       // The simulated press embosses at once: the bench leaves the physical stroke out, like the printing.
