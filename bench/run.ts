@@ -14,6 +14,8 @@
 //  11. BENCH_ONLY=load (bench/load-mix.ts): 50 clients mixing health, devices, print submits and face
 //      verifies, then a soak (BENCH_SOAK_SECONDS, default 600) watching RSS and open fds. Not in the default
 //      run: the soak alone takes ten minutes.
+//  12. BENCH_ONLY=transaction (bench/transaction.ts): the senior-card counter transaction, each step's
+//      device-side time and the total. Not in the default run (the face and camera sections cover its parts).
 //  BENCH_ONLY=api runs 1-6 only; =face, =certificates, =camera, =browser run that section alone.
 // Everything runs one after another (the boxes and CI have two cores) and every child process is stopped,
 // even on error. Timings are informative: nothing here fails on a slow number (see DESIGN.md, Testing).
@@ -30,6 +32,7 @@ import { benchCertificates } from './certificates.js';
 import { benchCamera } from './camera.js';
 import { benchLoadMix } from './load-mix.js';
 import { benchBrowser } from './browser.js';
+import { benchTransaction } from './transaction.js';
 
 const CONNECTIONS = 10;
 const IDLE_SECONDS = 3;
@@ -227,6 +230,11 @@ async function main(): Promise<void> {
   }
   if (process.env.BENCH_ONLY === 'browser') {
     await section('browser', () => benchBrowser(row, progress));
+    printTable(seconds);
+    return;
+  }
+  if (process.env.BENCH_ONLY === 'transaction') {
+    await section('transaction', () => benchTransaction(row, progress));
     printTable(seconds);
     return;
   }

@@ -126,7 +126,19 @@ export class CertificateService {
       const c = this.jobs.create(
         req.printer,
         { template: req.template, fields: req.fields, seal: req.seal ?? null, submittedBy: by },
-        { id, ...(remember ? { also: (j: CertificateJob) => remember(this.view(j, false)) } : {}) },
+        {
+          id,
+          // Audited with the job in one transaction; the fields (the resident's data) stay in the job.
+          also: (j: CertificateJob) => {
+            this.deps.store.audit.append({
+              actor: by,
+              action: 'certificate.create',
+              target: j.id,
+              detail: { template: req.template, printer: req.printer, seal: req.seal?.device ?? null },
+            });
+            remember?.(this.view(j, false));
+          },
+        },
       );
       return this.view(c, false);
     } catch (err) {

@@ -76,11 +76,17 @@ export const captureFace = defineOperation({
     timingMs: Type.Number(),
   }),
   http: { method: 'POST', path: '/v1/face/capture' },
-  async handler(input, { services }) {
+  async handler(input, { services, principal }) {
     const c = await services.faceCapture.capture({
       camera: input.camera,
       timeoutMs: input.timeoutMs,
       liveness: input.liveness,
+    });
+    services.store.audit.append({
+      actor: principal.name,
+      action: 'face.capture',
+      target: input.camera,
+      detail: { capture: c.id, framesExamined: c.framesExamined, liveness: input.liveness },
     });
     const modelId = services.face.modelId();
     return {

@@ -154,7 +154,7 @@ export const verifyFace = defineOperation({
     ),
   }),
   http: { method: 'POST', path: '/v1/face/verify' },
-  async handler(input, { services }) {
+  async handler(input, { services, principal }) {
     const { idcard, ...given } = input.reference;
     // The card first: without one there is nothing to compare with, and the camera need not be used.
     const card =
@@ -174,6 +174,20 @@ export const verifyFace = defineOperation({
             : {}),
         }
       : undefined;
+    // The decision, never the faces: against which kind of reference (a card by its masked number).
+    services.store.audit.append({
+      actor: principal.name,
+      action: 'face.verify',
+      ...(capture ? { target: capture.camera } : {}),
+      detail: {
+        reference: card ? 'idcard' : 'personId' in given ? 'person' : 'image',
+        ...(card && idcard ? { idcard: { device: idcard, idNumber: card.idNumberMasked } } : {}),
+        ...('personId' in given ? { personId: given.personId } : {}),
+        match: result.match,
+        score: result.score,
+        threshold: result.threshold,
+      },
+    });
     return { ...result, ...(capture ? { capture } : {}), ...(reference ? { reference } : {}) };
   },
 });

@@ -4,6 +4,7 @@ import { maskIdNumber } from '../../drivers/idcard/card-text.js';
 import { hasScope } from '../auth/token-service.js';
 import { Problem } from '../problems/problem.js';
 import { t } from '../messages/text.js';
+import type { Services } from '../services.js';
 
 const Coded = Type.Object({ code: Type.String(), name: Type.Union([Type.String(), Type.Null()]) });
 
@@ -43,6 +44,33 @@ export const IdCardSchema = Type.Object({
   readAt: Type.String({ format: 'date-time' }),
 });
 
+/** Per daemon: the read each caller was last handed, per reader ("device\0actor" → readAt). */
+const handedOut = new WeakMap<Services, Map<string, string>>();
+
+/**
+ * Who was handed which resident's card, and when: once per card read and caller (a counter page polls the
+ * reader), the masked number only (the audit log is no copy of the card).
+ */
+function auditCardHandedOut(
+  services: Services,
+  actor: string,
+  device: string,
+  readAt: string,
+  idNumber: string,
+): void {
+  let last = handedOut.get(services);
+  if (!last) handedOut.set(services, (last = new Map<string, string>()));
+  const key = `${device}\0${actor}`;
+  if (last.get(key) === readAt) return;
+  last.set(key, readAt);
+  services.store.audit.append({
+    actor,
+    action: 'idcard.read',
+    target: device,
+    detail: { idNumber: maskIdNumber(idNumber), readAt },
+  });
+}
+
 export const getIdCard = defineOperation({
   name: 'idcard.card',
   summary: 'The last card the ID card reader read, if within its freshness window (idcard.freshnessMs).',
@@ -67,6 +95,7 @@ export const getIdCard = defineOperation({
     }
     // The full number is the one field a monitoring `read` token has no use for (as for `idcard.read`).
     const { idNumber } = last.card;
+    auditCardHandedOut(services, principal.name, input.device, last.card.readAt, idNumber);
     return {
       device: input.device,
       ...last.card,

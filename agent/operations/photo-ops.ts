@@ -56,8 +56,14 @@ export const makeIdPhoto = defineOperation({
   ),
   output: BinarySchema('image/jpeg', ID_PHOTO_HEADERS),
   http: { method: 'POST', path: '/v1/photos/id-photo' },
-  async handler(input, { services }) {
+  async handler(input, { services, principal }) {
     const photo = await services.photos.idPhoto(input);
+    services.store.audit.append({
+      actor: principal.name,
+      action: 'photo.id-photo',
+      ...(input.camera ? { target: input.camera } : {}),
+      detail: { spec: photo.spec.name, source: input.camera ? 'camera' : 'image' },
+    });
     return new BinaryOutput('image/jpeg', photo.jpeg, {
       'X-Photo-Spec': photo.spec.name,
       'X-Photo-Size': `${photo.widthPx}x${photo.heightPx}@${photo.dpi}dpi`,

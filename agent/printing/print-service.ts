@@ -188,7 +188,24 @@ export class PrintService {
       const job = this.jobs.create(
         printerId,
         { printer: printerId, bytes: bytes.length, ...meta },
-        { id, ...(remember ? { also: (j: PrintJob) => remember(jobView(j)) } : {}) },
+        {
+          id,
+          // Audited with the job in one transaction: which form went to which printer, not its text.
+          also: (j: PrintJob) => {
+            this.deps.store.audit.append({
+              actor: meta.submittedBy,
+              action: 'print.create',
+              target: j.id,
+              detail: {
+                printer: printerId,
+                template: meta.template,
+                copies: meta.copies,
+                bytes: bytes.length,
+              },
+            });
+            remember?.(jobView(j));
+          },
+        },
       );
       return jobView(job);
     } catch (err) {
