@@ -271,7 +271,7 @@ function applyEnvOverrides(data: Record<string, unknown>, env: NodeJS.ProcessEnv
 /** Why env text cannot be a number or boolean key's value (named before validation, with the variable). */
 function scalarProblem(value: string, type: string): string | undefined {
   if ((type === 'integer' || type === 'number') && !isNumeric(value)) {
-    return `must be a number, got ${JSON.stringify(value)}`;
+    return `must be ${type === 'integer' ? 'an integer' : 'a number'}, got ${JSON.stringify(value)}`;
   }
   if (type === 'boolean' && value !== 'true' && value !== 'false') {
     return `must be true or false, got ${JSON.stringify(value)}`;
