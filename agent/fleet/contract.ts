@@ -132,4 +132,9 @@ export interface TelemetryMessage {
    * rewritten later on the box fails `boxagent audit verify --head SEQ:HASH`.
    */
   auditHead: { seq: number; hash: string } | null;
+  /**
+   * The newest kept event's seq (0 for an empty log): a collector whose last seen seq is smaller has a gap
+   * (or events still on their way) and fetches it with `events.list`.
+   */
+  lastEventSeq: number;
 }

@@ -1,0 +1,144 @@
+// The fleet contract's promises that need a real broker, checked with Debian's mosquitto and its own clients
+// as the collector: events missed while the collector was away are found (telemetry's lastEventSeq, a jump in
+// seq) and fetched with the `events.list` RPC.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { EventMessage, RpcReply, TelemetryMessage } from '../../agent/fleet/contract.js';
+import { Store } from '../../agent/store/store.js';
+import { postJson, removeDir, startDaemon, type Daemon } from '../helpers/daemon.js';
+import {
+  mosquittoPub,
+  mosquittoRr,
+  mosquittoSub,
+  startMosquitto,
+  type Mosquitto,
+  type Subscriber,
+} from '../helpers/mosquitto.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const ROOT = 'boxagent/v1/dev-box';
+
+let broker: Mosquitto;
+const cleanups: (() => Promise<void> | void)[] = [];
+
+beforeEach(async () => {
+  broker = await startMosquitto();
+});
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c();
+  cleanups.length = 0;
+  await broker.dispose();
+});
+
+async function daemonOnBroker(env: Record<string, string> = {}, storageDir?: string): Promise<Daemon> {
+  const daemon = await startDaemon({
+    storageDir,
+    env: {
+      BOXAGENT_MQTT_URL: broker.url,
+      BOXAGENT_MQTT_RECONNECT_MIN_MS: '100',
+      BOXAGENT_MQTT_RECONNECT_MAX_MS: '500',
+      BOXAGENT_LOG_LEVEL: 'info',
+      ...env,
+    },
+  });
+  cleanups.push(async () => {
+    await daemon.stop('SIGKILL');
+    removeDir(daemon.storageDir);
+  });
+  return daemon;
+}
+
+const connected = (d: Daemon) => d.logs.some((l) => l.msg === 'fleet link connected');
+
+/** A subscriber that has its subscription in place (checked with a probe message on `test/ready`). */
+async function subscribed(topics: string[], extra: string[] = []): Promise<Subscriber> {
+  const sub = mosquittoSub(broker.port, [...topics, 'test/ready'], '%t|%p', extra);
+  cleanups.push(() => sub.stop());
+  await waitFor('the subscriber to be subscribed', () => {
+    if (sub.lines.some((l) => l.startsWith('test/ready|'))) return true;
+    mosquittoPub(broker.port, 'test/ready', 'x');
+    return false;
+  });
+  return sub;
+}
+
+function messages<T>(sub: Subscriber, topic: string): T[] {
+  return sub.lines
+    .filter((l) => l.startsWith(`${topic}|`))
+    .map((l) => JSON.parse(l.slice(topic.length + 1)) as T);
+}
+
+async function simulateFault(daemon: Daemon, fault: 'offline' | 'none'): Promise<void> {
+  const r = await daemon.fetch('/v1/devices/printer-1/simulator', postJson({ fault }));
+  expect(r.status).toBe(200);
+}
+
+interface EventsPage {
+  events: (Omit<EventMessage, 'schema'> & { seq: number })[];
+  lastSeq: number;
+}
+
+function eventsList(after: number, limit: number): EventsPage {
+  const reply = JSON.parse(
+    mosquittoRr(broker.port, `${ROOT}/rpc/events.list`, JSON.stringify({ after, limit })),
+  ) as RpcReply;
+  if (!reply.ok) throw new Error(`events.list failed: ${JSON.stringify(reply.error)}`);
+  return reply.result as EventsPage;
+}
+
+describe('events never lost: a gap is detected and fetched with events.list', () => {
+  it('fetches the events published while the collector was away, as the default (unsigned) fleet role', async () => {
+    const daemon = await daemonOnBroker({
+      BOXAGENT_MQTT_TELEMETRY_INTERVAL_SECONDS: '1',
+      BOXAGENT_SUPERVISION_PROBE_INTERVAL_MS: '50',
+      BOXAGENT_SUPERVISION_FAILURES_BEFORE_ERROR: '1',
+      BOXAGENT_SUPERVISION_BACKOFF_INITIAL_MS: '50',
+      BOXAGENT_SUPERVISION_BACKOFF_MAX_MS: '100',
+    });
+    await waitFor('fleet link connected', () => connected(daemon), 15_000);
+
+    // The collector is there while the printer fails once: it stores what it receives.
+    const first = await subscribed([`${ROOT}/events`]);
+    await simulateFault(daemon, 'offline');
+    await waitFor('the printer offline event', () =>
+      messages<EventMessage>(first, `${ROOT}/events`).some(
+        (e) => e.type === 'device.state' && (e.payload as { state?: string }).state !== 'ready',
+      ),
+    );
+    await first.stop();
+    const stored = new Map(messages<EventMessage>(first, `${ROOT}/events`).map((e) => [e.id, e]));
+    const highest = Math.max(...[...stored.values()].map((e) => e.seq));
+
+    // Away (a clean session: the broker keeps nothing for it): the printer recovers and fails again.
+    const store = Store.open(daemon.storageDir);
+    cleanups.push(() => store.close());
+    const printerStates = () =>
+      store.outbox.after(highest, 1000).filter((e) => e.type === 'device.state').length;
+    await simulateFault(daemon, 'none');
+    await waitFor('the printer back', () => printerStates() >= 1);
+    await simulateFault(daemon, 'offline');
+    await waitFor('the printer failing again', () => printerStates() >= 2);
+    await waitFor('the box to have sent them', () => store.outbox.unsentSummary().count === 0, 20_000);
+    const missed = store.outbox.after(highest, 1000).map((e) => e.id);
+    expect(missed.length).toBeGreaterThanOrEqual(3);
+
+    // Back: telemetry's lastEventSeq is ahead of the highest seq stored, so there is a gap.
+    const back = await subscribed([`${ROOT}/telemetry`]);
+    await waitFor('a telemetry sample', () => messages(back, `${ROOT}/telemetry`).length > 0, 10_000);
+    const telemetry = messages<TelemetryMessage>(back, `${ROOT}/telemetry`)[0]!;
+    expect(telemetry.lastEventSeq).toBeGreaterThan(highest);
+
+    // Fetched page by page (2 at a time) from the highest stored seq up to lastSeq, de-duplicated by id.
+    let after = highest;
+    for (;;) {
+      const page = eventsList(after, 2);
+      for (const e of page.events) stored.set(e.id, { schema: 1, ...e });
+      after = page.events.at(-1)?.seq ?? after;
+      if (after >= page.lastSeq) break;
+    }
+    expect([...stored.values()].filter((e) => e.seq > highest).map((e) => e.id)).toEqual(missed);
+    const recovered = [...stored.values()].filter((e) => e.seq > highest);
+    expect(recovered.map((e) => e.type)).toContain('device.state');
+    // Every kept event is the fleet's, whatever its scope: the list has no holes.
+    expect(recovered.map((e) => e.seq)).toEqual(recovered.map((_, i) => highest + 1 + i));
+  }, 60_000);
+});
