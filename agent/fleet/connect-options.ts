@@ -24,7 +24,7 @@ export function connectOptions(config: Config): IClientOptions {
     // The box's subscriptions are re-made on every connect; what the fleet must not miss is retained
     // (config/desired) or the fleet's own to re-send (RPC).
     clean: true,
-    keepalive: 30,
+    keepalive: m.keepaliveSeconds,
     connectTimeout: 10_000,
     reconnectPeriod: m.reconnectMinMs,
     // Nothing is queued while offline: events wait in the outbox, telemetry is dropped, RPC is answered only

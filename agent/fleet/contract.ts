@@ -56,6 +56,9 @@ export type StatusMessage =
       startedAt: string;
       /** New for every connection; the will names the session it belongs to, so a stale will can be ignored. */
       sessionId: string;
+      /** When this session began (its connection was opened): the box is online since then. */
+      since: string;
+      /** When the broker accepted this session's connection. */
       connectedAt: string;
       devices: DeviceSummary;
     }
@@ -64,6 +67,8 @@ export type StatusMessage =
       online: false;
       box: string;
       sessionId: string;
+      /** The start of the session that ended (the `since` of its online status). */
+      since: string;
       /** `stopped`: a graceful shutdown; `lost`: the broker published the Last Will. */
       reason: 'stopped' | 'lost';
       at?: string;
@@ -111,7 +116,7 @@ export interface OutboxTelemetry {
   warning?: string;
 }
 
-/** `…/telemetry`, QoS 0. */
+/** `…/telemetry`, QoS 0, retained (a fleet view that starts late sees the last sample at once). */
 export interface TelemetryMessage {
   schema: typeof FLEET_SCHEMA;
   box: string;

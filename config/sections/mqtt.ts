@@ -23,6 +23,13 @@ export const MqttSection = Type.Object(
       Type.String({ minLength: 1, maxLength: 128, description: 'Default: boxagent-<box.id>' }),
     ),
     telemetryIntervalSeconds: Type.Integer({ default: 60, minimum: 1, maximum: 86_400 }),
+    keepaliveSeconds: Type.Integer({
+      default: 30,
+      minimum: 1,
+      maximum: 65_535,
+      description:
+        'MQTT keepalive: with no packet for 1.5 times this, the broker drops the box and publishes its Last Will',
+    }),
     reconnectMinMs: Type.Integer({ default: 1000, minimum: 10, description: 'First reconnect delay' }),
     reconnectMaxMs: Type.Integer({
       default: 60_000,

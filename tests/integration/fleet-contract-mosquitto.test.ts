@@ -1,14 +1,16 @@
 // The fleet contract's promises that need a real broker, checked with Debian's mosquitto and its own clients
 // as the collector: events missed while the collector was away are found (telemetry's lastEventSeq, a jump in
-// seq) and fetched with the `events.list` RPC.
+// seq) and fetched with the `events.list` RPC; the link's liveness (keepalive, the Last Will dating its
+// session, retained telemetry).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { EventMessage, RpcReply, TelemetryMessage } from '../../agent/fleet/contract.js';
+import type { EventMessage, RpcReply, StatusMessage, TelemetryMessage } from '../../agent/fleet/contract.js';
 import { Store } from '../../agent/store/store.js';
 import { postJson, removeDir, startDaemon, type Daemon } from '../helpers/daemon.js';
 import {
   mosquittoPub,
   mosquittoRr,
   mosquittoSub,
+  readRetained,
   startMosquitto,
   type Mosquitto,
   type Subscriber,
@@ -123,9 +125,10 @@ describe('events never lost: a gap is detected and fetched with events.list', ()
 
     // Back: telemetry's lastEventSeq is ahead of the highest seq stored, so there is a gap.
     const back = await subscribed([`${ROOT}/telemetry`]);
-    await waitFor('a telemetry sample', () => messages(back, `${ROOT}/telemetry`).length > 0, 10_000);
-    const telemetry = messages<TelemetryMessage>(back, `${ROOT}/telemetry`)[0]!;
-    expect(telemetry.lastEventSeq).toBeGreaterThan(highest);
+    // (The first sample it gets may be the retained one from before; the next one shows the gap.)
+    const gapShown = () =>
+      messages<TelemetryMessage>(back, `${ROOT}/telemetry`).some((t) => t.lastEventSeq > highest);
+    await waitFor('telemetry showing the gap', gapShown, 10_000);
 
     // Fetched page by page (2 at a time) from the highest stored seq up to lastSeq, de-duplicated by id.
     let after = highest;
@@ -141,4 +144,56 @@ describe('events never lost: a gap is detected and fetched with events.list', ()
     // Every kept event is the fleet's, whatever its scope: the list has no holes.
     expect(recovered.map((e) => e.seq)).toEqual(recovered.map((_, i) => highest + 1 + i));
   }, 60_000);
+});
+
+/** The retained message on `topic` as {retained, message}. */
+function retained<T>(topic: string): { retained: boolean; message: T } {
+  const line = readRetained(broker.port, topic);
+  const bar = line.indexOf('|');
+  return { retained: line.slice(0, bar) === '1', message: JSON.parse(line.slice(bar + 1)) as T };
+}
+
+describe('liveness of the link', () => {
+  it('a frozen box is declared lost after its keepalive, the will dating the session it ends', async () => {
+    const daemon = await daemonOnBroker({ BOXAGENT_MQTT_KEEPALIVE_SECONDS: '1' });
+    await waitFor('fleet link connected', () => connected(daemon), 15_000);
+    await waitFor('online status retained', () =>
+      readRetained(broker.port, `${ROOT}/status`).includes('"online":true'),
+    );
+    const online = retained<StatusMessage>(`${ROOT}/status`).message;
+    if (!online.online) throw new Error('unreachable');
+    expect(Date.parse(online.since)).toBeLessThanOrEqual(Date.parse(online.connectedAt));
+    // The broker was told the keepalive the config asks for.
+    expect(broker.log()).toMatch(/as boxagent-dev-box \(p5, c1, k1\)/);
+
+    // Frozen, not killed: the TCP connection stays open and only the missing keepalive tells the broker.
+    daemon.proc.kill('SIGSTOP');
+    cleanups.push(() => void daemon.proc.kill('SIGCONT'));
+    await waitFor(
+      'the will',
+      () => readRetained(broker.port, `${ROOT}/status`).includes('"online":false'),
+      15_000,
+    );
+    expect(retained<StatusMessage>(`${ROOT}/status`).message).toEqual({
+      schema: 1,
+      online: false,
+      box: 'dev-box',
+      sessionId: online.sessionId,
+      since: online.since,
+      reason: 'lost',
+    });
+  }, 30_000);
+
+  it('telemetry is retained: a subscriber that starts after the sample gets it at once', async () => {
+    const daemon = await daemonOnBroker();
+    await waitFor('fleet link connected', () => connected(daemon), 15_000);
+    // The first sample goes out on connect; the default interval (60 s) sends no other during the test.
+    await waitFor('a retained telemetry sample', () =>
+      readRetained(broker.port, `${ROOT}/telemetry`).includes('"box":"dev-box"'),
+    );
+    const late = retained<TelemetryMessage>(`${ROOT}/telemetry`);
+    expect(late.retained).toBe(true);
+    expect(late.message).toMatchObject({ schema: 1, box: 'dev-box' });
+    expect(late.message.lastEventSeq).toBeGreaterThan(0);
+  }, 30_000);
 });
