@@ -102,9 +102,12 @@ export interface RpcEnvelope {
 /** The error of a failed RPC: the same problem types as HTTP. */
 export type RpcError = Pick<ProblemDocument, 'type' | 'title' | 'detail' | 'field'> & { status: number };
 
-export type RpcReply = { schema: typeof FLEET_SCHEMA; id?: string } & (
-  { ok: true; result: unknown } | { ok: false; error: RpcError }
-);
+export type RpcReply = {
+  schema: typeof FLEET_SCHEMA;
+  id?: string;
+  /** The request's idempotency key, echoed: a retry's answer can be matched to the first attempt's. */
+  idempotencyKey?: string;
+} & ({ ok: true; result: unknown } | { ok: false; error: RpcError });
 
 export interface OutboxTelemetry {
   /** Events waiting to be sent. */

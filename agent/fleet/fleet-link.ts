@@ -278,6 +278,9 @@ export class FleetLink {
     const properties: NonNullable<IPublishPacket['properties']> = { contentType: 'application/json' };
     if (target.correlationData) properties.correlationData = target.correlationData;
     if (target.expirySeconds !== undefined) properties.messageExpiryInterval = target.expirySeconds;
+    if (target.idempotencyKey !== undefined) {
+      properties.userProperties = { idempotencyKey: target.idempotencyKey };
+    }
     client.publish(
       target.topic,
       JSON.stringify(reply),

@@ -1,7 +1,7 @@
 // The fleet contract's promises that need a real broker, checked with Debian's mosquitto and its own clients
 // as the collector: events missed while the collector was away are found (telemetry's lastEventSeq, a jump in
 // seq) and fetched with the `events.list` RPC; the link's liveness (keepalive, the Last Will dating its
-// session, retained telemetry).
+// session, retained telemetry); a request published while the box is down waits in its persistent session.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventMessage, RpcReply, StatusMessage, TelemetryMessage } from '../../agent/fleet/contract.js';
 import { Store } from '../../agent/store/store.js';
@@ -52,8 +52,8 @@ async function daemonOnBroker(env: Record<string, string> = {}, storageDir?: str
 const connected = (d: Daemon) => d.logs.some((l) => l.msg === 'fleet link connected');
 
 /** A subscriber that has its subscription in place (checked with a probe message on `test/ready`). */
-async function subscribed(topics: string[], extra: string[] = []): Promise<Subscriber> {
-  const sub = mosquittoSub(broker.port, [...topics, 'test/ready'], '%t|%p', extra);
+async function subscribed(topics: string[], format = '%t|%p'): Promise<Subscriber> {
+  const sub = mosquittoSub(broker.port, [...topics, 'test/ready'], format);
   cleanups.push(() => sub.stop());
   await waitFor('the subscriber to be subscribed', () => {
     if (sub.lines.some((l) => l.startsWith('test/ready|'))) return true;
@@ -196,4 +196,57 @@ describe('liveness of the link', () => {
     expect(late.message).toMatchObject({ schema: 1, box: 'dev-box' });
     expect(late.message.lastEventSeq).toBeGreaterThan(0);
   }, 30_000);
+});
+
+describe('requests to an offline box', () => {
+  it('a QoS 1 request published while the daemon is down is answered after it starts, with its idempotency key', async () => {
+    // The first start makes the box's persistent session (and its RPC subscription) at the broker.
+    const first = await daemonOnBroker();
+    await waitFor('fleet link connected', () => connected(first), 15_000);
+    const storageDir = first.storageDir;
+    expect(await first.stop('SIGTERM')).toBe(0);
+
+    const replies = await subscribed(['fleet/replies/offline'], '%t|%D|%p');
+    mosquittoPub(broker.port, `${ROOT}/rpc/devices.get`, '{"id":"printer-1"}', [
+      '-V',
+      '5',
+      '-D',
+      'PUBLISH',
+      'response-topic',
+      'fleet/replies/offline',
+      '-D',
+      'PUBLISH',
+      'correlation-data',
+      'req-offline',
+      '-D',
+      'PUBLISH',
+      'message-expiry-interval',
+      '300',
+      '-D',
+      'PUBLISH',
+      'user-property',
+      'idempotencyKey',
+      'key-7',
+    ]);
+    // Published while nothing of the box runs: no reply can exist yet.
+    expect(replies.lines.filter((l) => l.startsWith('fleet/replies/offline|'))).toEqual([]);
+
+    const again = await daemonOnBroker({}, storageDir);
+    await waitFor('fleet link connected', () => connected(again), 15_000);
+    await waitFor(
+      'the reply',
+      () => replies.lines.some((l) => l.startsWith('fleet/replies/offline|')),
+      15_000,
+    );
+    const line = replies.lines.find((l) => l.startsWith('fleet/replies/offline|'))!;
+    const [, correlation, ...body] = line.split('|');
+    expect(correlation).toBe('req-offline');
+    const reply = JSON.parse(body.join('|')) as RpcReply;
+    expect(reply).toMatchObject({
+      schema: 1,
+      ok: true,
+      idempotencyKey: 'key-7',
+      result: { id: 'printer-1', kind: 'printer' },
+    });
+  }, 60_000);
 });
