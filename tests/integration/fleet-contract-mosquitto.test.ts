@@ -163,8 +163,8 @@ describe('liveness of the link', () => {
     const online = retained<StatusMessage>(`${ROOT}/status`).message;
     if (!online.online) throw new Error('unreachable');
     expect(Date.parse(online.since)).toBeLessThanOrEqual(Date.parse(online.connectedAt));
-    // The broker was told the keepalive the config asks for.
-    expect(broker.log()).toMatch(/as boxagent-dev-box \(p5, c1, k1\)/);
+    // The broker was told the keepalive the config asks for (and a persistent session: c0, clean start off).
+    expect(broker.log()).toMatch(/as boxagent-dev-box \(p5, c0, k1\)/);
 
     // Frozen, not killed: the TCP connection stays open and only the missing keepalive tells the broker.
     daemon.proc.kill('SIGSTOP');
