@@ -200,7 +200,7 @@ export interface EnvKey {
 export function envKeys(): Map<string, EnvKey> {
   const keys = new Map<string, EnvKey>();
   const walk = (schema: Record<string, unknown>, path: string[]): void => {
-    const type = typeof schema.type === 'string' ? schema.type : 'string';
+    const type = schemaType(schema);
     if (path.length > 0) keys.set(ENV_PREFIX + path.map(toSnake).join('_'), { path, type });
     const props = schema.properties as Record<string, Record<string, unknown>> | undefined;
     if (type === 'object' && props) {
@@ -209,6 +209,28 @@ export function envKeys(): Map<string, EnvKey> {
   };
   walk(ConfigSchema, []);
   return keys;
+}
+
+/**
+ * The JSON type a schema node holds: its `type`, or the one type its `const`, `enum` or union branches share
+ * (`protocolVersion: 5 | 4` is a number, so `BOXAGENT_MQTT_PROTOCOL_VERSION=4` becomes 4). Mixed or unknown
+ * types stay text and validation decides.
+ */
+export function schemaType(schema: Record<string, unknown>): string {
+  if (typeof schema.type === 'string') return schema.type;
+  const jsonType = (v: unknown): string =>
+    Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v === 'object' ? 'object' : typeof v;
+  let types: string[] = [];
+  if ('const' in schema) types = [jsonType(schema.const)];
+  else if (Array.isArray(schema.enum)) types = schema.enum.map(jsonType);
+  else {
+    const branches = (schema.anyOf ?? schema.oneOf) as Record<string, unknown>[] | undefined;
+    if (Array.isArray(branches)) types = branches.map(schemaType);
+  }
+  const unique = [...new Set(types.map((t) => (t === 'integer' ? 'number' : t)))];
+  if (unique.length !== 1) return 'string';
+  // Keep `integer` when every branch says so; a mix of integer and number is a number.
+  return types.every((t) => t === 'integer') ? 'integer' : (unique[0] as string);
 }
 
 function toSnake(s: string): string {
@@ -227,6 +249,11 @@ function applyEnvOverrides(data: Record<string, unknown>, env: NodeJS.ProcessEnv
       problems.push({ path: '', message: 'no config key has this name', source: `env ${name}` });
       continue;
     }
+    const wrongType = scalarProblem(value, key.type);
+    if (wrongType) {
+      problems.push({ path: key.path.join('.'), message: wrongType, source: `env ${name}` });
+      continue;
+    }
     let parsed: unknown;
     try {
       parsed = convertValue(value, key.type);
@@ -241,13 +268,28 @@ function applyEnvOverrides(data: Record<string, unknown>, env: NodeJS.ProcessEnv
   return applied;
 }
 
+/** Why env text cannot be a number or boolean key's value (named before validation, with the variable). */
+function scalarProblem(value: string, type: string): string | undefined {
+  if ((type === 'integer' || type === 'number') && !isNumeric(value)) {
+    return `must be ${type === 'integer' ? 'an integer' : 'a number'}, got ${JSON.stringify(value)}`;
+  }
+  if (type === 'boolean' && value !== 'true' && value !== 'false') {
+    return `must be true or false, got ${JSON.stringify(value)}`;
+  }
+  return undefined;
+}
+
+function isNumeric(value: string): boolean {
+  return value.trim() !== '' && Number.isFinite(Number(value));
+}
+
 /** Converts text (an env value, a `config set` argument) to the JSON type a key expects. */
 export function convertValue(value: string, type: string): unknown {
   switch (type) {
     case 'integer':
     case 'number':
       // Leave non-numbers as strings so validation names the key and the expected type.
-      return value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
+      return isNumeric(value) ? Number(value) : value;
     case 'boolean':
       return value === 'true' ? true : value === 'false' ? false : value;
     case 'array':

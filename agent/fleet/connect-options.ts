@@ -21,10 +21,10 @@ export function connectOptions(config: Config): IClientOptions {
   const opts: IClientOptions = {
     protocolVersion: m.protocolVersion,
     clientId: m.clientId ?? `boxagent-${config.box.id}`,
-    // The box's subscriptions are re-made on every connect; what the fleet must not miss is retained
-    // (config/desired) or the fleet's own to re-send (RPC).
-    clean: true,
-    keepalive: 30,
+    // A persistent session: QoS 1 requests published while the box is away wait at the broker (until their
+    // own message expiry) and run when it is back. Subscriptions are still re-made on every connect.
+    clean: m.sessionExpirySeconds === 0,
+    keepalive: m.keepaliveSeconds,
     connectTimeout: 10_000,
     reconnectPeriod: m.reconnectMinMs,
     // Nothing is queued while offline: events wait in the outbox, telemetry is dropped, RPC is answered only
@@ -33,6 +33,9 @@ export function connectOptions(config: Config): IClientOptions {
     resubscribe: false,
     manualConnect: true,
   };
+  if (m.protocolVersion === 5 && m.sessionExpirySeconds > 0) {
+    opts.properties = { sessionExpiryInterval: m.sessionExpirySeconds };
+  }
   if (m.username !== undefined) opts.username = m.username;
   if (m.passwordFile !== undefined) {
     opts.password = readSecretFile('passwordFile', m.passwordFile)

@@ -56,6 +56,9 @@ export type StatusMessage =
       startedAt: string;
       /** New for every connection; the will names the session it belongs to, so a stale will can be ignored. */
       sessionId: string;
+      /** When this session began (its connection was opened): the box is online since then. */
+      since: string;
+      /** When the broker accepted this session's connection. */
       connectedAt: string;
       devices: DeviceSummary;
     }
@@ -64,6 +67,8 @@ export type StatusMessage =
       online: false;
       box: string;
       sessionId: string;
+      /** The start of the session that ended (the `since` of its online status). */
+      since: string;
       /** `stopped`: a graceful shutdown; `lost`: the broker published the Last Will. */
       reason: 'stopped' | 'lost';
       at?: string;
@@ -97,9 +102,12 @@ export interface RpcEnvelope {
 /** The error of a failed RPC: the same problem types as HTTP. */
 export type RpcError = Pick<ProblemDocument, 'type' | 'title' | 'detail' | 'field'> & { status: number };
 
-export type RpcReply = { schema: typeof FLEET_SCHEMA; id?: string } & (
-  { ok: true; result: unknown } | { ok: false; error: RpcError }
-);
+export type RpcReply = {
+  schema: typeof FLEET_SCHEMA;
+  id?: string;
+  /** The request's idempotency key, echoed: a retry's answer can be matched to the first attempt's. */
+  idempotencyKey?: string;
+} & ({ ok: true; result: unknown } | { ok: false; error: RpcError });
 
 export interface OutboxTelemetry {
   /** Events waiting to be sent. */
@@ -111,7 +119,7 @@ export interface OutboxTelemetry {
   warning?: string;
 }
 
-/** `…/telemetry`, QoS 0. */
+/** `…/telemetry`, QoS 0, retained (a fleet view that starts late sees the last sample at once). */
 export interface TelemetryMessage {
   schema: typeof FLEET_SCHEMA;
   box: string;
@@ -132,4 +140,9 @@ export interface TelemetryMessage {
    * rewritten later on the box fails `boxagent audit verify --head SEQ:HASH`.
    */
   auditHead: { seq: number; hash: string } | null;
+  /**
+   * The newest kept event's seq (0 for an empty log): a collector whose last seen seq is smaller has a gap
+   * (or events still on their way) and fetches it with `events.list`.
+   */
+  lastEventSeq: number;
 }

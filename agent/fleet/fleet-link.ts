@@ -66,6 +66,10 @@ export class FleetLink {
   private unsubscribe?: () => void;
   private subscribed = false;
   private sessionId = randomUUID();
+  /** When the current session's connection was opened: `since` in its online status and its Last Will. */
+  private sessionSince = new Date();
+  /** When the broker accepted the current session (stable across status updates within it). */
+  private connectedAt = new Date();
   private reconnectDelay: number;
   private lastError = '';
   private stopping = false;
@@ -97,6 +101,7 @@ export class FleetLink {
     const { config } = services;
     const url = config.mqtt.url;
     if (url === undefined) throw new FleetConfigError('mqtt.url is not set');
+    this.sessionSince = new Date();
     const options: IClientOptions = { ...connectOptions(config), will: this.will() };
 
     const client = (this.client = connect(url, options));
@@ -142,6 +147,8 @@ export class FleetLink {
     client.on('connect', () => this.onConnect());
     client.on('close', () => this.onClose());
     client.on('reconnect', () => {
+      // mqtt.js emits this just before it opens the next connection: a new session, named in its will.
+      this.beginSession();
       // mqtt.js waits `reconnectPeriod` before each attempt: double it, with jitter, up to the maximum.
       this.reconnectDelay = Math.min(config.mqtt.reconnectMaxMs, this.reconnectDelay * 2);
       client.options.reconnectPeriod = Math.round(this.reconnectDelay * (0.8 + Math.random() * 0.4));
@@ -186,6 +193,7 @@ export class FleetLink {
         online: false,
         box: this.services.config.box.id,
         sessionId: this.sessionId,
+        since: this.sessionSince.toISOString(),
         reason: 'stopped',
         at: new Date().toISOString(),
       };
@@ -204,12 +212,20 @@ export class FleetLink {
     this.log.info('fleet link stopped');
   }
 
+  /** A new session id and start time, and the will that names them, for the connection about to open. */
+  private beginSession(): void {
+    this.sessionId = randomUUID();
+    this.sessionSince = new Date();
+    if (this.client) this.client.options.will = this.will();
+  }
+
   private will(): NonNullable<IClientOptions['will']> {
     const offline: StatusMessage = {
       schema: FLEET_SCHEMA,
       online: false,
       box: this.services.config.box.id,
       sessionId: this.sessionId,
+      since: this.sessionSince.toISOString(),
       reason: 'lost',
     };
     return { topic: this.topics.status, payload: Buffer.from(JSON.stringify(offline)), qos: 1, retain: true };
@@ -219,6 +235,7 @@ export class FleetLink {
     const client = this.client as MqttClient;
     // Small request/reply packets must not wait for Nagle's algorithm (40 ms stalls against delayed ACKs).
     (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+    this.connectedAt = new Date();
     this.reconnectDelay = this.services.config.mqtt.reconnectMinMs;
     client.options.reconnectPeriod = this.reconnectDelay;
     this.lastError = '';
@@ -239,9 +256,6 @@ export class FleetLink {
     this.subscribed = false;
     this.pump?.disconnected();
     if (this.stopping) return;
-    // The next connection is a new session: its will must name it.
-    this.sessionId = randomUUID();
-    if (this.client) this.client.options.will = this.will();
     this.log.debug('fleet link disconnected');
   }
 
@@ -264,6 +278,9 @@ export class FleetLink {
     const properties: NonNullable<IPublishPacket['properties']> = { contentType: 'application/json' };
     if (target.correlationData) properties.correlationData = target.correlationData;
     if (target.expirySeconds !== undefined) properties.messageExpiryInterval = target.expirySeconds;
+    if (target.idempotencyKey !== undefined) {
+      properties.userProperties = { idempotencyKey: target.idempotencyKey };
+    }
     client.publish(
       target.topic,
       JSON.stringify(reply),
@@ -295,7 +312,8 @@ export class FleetLink {
       version: services.version,
       startedAt: services.startedAt.toISOString(),
       sessionId: this.sessionId,
-      connectedAt: new Date().toISOString(),
+      since: this.sessionSince.toISOString(),
+      connectedAt: this.connectedAt.toISOString(),
       devices: deviceSummary(services),
     };
     client.publish(this.topics.status, JSON.stringify(status), { qos: 1, retain: true }, (err) => {
@@ -310,7 +328,9 @@ export class FleetLink {
       this.pump?.enforceBound();
       this.pump?.poll();
       const sample = await this.telemetry.sample();
-      if (client.connected) client.publish(this.topics.telemetry, JSON.stringify(sample), { qos: 0 });
+      // Retained: a fleet view that starts between samples shows the box's last one at once.
+      if (client.connected)
+        client.publish(this.topics.telemetry, JSON.stringify(sample), { qos: 0, retain: true });
     } catch (err) {
       this.log.warn({ err }, 'telemetry sample failed');
     }

@@ -36,6 +36,8 @@ export interface ReplyTarget {
   id?: string;
   /** Seconds the reply stays deliverable (the request's remaining expiry). */
   expirySeconds?: number;
+  /** The request's idempotency key, echoed in the reply (body, and user property on MQTT 5). */
+  idempotencyKey?: string;
 }
 
 export type SendReply = (target: ReplyTarget, reply: RpcReply) => void;
@@ -77,6 +79,7 @@ export class RpcHandler {
         request = envelopeRequest(operation, envelope);
       }
       operation = request.operation;
+      if (request.idempotencyKey !== undefined) target.idempotencyKey = request.idempotencyKey;
       if (packet.retain)
         throw new Problem(
           'invalid-request',
@@ -123,7 +126,11 @@ export class RpcHandler {
 
   private reply(target: ReplyTarget, reply: RpcReply): void {
     try {
-      this.send(target, target.id === undefined ? reply : { ...reply, id: target.id });
+      const echo = {
+        ...(target.id === undefined ? {} : { id: target.id }),
+        ...(target.idempotencyKey === undefined ? {} : { idempotencyKey: target.idempotencyKey }),
+      };
+      this.send(target, { ...reply, ...echo });
     } catch (err) {
       this.log.warn({ err, topic: target.topic }, 'rpc reply not sent');
     }

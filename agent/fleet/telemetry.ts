@@ -51,6 +51,7 @@ export class TelemetrySampler {
       outbox,
       warnings,
       auditHead: services.store.audit.head(),
+      lastEventSeq: services.events.lastSeq(),
     };
   }
 

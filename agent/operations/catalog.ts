@@ -6,6 +6,7 @@ import { health, info } from './agent-ops.js';
 import { getDevice, listDevices, testDevice } from './device-ops.js';
 import { simulateDevice } from './simulator-ops.js';
 import { listAudit } from './audit-ops.js';
+import { listEvents } from './event-ops.js';
 import { captureFace } from './camera-ops.js';
 import { detectFaces, faceStatus, identifyFace, verifyFace } from './face-ops.js';
 import { addPersonFace, deletePerson, enrollPerson, getPerson, listPersons } from './person-ops.js';
@@ -21,6 +22,7 @@ const CORE: readonly AnyOperation[] = [
   testDevice,
   simulateDevice,
   listAudit,
+  listEvents,
   captureFace,
   faceStatus,
   detectFaces,

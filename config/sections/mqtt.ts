@@ -22,7 +22,21 @@ export const MqttSection = Type.Object(
     clientId: Type.Optional(
       Type.String({ minLength: 1, maxLength: 128, description: 'Default: boxagent-<box.id>' }),
     ),
+    sessionExpirySeconds: Type.Integer({
+      default: 604_800,
+      minimum: 0,
+      maximum: 4_294_967_295,
+      description:
+        'How long the broker keeps the box session (its subscriptions and the QoS 1 requests queued for it) while the box is away; 0: a clean session every connect',
+    }),
     telemetryIntervalSeconds: Type.Integer({ default: 60, minimum: 1, maximum: 86_400 }),
+    keepaliveSeconds: Type.Integer({
+      default: 30,
+      minimum: 1,
+      maximum: 65_535,
+      description:
+        'MQTT keepalive: with no packet for 1.5 times this, the broker drops the box and publishes its Last Will',
+    }),
     reconnectMinMs: Type.Integer({ default: 1000, minimum: 10, description: 'First reconnect delay' }),
     reconnectMaxMs: Type.Integer({
       default: 60_000,

@@ -65,7 +65,9 @@ describe('a bad config', () => {
       testEnv(dir, { BOXAGENT_HTTP_PORT: 'eighty' }),
     );
     expect(r.status).toBe(78);
-    expect(r.stderr).toContain('config error: env BOXAGENT_HTTP_PORT: http.port: must be integer');
+    expect(r.stderr).toContain(
+      'config error: env BOXAGENT_HTTP_PORT: http.port: must be an integer, got "eighty"',
+    );
   });
 
   it('says so when the file is missing', () => {

@@ -214,11 +214,11 @@ export function mosquittoRr(port: number, topic: string, payload: string, extra:
   return r.stdout.trim();
 }
 
-/** `mosquitto_pub`: one QoS 1 message. */
-export function mosquittoPub(port: number, topic: string, payload: string): void {
+/** `mosquitto_pub`: one QoS 1 message (`extra`: more options, e.g. `-V 5 -D PUBLISH …` properties). */
+export function mosquittoPub(port: number, topic: string, payload: string, extra: string[] = []): void {
   const r = spawnSync(
     'mosquitto_pub',
-    ['-h', '127.0.0.1', '-p', String(port), '-q', '1', '-t', topic, '-m', payload],
+    ['-h', '127.0.0.1', '-p', String(port), '-q', '1', '-t', topic, '-m', payload, ...extra],
     {
       encoding: 'utf8',
       timeout: 10_000,

@@ -88,6 +88,8 @@ describe('status and Last Will, seen by mosquitto_sub', () => {
       online: false,
       box: 'dev-box',
       sessionId: online.status.sessionId,
+      // The will dates the session it ends: the online status's `since`.
+      since: online.status.since,
       reason: 'lost',
     });
   });

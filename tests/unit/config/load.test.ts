@@ -224,6 +224,44 @@ describe('parseConfig: environment overrides', () => {
     expect(err.problems[0]?.message).toMatch(/JSON/);
   });
 
+  it('reads a number for a key whose schema is a union of numbers (BOXAGENT_MQTT_PROTOCOL_VERSION=4)', () => {
+    const config = parseConfig(MINIMAL, 'cfg.yaml', { BOXAGENT_MQTT_PROTOCOL_VERSION: '4' });
+    expect(config.mqtt.protocolVersion).toBe(4);
+    const err = configError(() => parseConfig(MINIMAL, 'cfg.yaml', { BOXAGENT_MQTT_PROTOCOL_VERSION: '3' }));
+    expect(err.problems[0]).toMatchObject({
+      path: 'mqtt.protocolVersion',
+      source: 'env BOXAGENT_MQTT_PROTOCOL_VERSION',
+    });
+  });
+
+  it('reads booleans and numbers of nested keys by the schema type at their path', () => {
+    const config = parseConfig(MINIMAL, 'cfg.yaml', {
+      BOXAGENT_FACE_ENABLED: 'false',
+      BOXAGENT_FACE_ENROL_MAX_YAW: '12.5',
+      BOXAGENT_MQTT_SIGNING_REPLAY_WINDOW_SECONDS: '60',
+    });
+    expect(config.face.enabled).toBe(false);
+    expect(config.face.enrol.maxYaw).toBe(12.5);
+    expect(config.mqtt.signing.replayWindowSeconds).toBe(60);
+  });
+
+  it('refuses a non-number for a number key in one line naming the env var', () => {
+    const err = configError(() =>
+      parseConfig(MINIMAL, 'cfg.yaml', { BOXAGENT_MQTT_PROTOCOL_VERSION: 'five' }),
+    );
+    expect(err.problems).toHaveLength(1);
+    expect(err.message).toBe(
+      'config error: env BOXAGENT_MQTT_PROTOCOL_VERSION: mqtt.protocolVersion: must be a number, got "five"',
+    );
+  });
+
+  it('refuses a boolean key set to anything but true or false, naming the env var', () => {
+    const err = configError(() => parseConfig(MINIMAL, 'cfg.yaml', { BOXAGENT_FACE_SPINNING: 'yes' }));
+    expect(err.message).toBe(
+      'config error: env BOXAGENT_FACE_SPINNING: face.spinning: must be true or false, got "yes"',
+    );
+  });
+
   it('refuses an env var that names no config key', () => {
     const err = configError(() => parseConfig(MINIMAL, 'cfg.yaml', { BOXAGENT_FOO: '1' }));
     expect(err.problems).toHaveLength(1);

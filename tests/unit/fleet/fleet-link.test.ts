@@ -226,6 +226,14 @@ describe('RPC (MQTT 3.1.1 envelope)', () => {
     });
   });
 
+  it("echoes the envelope's idempotencyKey in the reply", async () => {
+    const { call } = await rpcSetup();
+    const reply = await call('agent.info', { params: {}, idempotencyKey: 'key-3' });
+    expect(reply).toMatchObject({ id: 'r1', ok: true, idempotencyKey: 'key-3' });
+    const without = await call('agent.info', { params: {} });
+    expect(without && 'idempotencyKey' in without).toBe(false);
+  });
+
   it('sends a file answer (the print preview) as base64 with its content type', async () => {
     const { call } = await rpcSetup();
     const reply = await call('print.preview', {
@@ -326,5 +334,6 @@ describe('telemetry', () => {
     expect(t.outbox).toMatchObject({ droppedSinceStart: 0 });
     expect(typeof t.outbox.depth).toBe('number');
     expect(t.auditHead).toEqual({ seq: audited.seq, hash: audited.hash });
+    expect(t.lastEventSeq).toBe(box.services.events.lastSeq());
   });
 });
