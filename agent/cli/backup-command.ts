@@ -253,14 +253,24 @@ async function snapshot(dbFile: string, into: string): Promise<void> {
 
 async function create(file: string, opts: CreateOptions): Promise<void> {
   const loaded = load(opts);
-  const dir = resolve(loaded.config.storage.dir);
-  const dbFile = join(dir, DB_FILE);
-  if (!existsSync(dbFile)) throw new CliError(`nothing to back up: ${dbFile} does not exist`);
   const out = resolve(file);
   if (existsSync(out) && !opts.force)
     throw new CliError(`${out} exists; give another name or --force to replace it`);
-  const sealing = await sealingFor(opts);
+  const result = await makeBackup(loaded, out, await sealingFor(opts), opts.force === true);
+  if (opts.json) return printJson(result);
+  print(describeBackup(result));
+}
 
+type BackupResult = Awaited<ReturnType<typeof makeBackup>>;
+
+const describeBackup = (r: BackupResult): string =>
+  `backed up ${describeCounts(r.counts)} and ${r.files.filter((n) => n !== DB_FILE).join(', ') || 'no key files'} to ${r.file} (${r.encryption}${r.recipient ? ` ${r.recipient}` : ''})`;
+
+/** Snapshots, seals and writes the backup to `out` (0600, atomically), and audits it. */
+async function makeBackup(loaded: LoadedConfig, out: string, sealing: Sealing, force: boolean) {
+  const dir = resolve(loaded.config.storage.dir);
+  const dbFile = join(dir, DB_FILE);
+  if (!existsSync(dbFile)) throw new CliError(`nothing to back up: ${dbFile} does not exist`);
   const work = mkdtempSync(join(dir, '.backup-'));
   const files: PackedFile[] = [];
   let counts: Counts;
@@ -281,7 +291,7 @@ async function create(file: string, opts: CreateOptions): Promise<void> {
     for (const f of files) f.data.fill(0);
   }
   try {
-    writeFileAtomic(out, sealed.bytes, { mode: 0o600, exclusive: !opts.force });
+    writeFileAtomic(out, sealed.bytes, { mode: 0o600, exclusive: !force });
   } catch (err) {
     throw new CliError(`cannot write ${out}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
@@ -303,7 +313,7 @@ async function create(file: string, opts: CreateOptions): Promise<void> {
       },
     }),
   );
-  const result = {
+  return {
     file: out,
     bytes: sealed.bytes.length,
     sha256,
@@ -311,14 +321,44 @@ async function create(file: string, opts: CreateOptions): Promise<void> {
     createdAt: sealed.header.createdAt,
     agentVersion: sealed.header.agentVersion,
     encryption,
-    ...(recipient ? { recipient } : {}),
+    recipient,
     files: names,
     counts,
   };
-  if (opts.json) return printJson(result);
-  print(
-    `backed up ${describeCounts(counts)} and ${names.filter((n) => n !== DB_FILE).join(', ') || 'no key files'} to ${out} (${encryption}${recipient ? ` ${recipient}` : ''})`,
-  );
+}
+
+// ---- scheduled ----
+
+/** `<box>-<UTC time>.bak`: sorts by time, and names whose backups rotation may delete. */
+const SCHEDULED_NAME = /^(.+)-(\d{8}T\d{6}\d{3}Z)\.bak$/;
+
+async function scheduled(opts: ConfigOption & { json?: boolean }): Promise<void> {
+  const loaded = load(opts);
+  const { backup, box } = loaded.config;
+  if (backup.dir === undefined)
+    throw new CliError('backup.dir is not set in the config: no scheduled backups');
+  let sealing: Sealing;
+  if (backup.recipient !== undefined) {
+    const file = backup.recipient;
+    sealing = { recipient: backupStep(() => readRecipient(readPem(file, 'public key'), file)) };
+  } else if (backup.passphraseFile !== undefined) {
+    sealing = { passphrase: await passphrase({ passphraseFile: backup.passphraseFile }, true) };
+  } else {
+    throw new CliError('set backup.recipient (a public key) or backup.passphraseFile in the config');
+  }
+  const dir = resolve(backup.dir);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const stamp = new Date().toISOString().replace(/[-:.]/g, '');
+  const result = await makeBackup(loaded, join(dir, `${box.id}-${stamp}.bak`), sealing, false);
+  // Rotation: only this box's scheduled files, by the time in their names; anything else in the folder stays.
+  const ours = readdirSync(dir)
+    .filter((name) => SCHEDULED_NAME.exec(name)?.[1] === box.id)
+    .sort();
+  const removed = ours.slice(0, Math.max(0, ours.length - backup.keep)).map((name) => join(dir, name));
+  for (const file of removed) rmSync(file, { force: true });
+  if (opts.json) return printJson({ ...result, removed });
+  print(describeBackup(result));
+  if (removed.length > 0) print(`removed ${removed.length} older backup(s): ${removed.join(', ')}`);
 }
 
 const describeCounts = (c: Counts): string =>
@@ -508,6 +548,14 @@ export function registerBackup(program: Command): void {
     .option('--force', 'replace an existing state (moved aside into reset-<time>/, not deleted)')
     .option('--json', 'print JSON')
     .action(restore);
+  backup
+    .command('scheduled')
+    .description(
+      'write a backup into backup.dir and keep the newest backup.keep (run by boxagent-backup.timer)',
+    )
+    .option(CONFIG_FLAGS, CONFIG_HELP)
+    .option('--json', 'print JSON')
+    .action(scheduled);
   backup
     .command('keygen <prefix>')
     .description(

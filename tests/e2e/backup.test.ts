@@ -282,3 +282,41 @@ describe('recipient-key backups', () => {
     expect(readFileSync(join(dir, 'face.key'))).toEqual(readFileSync(join(source.storageDir, 'face.key')));
   });
 });
+
+describe('scheduled backups', () => {
+  it('writes into backup.dir and keeps the newest backup.keep of this box, leaving other files alone', () => {
+    const keys = join(work, 'scheduled');
+    expect(runCli(['backup', 'keygen', keys], testEnv(work)).status).toBe(0);
+    const target = join(work, 'backups');
+    const config = join(work, 'scheduled.yaml');
+    writeFileSync(
+      config,
+      readFileSync(DEFAULT_CONFIG, 'utf8') +
+        `backup:\n  dir: ${target}\n  keep: 2\n  recipient: ${keys}.pub.pem\n`,
+    );
+    const env = testEnv(source.storageDir);
+    const made: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = runCli(['backup', 'scheduled', '--json', '-c', config], env);
+      expect(r.status, r.stderr).toBe(0);
+      made.push((JSON.parse(r.stdout) as { file: string }).file);
+      if (i === 0) writeFileSync(join(target, 'notes.txt'), 'not a backup');
+    }
+    expect(readdirSync(target).sort()).toEqual(
+      ['notes.txt', ...made.slice(1).map((f) => f.slice(target.length + 1))].sort(),
+    );
+    for (const f of made.slice(1)) expect(statSync(f).mode & 0o777).toBe(0o600);
+    const dir = join(work, 'r-scheduled');
+    const r = runCli(
+      ['backup', 'restore', made[2]!, '--identity', `${keys}.key.pem`, '-c', config],
+      testEnv(dir),
+    );
+    expect(r.status, r.stderr).toBe(0);
+  }, 60_000);
+
+  it('says what is missing when backup.dir is not set', () => {
+    const r = cli(['backup', 'scheduled'], source.storageDir);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr.trim()).toBe('boxagent: backup.dir is not set in the config: no scheduled backups');
+  });
+});
