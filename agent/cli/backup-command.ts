@@ -21,7 +21,7 @@ import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import type { Command } from 'commander';
 import { fsyncDir, writeFileAtomic } from '../../config/atomic-write.js';
-import type { LoadedConfig } from '../../config/load.js';
+import { BACKUP_PASSPHRASE_ENV, type LoadedConfig } from '../../config/load.js';
 import { KEY_FILE as FACE_KEY_FILE } from '../face/template-cipher.js';
 import { FLEET_CONFIG_FILE } from '../fleet/config-sync.js';
 import { BOOTSTRAP_TOKEN_FILE } from '../main.js';
@@ -70,7 +70,7 @@ export const BACKUP_KEY_FILES = [
   FLEET_CONFIG_FILE,
 ] as const;
 const RESTORABLE = new Set<string>([DB_FILE, ...BACKUP_KEY_FILES]);
-export const PASSPHRASE_ENV = 'BOXAGENT_BACKUP_PASSPHRASE';
+const PASSPHRASE_ENV = BACKUP_PASSPHRASE_ENV;
 const MIN_PASSPHRASE = 10;
 
 interface SecretOptions {

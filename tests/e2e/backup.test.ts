@@ -3,12 +3,14 @@
 // decrypt), jobs and an intact audit chain; wrong secrets, tampering and live states are refused.
 // Face is disabled in the daemon (loading the models is not what is tested here); the person and its
 // template are written through the store and the real template cipher before the daemon starts.
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TemplateCipher } from '../../agent/face/template-cipher.js';
 import { Store } from '../../agent/store/store.js';
 import {
+  CLI,
   DEFAULT_CONFIG,
   postJson,
   removeDir,
@@ -150,7 +152,9 @@ describe('backup create during print load, restore on a fresh state dir', () => 
     const r = cli(['backup', 'restore', backupFile, '--passphrase-file', join(work, 'wrong')], dir);
     expect(r.status).not.toBe(0);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toContain('wrong passphrase');
+    expect(r.stderr.trim()).toBe(
+      'boxagent: cannot decrypt the backup: wrong passphrase, or the file was altered or damaged',
+    );
     expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
   });
 
@@ -165,6 +169,7 @@ describe('backup create during print load, restore on a fresh state dir', () => 
       const r = cli(['backup', 'restore', file], dir, { BOXAGENT_BACKUP_PASSPHRASE: PASSPHRASE });
       expect(r.status, `byte ${at}`).not.toBe(0);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/^boxagent: (cannot decrypt the backup|the backup header is damaged)/);
       expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
     }
   });
@@ -319,4 +324,35 @@ describe('scheduled backups', () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr.trim()).toBe('boxagent: backup.dir is not set in the config: no scheduled backups');
   });
+});
+
+describe('the passphrase prompt on a terminal', () => {
+  it('asks twice without echoing, and refuses two different answers', async () => {
+    // util-linux `script` gives the CLI a real pty; answers are typed once each prompt has appeared.
+    const run = async (answers: string[]) => {
+      const file = join(work, `prompted-${answers.join('-').length}.bak`);
+      const cmd = [process.execPath, CLI, 'backup', 'create', file, '-c', DEFAULT_CONFIG].join(' ');
+      const child = spawn('script', ['-qfec', cmd, '/dev/null'], {
+        env: testEnv(source.storageDir),
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+      const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+      await waitFor('the first prompt', () => out.includes('backup passphrase: '), 20_000);
+      child.stdin.write(answers[0] + '\r');
+      await waitFor('the second prompt', () => out.includes('again: '), 20_000);
+      child.stdin.write(answers[1] + '\r');
+      const status = await exited;
+      return { status, out, file };
+    };
+    const ok = await run([PASSPHRASE, PASSPHRASE]);
+    expect(ok.status, ok.out).toBe(0);
+    expect(ok.out).not.toContain(PASSPHRASE);
+    expect(existsSync(ok.file)).toBe(true);
+    const differ = await run([PASSPHRASE, 'something else entirely']);
+    expect(differ.status).not.toBe(0);
+    expect(differ.out).toContain('the passphrases differ');
+    expect(existsSync(differ.file)).toBe(false);
+  }, 60_000);
 });
