@@ -9,6 +9,7 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  realpathSync,
   renameSync,
   rmSync,
   statSync,
@@ -216,7 +217,8 @@ function processesUsing(files: string[]): number[] {
 
 /** Refuses while anything uses the state: its files swapped under a running daemon would corrupt them. */
 async function refuseWhileRunning(loaded: LoadedConfig, dir: string): Promise<void> {
-  const db = join(dir, DB_FILE);
+  // /proc shows resolved paths: a state dir reached through a symlink must be compared resolved.
+  const db = join(existsSync(dir) ? realpathSync(dir) : dir, DB_FILE);
   const users = processesUsing([db, `${db}-wal`]);
   const answers = loaded.config.http.port !== 0 && (await daemonAnswers(DaemonClient.urlOf(loaded.config)));
   if (users.length > 0 || answers) {
