@@ -6,6 +6,8 @@ import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } fr
 import { ConfigSchema, fileSchema, type Config } from './schema.js';
 
 export const CONFIG_ENV = 'BOXAGENT_CONFIG';
+/** A secret for `boxagent backup`, not a config key: the only other BOXAGENT_* name the loader accepts. */
+export const BACKUP_PASSPHRASE_ENV = 'BOXAGENT_BACKUP_PASSPHRASE';
 export const ENV_PREFIX = 'BOXAGENT_';
 export const DEFAULT_CONFIG_PATH = '/etc/boxagent/config.yaml';
 
@@ -243,7 +245,8 @@ function applyEnvOverrides(data: Record<string, unknown>, env: NodeJS.ProcessEnv
   const applied = new Map<string, string>();
   const problems: ConfigProblem[] = [];
   for (const [name, value] of Object.entries(env)) {
-    if (!name.startsWith(ENV_PREFIX) || name === CONFIG_ENV || value === undefined) continue;
+    if (!name.startsWith(ENV_PREFIX) || name === CONFIG_ENV || name === BACKUP_PASSPHRASE_ENV) continue;
+    if (value === undefined) continue;
     const key = keys.get(name);
     if (!key) {
       problems.push({ path: '', message: 'no config key has this name', source: `env ${name}` });

@@ -11,6 +11,7 @@ import { MqttSection } from './sections/mqtt.js';
 import { LogSection } from './sections/log.js';
 import { SupervisionSection } from './sections/supervision.js';
 import { FaceSection } from './sections/face.js';
+import { BackupSection } from './sections/backup.js';
 
 export * from './schema-kit.js';
 export * from './sections/scopes.js';
@@ -28,6 +29,7 @@ export const ConfigSchema = Type.Object(
     supervision: SupervisionSection,
     devices: Type.Array(DeviceSchema, { default: [] }),
     face: FaceSection,
+    backup: BackupSection,
   },
   {
     additionalProperties: false,

@@ -9,6 +9,7 @@ import { StateDirError } from '../store/state-dir.js';
 import { VERSION } from '../version.js';
 import { registerAdminLink } from './admin-link-command.js';
 import { registerAudit } from './audit-command.js';
+import { registerBackup } from './backup-command.js';
 import { registerConfig } from './config-commands.js';
 import { registerDevices } from './device-commands.js';
 import { registerDoctor } from './doctor.js';
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerFaceCommands(program);
   registerService(program);
   registerReset(program);
+  registerBackup(program);
   // Subcommands inherit exitOverride so their usage errors come back here too.
   program.commands.forEach(function inherit(cmd: Command): void {
     cmd.exitOverride();

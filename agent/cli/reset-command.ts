@@ -18,7 +18,7 @@ import {
 } from './support.js';
 
 /** Anything answering HTTP on the daemon's port: moving its database from under it would corrupt it. */
-async function daemonAnswers(url: string): Promise<boolean> {
+export async function daemonAnswers(url: string): Promise<boolean> {
   try {
     await fetch(`${url}/openapi.json`, { signal: AbortSignal.timeout(2000) });
     return true;
@@ -39,21 +39,35 @@ async function reset(opts: ConfigOption & { yes?: boolean }): Promise<void> {
   if (await daemonAnswers(DaemonClient.urlOf(config))) {
     throw new CliError('the daemon is running: stop it first (systemctl stop boxagent)');
   }
-  let entries: string[];
-  try {
-    entries = readdirSync(dir).filter((name) => !name.startsWith(RESET_PREFIX));
-  } catch {
-    entries = [];
-  }
-  if (entries.length === 0) {
+  const moved = moveStateAside(dir);
+  if (!moved) {
     print(`${dir} holds no state; nothing to move`);
     return;
   }
+  const { aside, entries } = moved;
+  print(`moved ${entries.join(', ')} to ${aside}; the next start begins with an empty state`);
+}
+
+/**
+ * Moves everything in `dir` except earlier reset folders (and `keep`) into a new `reset-<time>/` folder;
+ * null when there was nothing to move. Also the way `backup restore --force` clears a state it replaces.
+ */
+export function moveStateAside(
+  dir: string,
+  keep: string[] = [],
+): { aside: string; entries: string[] } | null {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir).filter((name) => !name.startsWith(RESET_PREFIX) && !keep.includes(name));
+  } catch {
+    entries = [];
+  }
+  if (entries.length === 0) return null;
   const aside = join(dir, `${RESET_PREFIX}${new Date().toISOString().replaceAll(':', '-')}`);
   mkdirSync(aside, { mode: 0o700 });
   for (const name of entries) renameSync(join(dir, name), join(aside, name));
   fsyncDir(dir);
-  print(`moved ${entries.join(', ')} to ${aside}; the next start begins with an empty state`);
+  return { aside, entries };
 }
 
 export function registerReset(program: Command): void {

@@ -12,6 +12,9 @@ import { deviceLinks, linksRulesFile, LINKS_RULES_FILE } from './udev-links.js';
 /** Where each shipped file goes on a Debian-like system (paths relative to the root). */
 const FILES: readonly [string, string][] = [
   ['systemd/boxagent.service', 'etc/systemd/system/boxagent.service'],
+  // Installed, not enabled: the timer is enabled once backup.dir and a recipient are configured.
+  ['systemd/boxagent-backup.service', 'etc/systemd/system/boxagent-backup.service'],
+  ['systemd/boxagent-backup.timer', 'etc/systemd/system/boxagent-backup.timer'],
   ['systemd/sysusers.d/boxagent.conf', 'usr/lib/sysusers.d/boxagent.conf'],
   ['systemd/tmpfiles.d/boxagent.conf', 'usr/lib/tmpfiles.d/boxagent.conf'],
   ['systemd/udev/70-boxagent.rules', 'etc/udev/rules.d/70-boxagent.rules'],

@@ -516,6 +516,8 @@ describe('service install', () => {
     expect(r.status).toBe(0);
     for (const f of [
       'etc/systemd/system/boxagent.service',
+      'etc/systemd/system/boxagent-backup.service',
+      'etc/systemd/system/boxagent-backup.timer',
       'usr/lib/sysusers.d/boxagent.conf',
       'usr/lib/tmpfiles.d/boxagent.conf',
       'etc/udev/rules.d/70-boxagent.rules',
