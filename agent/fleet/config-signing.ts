@@ -3,7 +3,7 @@
 // so Chinese stays unescaped) of {"boxId", "config", "type": "boxagent-config-v1", "version"}. The box id
 // and version are inside, so a document signed for one box or version is refused by every other.
 import { sign, type KeyObject } from 'node:crypto';
-import { canonicalJson } from '../operations/dispatch.js';
+import { canonicalJson } from '../operations/canonical-json.js';
 
 export const CONFIG_SIGNATURE_TYPE = 'boxagent-config-v1';
 

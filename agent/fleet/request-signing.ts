@@ -7,7 +7,7 @@
 import { createHash, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { RISKS, type Config, type Risk } from '../../config/schema.js';
 import type { Principal } from '../auth/token-service.js';
-import { canonicalJson } from '../operations/dispatch.js';
+import { CanonicalJsonError, canonicalJson } from '../operations/canonical-json.js';
 import type { AnyOperation } from '../operations/operation.js';
 import { Problem } from '../problems/problem.js';
 import { desiredConfigBytes, type ConfigSignature } from './config-signing.js';
@@ -142,7 +142,7 @@ export class RequestVerifier {
     if (Math.abs(now - s.timestamp * 1000) > windowMs) {
       throw new Problem('bad-signature', t`the signature timestamp is outside the replay window`);
     }
-    const principal = this.check(s.keyId, signedBytes(operation, params, this.boxId, s), s.value);
+    const principal = this.check(s.keyId, unsignable(() => signedBytes(operation, params, this.boxId, s)), s.value);
     // Kept until the timestamp leaves the window: after that the timestamp check refuses a replay.
     if (!this.nonces.claim(s.keyId, s.nonce, s.timestamp * 1000 + windowMs, now))
       throw new Problem('bad-signature', t`this signed request was already received (replay)`);
@@ -158,7 +158,11 @@ export class RequestVerifier {
     if (!isConfigSignature(signature))
       throw new Problem('bad-signature', t`a signature needs keyId and value (base64)`);
     const s = signature;
-    const principal = this.check(s.keyId, desiredConfigBytes(this.boxId, version, config), s.value);
+    const principal = this.check(
+      s.keyId,
+      unsignable(() => desiredConfigBytes(this.boxId, version, config)),
+      s.value,
+    );
     if (!principal.scopes.includes('admin'))
       throw new Problem(
         'bad-signature',
@@ -173,6 +177,17 @@ export class RequestVerifier {
     if (!verify(null, bytes, entry.key, Buffer.from(value, 'base64')))
       throw new Problem('bad-signature', t`the signature does not match`);
     return entry.principal;
+  }
+}
+
+/** The signed bytes, or `bad-signature` when the value has no RFC 8785 form (so nothing could sign it). */
+function unsignable(bytes: () => Buffer): Buffer {
+  try {
+    return bytes();
+  } catch (err) {
+    if (err instanceof CanonicalJsonError)
+      throw new Problem('bad-signature', t`no RFC 8785 canonical form: ${err.message}`);
+    throw err;
   }
 }
 

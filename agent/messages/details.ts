@@ -46,6 +46,7 @@ export const DETAILS: Readonly<Record<string, string>> = {
     '密钥“{0}”无权为配置签名（其角色没有 admin 权限）',
   'unknown key "{0}"': '未知密钥“{0}”',
   'the signature does not match': '签名不匹配',
+  'no RFC 8785 canonical form: {0}': '没有 RFC 8785 规范形式：{0}',
   'a signature needs keyId, timestamp (unix seconds), nonce (8-64 characters) and value (base64)':
     '签名需要 keyId、timestamp（Unix 秒）、nonce（8 至 64 个字符）和 value（base64）',
   'a retained RPC message is never run; publish requests without retain':

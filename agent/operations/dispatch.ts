@@ -5,6 +5,10 @@ import type { AnyOperation, OperationContext } from './operation.js';
 import { Problem } from '../problems/problem.js';
 import { validateInput } from './validation.js';
 import { t } from '../messages/text.js';
+import { canonicalJson } from './canonical-json.js';
+
+// Kept here too: fleet code imported it from this module first.
+export { canonicalJson } from './canonical-json.js';
 
 export interface DispatchOptions {
   /** Input assembled from a URL (path and query) is coerced from text; a JSON body is not. */
@@ -86,17 +90,12 @@ export class Dispatcher {
 
 /** A hash of the input that ignores key order. */
 function hashInput(input: unknown): string {
-  return createHash('sha256').update(canonicalJson(input)).digest('hex');
-}
-
-/** JSON with object keys sorted, so equal values serialize alike (request hashes, signatures). */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const entries = Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`);
-    return `{${entries.join(',')}}`;
+  let text: string;
+  try {
+    text = canonicalJson(input);
+  } catch {
+    // No canonical form (a lone surrogate): still the same hash for the same request as sent.
+    text = JSON.stringify(input) ?? 'null';
   }
-  return JSON.stringify(v) ?? 'null';
+  return createHash('sha256').update(text).digest('hex');
 }
