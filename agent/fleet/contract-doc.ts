@@ -4,10 +4,12 @@
 import type { AnyOperation } from '../operations/operation.js';
 import { ProblemExtensionsSchema } from '../problems/extensions.js';
 import { PROBLEM_BASE, PROBLEMS } from '../problems/registry.js';
-import { createPrivateKey } from 'node:crypto';
+import { createHash, createPrivateKey } from 'node:crypto';
 import { RISKS, UNSIGNED_RISKS } from '../../config/schema.js';
 import { FLEET_SECTIONS } from './config-sync.js';
 import { CONFIG_SIGNATURE_TYPE, desiredConfigBytes, signDesiredConfig } from './config-signing.js';
+import { canonicalJson } from '../operations/canonical-json.js';
+import { signRequest, signedBytes } from './request-signing.js';
 import { EVENT_CATALOG, JobEventBase } from '../events/catalog.js';
 import { FLEET_SCHEMA, fleetTopics } from './contract.js';
 import { PROTECTED_EVENT_PREFIXES } from './event-pump.js';
@@ -26,6 +28,18 @@ export const CONFIG_SIGNING_EXAMPLE = {
     supervision: { probeIntervalMs: 5000 },
     devices: [{ id: 'printer-1', kind: 'printer', name: '窗口一打印机', transport: { type: 'simulated' } }],
   },
+};
+
+/**
+ * The worked example of a signed RPC request, same test key: fixed timestamp and nonce, a Chinese note.
+ * tests/unit/fleet/request-signing-vector.test.ts checks it.
+ */
+export const RPC_SIGNING_EXAMPLE = {
+  operation: 'seal.resolve',
+  boxId: 'box-7',
+  params: { id: 'seal-job-1', outcome: 'failed', note: '印文模糊，已作废' },
+  timestamp: 1796000000,
+  nonce: '5f0c2a9e7b3d4a61',
 };
 
 function exampleKey() {
@@ -58,8 +72,7 @@ function renderConfigSigning(): string[] {
   return [
     'A desired document is applied only when signed by a key of `mqtt.signing.keys` whose role has the `admin`',
     'scope; otherwise it is reported `rejected` with `reason: "bad-signature"` and nothing changes. The signed',
-    'bytes are the UTF-8 of the canonical JSON (RFC 8785 JCS style: object keys sorted by UTF-16 code units, no',
-    'whitespace, strings and numbers as `JSON.stringify` writes them, so Chinese is not escaped) of',
+    'bytes are the UTF-8 of the RFC 8785 canonical JSON (see Signing above) of the object',
     `\`{"boxId", "config", "type": "${CONFIG_SIGNATURE_TYPE}", "version"}\`: a document signed for one box or one`,
     'version is refused by every other. `version` is an integer from 1 to 2^53−1. Only an applied document',
     'raises the version in force; a rejected or rolled-back one (bad signature, invalid, unhealthy) never blocks',
@@ -79,7 +92,55 @@ function renderConfigSigning(): string[] {
     json(doc),
     '',
     'In Node.js: `sign(null, Buffer.from(canonicalJson({ boxId, config, type: "boxagent-config-v1", version })),',
-    'privateKey).toString("base64")` (`agent/fleet/config-signing.ts`, `signDesiredConfig`).',
+    'privateKey).toString("base64")` (`agent/fleet/config-signing.ts`, `signDesiredConfig`); in Python:',
+    '`tests/helpers/python-signer.py` (standard `json` with `ensure_ascii=False`, and `cryptography`).',
+  ];
+}
+
+/** The canonical form, key and nonce formats, and the RPC test vector. */
+function renderSigning(): string[] {
+  const e = RPC_SIGNING_EXAMPLE;
+  const s = signRequest(exampleKey(), 'city-ops', e.operation, e.params, e.boxId, e.timestamp, e.nonce);
+  const canonical = canonicalJson(e.params);
+  return [
+    '### Signing: canonical form, keys, nonces',
+    '',
+    '- **Canonical form**: RFC 8785, JSON Canonicalization Scheme (JCS). Object members sorted by the UTF-16',
+    '  code units of their names, at every depth; no whitespace; numbers as ECMAScript writes them (`1e+21`,',
+    '  `1e-7`, `0.000001`, never `1.0`); strings escape only `"`, `\\` and U+0000–U+001F (`\\b \\t \\n \\f \\r`,',
+    '  the others `\\u00xx` in lowercase); everything else, Chinese included, is written as itself and signed as',
+    '  UTF-8. A value with no RFC 8785 form (a lone surrogate) is refused `bad-signature`.',
+    '- **Not enough**: “keys sorted, no spaces”. Python’s `json.dumps(v, sort_keys=True, separators=(",", ":"))`',
+    '  writes `窗` as `\\u7a97` (`ensure_ascii` defaults to true), so its bytes and signature differ. With',
+    '  `ensure_ascii=False` and `.encode("utf-8")` it matches RFC 8785 for strings, integers and usual names;',
+    '  floats (Python writes `1e-07`, RFC 8785 `1e-7`) and names mixing U+E000–U+FFFF with characters beyond',
+    '  U+FFFF (Python sorts by code point) need an RFC 8785 library.',
+    '- **Keys**: Ed25519 (RFC 8032). `mqtt.signing.keys.<keyId>.publicKey` is either the raw 32-byte public key',
+    '  in base64 (44 characters) or a PEM `-----BEGIN PUBLIC KEY-----` (SubjectPublicKeyInfo). Signatures are',
+    '  the 64 raw bytes in base64 (standard alphabet, padded). `openssl genpkey -algorithm ed25519` makes a',
+    '  key, `openssl pkeyutl -sign -rawin` signs the bytes as they are (Ed25519 hashes nothing beforehand).',
+    '- **Nonce**: 8 to 64 printable ASCII characters (U+0021–U+007E), unique per key while its timestamp is in',
+    '  the replay window; 16 or more random bytes in hex are the safe choice.',
+    '',
+    `Test vector: RFC 8032's first test key, a published key for tests only (seed \`${CONFIG_SIGNING_EXAMPLE.seedHex}\`,`,
+    `public key \`${CONFIG_SIGNING_EXAMPLE.publicKeyBase64}\`, as \`city-ops\`); \`${e.operation}\` on box \`${e.boxId}\`,`,
+    `timestamp \`${e.timestamp}\`, nonce \`${e.nonce}\`, params:`,
+    '',
+    json(e.params),
+    '',
+    'Canonical params (the SHA-256 is taken over their UTF-8):',
+    '',
+    '```',
+    canonical,
+    '```',
+    '',
+    `SHA-256: \`${createHash('sha256').update(canonical).digest('hex')}\`. The signed bytes (six lines):`,
+    '',
+    '```',
+    signedBytes(e.operation, e.params, e.boxId, e).toString('utf8'),
+    '```',
+    '',
+    `Signature: \`${s.value}\``,
   ];
 }
 
@@ -269,9 +330,10 @@ export function renderMqttContract(catalog: readonly AnyOperation[]): string {
     `classes as \`risk:<class>\` and operations by name (a trailing \`*\` matches a prefix). The default is every`,
     `class but ${UNSIGNED_RISKS.map((r) => `\`${r}\``).join(' and ')}; \`print.resolve\` with \`"outcome": "reprint"\` is a`,
     '`document` (a second copy of a form in doubt). A signed request runs with that key’s role. The',
-    'signature covers these lines joined with `\\n`: `boxagent-rpc-v1`, the operation, the box id, the timestamp',
-    '(unix seconds), the nonce, and the hex SHA-256 of the params as canonical JSON (object keys sorted, no',
-    'spaces). The timestamp must be within `mqtt.signing.replayWindowSeconds` and the nonce never used before:',
+    'signature covers these lines joined with `\\n` (no newline at the end): `boxagent-rpc-v1`, the operation, the',
+    'box id, the timestamp (unix seconds, decimal), the nonce, and the lowercase hex SHA-256 of the UTF-8 of the',
+    'params in RFC 8785 canonical form (see Signing below). The timestamp must be within',
+    '`mqtt.signing.replayWindowSeconds` of the box’s clock and the nonce never used before by that key:',
     'used nonces are kept in the state database until their timestamp leaves the window, so a signed request',
     'runs at most once, across restarts too. MQTT 5: user',
     'properties `keyId`, `timestamp`, `nonce`, `signature` (base64); envelope: `"signature": {"keyId",',
@@ -280,6 +342,8 @@ export function renderMqttContract(catalog: readonly AnyOperation[]): string {
     'RPC messages must be published without the retain flag: one delivered from the broker’s retained store is',
     'never run (it would run again at every connect) and is answered `invalid-request` where a reply address is',
     'given.',
+    '',
+    ...renderSigning(),
     '',
     '### Problem types',
     '',
