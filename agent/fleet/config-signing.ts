@@ -1,7 +1,7 @@
-// The bytes of a signed desired config document (issue 14): the UTF-8 of the canonical JSON (RFC 8785 JCS
-// style: keys sorted by UTF-16 code units, no whitespace, strings and numbers as JSON.stringify writes them,
-// so Chinese stays unescaped) of {"boxId", "config", "type": "boxagent-config-v1", "version"}. The box id
-// and version are inside, so a document signed for one box or version is refused by every other.
+// The bytes of a signed desired config document (issue 14): the UTF-8 of the RFC 8785 (JCS) canonical JSON
+// (`canonical-json.ts`; Chinese stays UTF-8, never \uXXXX) of {"boxId", "config", "type":
+// "boxagent-config-v1", "version"}. The box id and version are inside, so a document signed for one box or
+// version is refused by every other.
 import { sign, type KeyObject } from 'node:crypto';
 import { canonicalJson } from '../operations/canonical-json.js';
 

@@ -142,7 +142,11 @@ export class RequestVerifier {
     if (Math.abs(now - s.timestamp * 1000) > windowMs) {
       throw new Problem('bad-signature', t`the signature timestamp is outside the replay window`);
     }
-    const principal = this.check(s.keyId, unsignable(() => signedBytes(operation, params, this.boxId, s)), s.value);
+    const principal = this.check(
+      s.keyId,
+      unsignable(() => signedBytes(operation, params, this.boxId, s)),
+      s.value,
+    );
     // Kept until the timestamp leaves the window: after that the timestamp check refuses a replay.
     if (!this.nonces.claim(s.keyId, s.nonce, s.timestamp * 1000 + windowMs, now))
       throw new Problem('bad-signature', t`this signed request was already received (replay)`);

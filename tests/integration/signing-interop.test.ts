@@ -26,7 +26,7 @@ const TOPICS = `boxagent/v1/${BOX}`;
 const SEED = CONFIG_SIGNING_EXAMPLE.seedHex;
 const SIGNER = join(REPO, 'tests/helpers/python-signer.py');
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
+const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.reverse()) await c();
   cleanups.length = 0;
