@@ -23,7 +23,7 @@ function jsonCommands(): string[] {
   const names: string[] = [];
   for (const file of readdirSync(CLI_DIR).filter((f) => f.endsWith('.ts'))) {
     const text = readFileSync(new URL(file, CLI_DIR), 'utf8');
-    const groups = [...text.matchAll(/program\.command\('([a-z-]+)'\)/g)].map((m) => m[1]);
+    const groups = [...text.matchAll(/program\.command\('([a-z-]+)'\)/g)].map((m) => m[1] ?? '');
     // Each `.command('x …')` up to the next one: does it declare --json?
     const parts = text.split(/\.command\('/).slice(1);
     for (const part of parts) {
