@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { missingFileProblems, semanticProblems } from './checks.js';
 import { ConfigSchema, fileSchema, type Config } from './schema.js';
 
 export const CONFIG_ENV = 'BOXAGENT_CONFIG';
@@ -39,6 +40,8 @@ export interface LoadOptions {
   /** Config file; falls back to BOXAGENT_CONFIG, then /etc/boxagent/config.yaml. */
   file?: string;
   env?: NodeJS.ProcessEnv;
+  /** Also refuse files the config names that do not exist (`config validate`, daemon start). */
+  checkFiles?: boolean;
 }
 
 export interface LoadedConfig {
@@ -65,11 +68,16 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
       (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message;
     throw new ConfigError([{ path: '', message: reason, source: file }], file);
   }
-  return { config: parseConfig(text, file, env), file };
+  return { config: parseConfig(text, file, env, { checkFiles: opts.checkFiles }), file };
 }
 
 /** Parses and validates config text; `file` is only used in messages. */
-export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = {}): Config {
+export function parseConfig(
+  text: string,
+  file: string,
+  env: NodeJS.ProcessEnv = {},
+  opts: { checkFiles?: boolean | undefined } = {},
+): Config {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -89,10 +97,16 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   const data = raw as Record<string, unknown>;
   const envSources = applyEnvOverrides(data, env);
 
-  if (validate(data)) return data;
-
-  const problems = (validate.errors ?? []).map((e) => toProblem(e, doc, lines, file, envSources));
-  throw new ConfigError(dedupe(problems), file);
+  if (!validate(data)) {
+    const problems = (validate.errors ?? []).map((e) => toProblem(e, doc, lines, file, envSources));
+    throw new ConfigError(dedupe(problems), file);
+  }
+  const semantic = [...semanticProblems(data), ...(opts.checkFiles ? missingFileProblems(data) : [])];
+  if (semantic.length === 0) return data;
+  throw new ConfigError(
+    semantic.map((p) => withSource(p.segments, p.message, doc, lines, file, envSources)),
+    file,
+  );
 }
 
 /** Keys earlier builds took, with what replaced them: a config written for them gets told what to write. */
@@ -131,6 +145,17 @@ function toProblem(
   } else if (e.keyword === 'const') {
     message = `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
   }
+  return withSource(segments, message, doc, lines, file, envSources);
+}
+
+function withSource(
+  segments: string[],
+  message: string,
+  doc: Document,
+  lines: LineCounter,
+  file: string,
+  envSources: Map<string, string>,
+): ConfigProblem {
   const path = segments.join('.');
   const envVar = [...envSources].find(([p]) => path === p || path.startsWith(`${p}.`))?.[1];
   if (envVar) return { path, message, source: `env ${envVar}` };

@@ -48,7 +48,7 @@ export function registerConfig(program: Command): void {
     .description('check a config file (and BOXAGENT_* overrides); prints every problem')
     .option('--json', 'print the resolved config as JSON')
     .action((file: string | undefined, opts: { json?: boolean }) => {
-      const loaded = load({ config: file });
+      const loaded = load({ config: file }, { checkFiles: true });
       if (opts.json) printJson(loaded.config);
       else print(`${loaded.file}: valid`);
     });

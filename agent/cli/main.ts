@@ -14,6 +14,7 @@ import { registerConfig } from './config-commands.js';
 import { registerDevices } from './device-commands.js';
 import { registerDoctor } from './doctor.js';
 import { registerFaceCommands } from './face-commands.js';
+import { registerLogs } from './logs-command.js';
 import { registerReset } from './reset-command.js';
 import { registerRun } from './run-command.js';
 import { registerService } from './service-command.js';
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerAudit(program);
   registerFaceCommands(program);
   registerService(program);
+  registerLogs(program);
   registerReset(program);
   registerBackup(program);
   // Subcommands inherit exitOverride so their usage errors come back here too.

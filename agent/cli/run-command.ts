@@ -8,7 +8,7 @@ import { CliError, CONFIG_FLAGS, CONFIG_HELP, EXIT_FAILURE, load, type ConfigOpt
 const SHUTDOWN_LIMIT_MS = 10_000;
 
 async function run(opts: ConfigOption): Promise<void> {
-  const { config, file } = load(opts);
+  const { config, file } = load(opts, { checkFiles: true });
   const log = createLogger(config.log.level);
   const agent = new Agent({ config, log });
   let exiting = false;

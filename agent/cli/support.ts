@@ -33,8 +33,9 @@ export interface ConfigOption {
 export const CONFIG_FLAGS = '-c, --config <file>';
 export const CONFIG_HELP = 'config file (default $BOXAGENT_CONFIG or /etc/boxagent/config.yaml)';
 
-export function load(opts: ConfigOption): LoadedConfig {
-  return loadConfig({ file: opts.config });
+/** `checkFiles`: also refuse named files that do not exist (validate and daemon start only). */
+export function load(opts: ConfigOption, checks: { checkFiles?: boolean } = {}): LoadedConfig {
+  return loadConfig({ file: opts.config, ...checks });
 }
 
 /**
