@@ -81,6 +81,17 @@ function taggedBody(input: Record<string, unknown>, params: string[]): Record<st
   return { oneOf: branches };
 }
 
+/** Every text a clerk may see (problem title and detail, reasons, hints) follows it; answers carry `Vary`. */
+const ACCEPT_LANGUAGE = {
+  name: 'Accept-Language',
+  in: 'header',
+  required: false,
+  description:
+    'zh-CN or en (q-values honoured; any zh* is zh-CN, any en* is en); without it, box.locale. Codes beside the texts never change.',
+  schema: { type: 'string', examples: ['zh-CN', 'en-US,en;q=0.9'] },
+};
+const ACCEPT_LANGUAGE_REF = '#/components/parameters/AcceptLanguage';
+
 function operationObject(op: AnyOperation): Record<string, unknown> {
   const { params } = pathTemplate(op.http?.path ?? '');
   const input = requestSchema(plain(op.input));
@@ -132,7 +143,8 @@ function operationObject(op: AnyOperation): Record<string, unknown> {
       schema: { type: 'string', maxLength: 255 },
     });
   }
-  if (parameters.length > 0) doc.parameters = parameters;
+  parameters.push({ $ref: ACCEPT_LANGUAGE_REF });
+  doc.parameters = parameters;
   const output = plain(op.output);
   delete output['x-headers'];
   // A BinarySchema output (image, file) is documented under its own media type, with the headers it sets.
@@ -321,6 +333,7 @@ export function buildOpenApi(
           description: 'A token from `boxagent token create` (or pairing); scopes are in x-required-scope',
         },
       },
+      parameters: { AcceptLanguage: ACCEPT_LANGUAGE },
       schemas: { Problem: problemSchema(), ...eventSchemas() },
     },
   };

@@ -86,6 +86,18 @@ describe('/openapi.json', () => {
     expect(doc.servers.map((s) => s.url)).toEqual(['http://127.0.0.1:8765']);
   });
 
+  it('lets every operation ask for its texts in a language (Accept-Language)', () => {
+    for (const op of CATALOG.filter((o) => o.http)) {
+      const path = op.http!.path.replace(/:(\w+)/g, '{$1}');
+      const documented = doc.paths[path]![op.http!.method.toLowerCase()] as unknown as {
+        parameters?: { $ref?: string }[];
+      };
+      expect(documented.parameters, op.name).toContainEqual({
+        $ref: '#/components/parameters/AcceptLanguage',
+      });
+    }
+  });
+
   it("leaves fields the server fills from a default out of a request's required list", () => {
     for (const op of CATALOG) {
       expect(requiredWithDefault(requestSchema(plain(op.input))), op.name).toEqual([]);
