@@ -14,6 +14,7 @@ import { registerConfig } from './config-commands.js';
 import { registerDevices } from './device-commands.js';
 import { registerDoctor } from './doctor.js';
 import { registerFaceCommands } from './face-commands.js';
+import { registerFleet } from './fleet/index.js';
 import { registerLogs } from './logs-command.js';
 import { registerReset } from './reset-command.js';
 import { registerRun } from './run-command.js';
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerLogs(program);
   registerReset(program);
   registerBackup(program);
+  registerFleet(program);
   // Subcommands inherit exitOverride so their usage errors come back here too.
   program.commands.forEach(function inherit(cmd: Command): void {
     cmd.exitOverride();
