@@ -35,13 +35,15 @@ export function registerDevices(program: Command): void {
 
   devices
     .command('scan')
-    .description('list what is attached (serial, USB printers, HID, video) with suggested config')
+    .description(
+      'list what is attached (serial, USB and parallel printers, HID, video) with suggested config',
+    )
     .option('--json', 'print JSON')
     .option('--sysfs-root <dir>', 'read sysfs and /dev under this root instead of / (for tests)', '/')
     .action((opts: { json?: boolean; sysfsRoot: string }) => {
       const found = scanDevices(opts.sysfsRoot);
       if (opts.json) return printJson(found);
-      if (found.length === 0) return print('nothing found (no serial, USB printer, HID or video devices)');
+      if (found.length === 0) return print('nothing found (no serial, printer, HID or video devices)');
       for (const d of found) {
         const ids = d.vendorId ? ` ${d.vendorId}:${d.productId}` : '';
         const match = d.match ? `  → ${d.match.kind} (${d.match.profile})` : '';
