@@ -201,4 +201,19 @@ describe('a stalled printer in the list and the log', () => {
     expect(paused).toHaveLength(1);
     expect(paused[0]).toMatchObject({ reasonCode: 'stalled' });
   }, 30_000);
+
+  it('an adapter pulled out (socat gone) is refused with "unplugged", and listed so', async () => {
+    await deadPair.close();
+    await waitFor(
+      'printer-dead absent',
+      async () => (await device('printer-dead')).state === 'absent',
+      15_000,
+    );
+    const r = await runCliAsync(['devices', 'test', 'printer-dead'], env);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('The device is not connected (unplugged)');
+    const table = await runCliAsync(['devices', 'list'], env);
+    const row = table.stdout.split('\n').find((l) => l.startsWith('printer-dead')) ?? '';
+    expect(row).toMatch(/absent\s+unplugged\s+The device is not connected/);
+  }, 30_000);
 });
