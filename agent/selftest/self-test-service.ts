@@ -98,7 +98,8 @@ export class SelfTestService {
   private selfTest(device: SupervisedDevice): Promise<SelfTestResult> {
     return device.use(async (driver) => {
       const r = await driver.selfTest();
-      const code = (await driver.conditions?.())?.[0];
+      // Conditions that cannot be read say nothing either way (as for the supervisor): the test stands.
+      const code = (await driver.conditions?.().catch(() => []))?.[0];
       if (code) return { ...blocked(code), summary: `${blocked(code).summary}; ${r.summary}` };
       return { ok: r.ok, summary: r.summary };
     });
@@ -120,7 +121,7 @@ function unavailable(s: DeviceStatus): Problem {
     s.detail
       ? t`"${s.id}" cannot be tested now: ${why} (${code}): ${verbatim(s.detail)}`
       : t`"${s.id}" cannot be tested now: ${why} (${code})`,
-    ['id'],
+    undefined,
     { device: s.id, state: s.state, reason: reasonText(code), reasonCode: code },
   );
 }
