@@ -22,7 +22,9 @@ interface DeviceRow {
   id: string;
   kind: string;
   state: string;
+  /** Why the device cannot do its work now, for a clerk, and its stable code (null: nothing wrong). */
   reason: string | null;
+  reasonCode: string | null;
   detail: string | null;
   conditions: { code: string }[];
   identity: { model: string } | null;
@@ -33,13 +35,15 @@ export function registerDevices(program: Command): void {
 
   devices
     .command('scan')
-    .description('list what is attached (serial, USB printers, HID, video) with suggested config')
+    .description(
+      'list what is attached (serial, USB and parallel printers, HID, video) with suggested config',
+    )
     .option('--json', 'print JSON')
     .option('--sysfs-root <dir>', 'read sysfs and /dev under this root instead of / (for tests)', '/')
     .action((opts: { json?: boolean; sysfsRoot: string }) => {
       const found = scanDevices(opts.sysfsRoot);
       if (opts.json) return printJson(found);
-      if (found.length === 0) return print('nothing found (no serial, USB printer, HID or video devices)');
+      if (found.length === 0) return print('nothing found (no serial, printer, HID or video devices)');
       for (const d of found) {
         const ids = d.vendorId ? ` ${d.vendorId}:${d.productId}` : '';
         const match = d.match ? `  → ${d.match.kind} (${d.match.profile})` : '';
@@ -60,9 +64,12 @@ export function registerDevices(program: Command): void {
       const { devices: rows } = await client.call<{ devices: DeviceRow[] }>('GET', '/v1/devices');
       if (opts.json) return printJson(rows);
       for (const d of rows) {
+        // The reason leads (what to do about it); the model only when nothing is wrong.
+        const why = d.reason ?? d.identity?.model ?? '';
         print(
-          `${d.id.padEnd(20)} ${d.kind.padEnd(14)} ${d.state.padEnd(8)} ${d.detail ?? d.reason ?? d.identity?.model ?? ''}${d.conditions.length > 0 ? ` [${d.conditions.map((c) => c.code).join(', ')}]` : ''}`,
+          `${d.id.padEnd(20)} ${d.kind.padEnd(14)} ${d.state.padEnd(8)} ${(d.reasonCode ?? '-').padEnd(16)} ${why}`,
         );
+        if (d.detail) print(`${''.padEnd(62)}${d.detail}`);
       }
     });
 
@@ -92,10 +99,7 @@ export function registerDevices(program: Command): void {
       const client = DaemonClient.fromConfig(load(opts).config);
       const paper = parsePaper(opts.paper);
       const path = `/v1/devices/${encodeURIComponent(id)}`;
-      const job = await client.call<{ state: string; result: { ok: boolean; summary: string } }>(
-        'POST',
-        `${path}/test`,
-      );
+      const job = await client.call<{ state: string; result: SelfTestAnswer }>('POST', `${path}/test`);
       const { kind } = await client.call<{ kind: string }>('GET', path);
       const camera = kind === 'camera' && job.result.ok ? await testCamera(client, id, opts.out) : undefined;
       if (opts.json) printJson(camera ? { ...job, camera } : job);
@@ -178,6 +182,14 @@ async function calibrationSheet(
     if (Date.now() > deadline) throw new CliError(`calibration page job ${job.id} still ${job.state}`);
     await new Promise((r) => setTimeout(r, 500));
     job = await client.call<PrintJob>('GET', `/v1/print-jobs/${job.id}`);
+    // The daemon knows within the printer's stallMs that it takes no data: say so now, not in ten minutes.
+    const device = await client.call<DeviceRow>('GET', `/v1/devices/${encodeURIComponent(printer)}`);
+    if (device.reasonCode && (job.state === 'queued' || job.state === 'sending')) {
+      throw new CliError(
+        `the calibration page cannot print: ${device.reason ?? device.reasonCode} [${device.reasonCode}]; ` +
+          (await setAside(client, job)),
+      );
+    }
   }
   if (opts.json) printJson({ calibrationJob: job });
   if (job.state !== 'done') {
@@ -196,6 +208,26 @@ async function calibrationSheet(
 interface PrintJob {
   id: string;
   state: string;
+}
+
+interface SelfTestAnswer {
+  ok: boolean;
+  summary: string;
+  reasonCode?: string;
+  reason?: string;
+}
+
+/** A calibration page that cannot print now: cancelled while still queued, else it prints once it can. */
+async function setAside(client: DaemonClient, job: PrintJob): Promise<string> {
+  if (job.state === 'queued') {
+    try {
+      await client.call('DELETE', `/v1/print-jobs/${job.id}`);
+      return `job ${job.id} cancelled`;
+    } catch {
+      // it started meanwhile: it is being sent, as below
+    }
+  }
+  return `job ${job.id} is being sent and finishes when the printer takes data again`;
 }
 
 interface DetectAnswer {

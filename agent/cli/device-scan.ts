@@ -1,5 +1,6 @@
 // What is attached to the box, read from sysfs (no device is opened): serial ports, USB printers with their
-// IEEE 1284 Device ID, HID devices and video devices, each matched against known device profiles.
+// IEEE 1284 Device ID, parallel-port printers, HID devices and video devices, each matched against known
+// device profiles.
 import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -110,6 +111,18 @@ export function scanDevices(root = '/'): FoundDevice[] {
     });
   }
 
+  // Printers on a parallel port (LPT): the kernel's lp driver, written like a usblp node. Legacy ports exist
+  // whether or not a printer is connected, as ttyS ports do; the installer knows which one has the cable.
+  for (const name of list(join(sys, 'class/printer')).filter((n) => /^lp\d+$/.test(n))) {
+    const node = `/dev/${name}`;
+    found.push({
+      class: 'parallel-printer',
+      node,
+      description: 'parallel port printer (LPT)',
+      suggestion: `--device ID:printer:usblp:${node}`,
+    });
+  }
+
   for (const name of list(join(sys, 'class/hidraw'))) {
     const uevent = read(join(sys, 'class/hidraw', name, 'device/uevent')) ?? '';
     const hidName = /^HID_NAME=(.*)$/m.exec(uevent)?.[1];
@@ -142,6 +155,25 @@ export function scanDevices(root = '/'): FoundDevice[] {
     });
   }
   return found.map(withMatch);
+}
+
+/**
+ * The device nodes `devices scan` offers, each with the class systemd's DeviceAllow= must name for the service
+ * to open it: `char-` + the driver's name in /proc/devices (not the sysfs class: usblp's usbmisc is "usb").
+ */
+const NODE_CLASSES: readonly { pattern: RegExp; deviceAllow: string }[] = [
+  { pattern: /^\/dev\/ttyUSB\d+$/, deviceAllow: 'char-ttyUSB' },
+  { pattern: /^\/dev\/ttyACM\d+$/, deviceAllow: 'char-ttyACM' },
+  { pattern: /^\/dev\/ttyS\d+$/, deviceAllow: 'char-ttyS' },
+  { pattern: /^\/dev\/usb\/lp\d+$/, deviceAllow: 'char-usb' },
+  { pattern: /^\/dev\/lp\d+$/, deviceAllow: 'char-lp' },
+  { pattern: /^\/dev\/hidraw\d+$/, deviceAllow: 'char-hidraw' },
+  { pattern: /^\/dev\/video\d+$/, deviceAllow: 'char-video4linux' },
+];
+
+/** The DeviceAllow= class of a node `devices scan` offers; undefined for a node it does not know. */
+export function deviceAllowClass(node: string): string | undefined {
+  return NODE_CLASSES.find((c) => c.pattern.test(node))?.deviceAllow;
 }
 
 /** The device with the first kind whose scan hook recognises it. */

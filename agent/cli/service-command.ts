@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { CliError, CONFIG_FLAGS, CONFIG_HELP, load, print, printJson, type ConfigOption } from './support.js';
 import { browserPolicy, POLICY_DIRS, POLICY_FILE, type BrowserPolicyOptions } from './browser-policy.js';
+import { readUdevDb } from './udev-db.js';
 import { deviceLinks, linksRulesFile, LINKS_RULES_FILE } from './udev-links.js';
 
 /** Where each shipped file goes on a Debian-like system (paths relative to the root). */
@@ -77,10 +78,17 @@ export function registerService(program: Command): void {
     );
   service
     .command('links')
-    .description('udev rules giving each configured USB device a stable /dev/boxagent/<id> name')
+    .description(
+      'udev rules giving each configured USB device node a stable /dev/boxagent/<id> name (one per port of a ' +
+        'multi-port adapter; cameras: the capture node), from what udev knows of the attached devices',
+    )
     .option(CONFIG_FLAGS, CONFIG_HELP)
     .option('--write', `write the rules to /${LINKS_RULES_FILE} (under --root)`)
-    .option('--root <dir>', 'read sysfs and write under this root instead of / (an image, tests)', '/')
+    .option('--root <dir>', 'write under this root instead of / (an image, tests)', '/')
+    .option(
+      '--udev-db <file>',
+      "read udev's device database from FILE (saved `udevadm info --export-db`) instead of asking udevadm",
+    )
     .option('--json', 'print JSON')
     .action((opts: LinksOptions) => links(opts));
   service
@@ -104,10 +112,11 @@ interface LinksOptions extends ConfigOption {
   write?: boolean;
   root: string;
   json?: boolean;
+  udevDb?: string;
 }
 
 function links(opts: LinksOptions): void {
-  const found = deviceLinks(load(opts).config.devices, resolve(opts.root));
+  const found = deviceLinks(load(opts).config.devices, () => readUdevDb(opts.udevDb));
   if (opts.json) return printJson(found);
   const text = linksRulesFile(found);
   if (!opts.write) {

@@ -75,6 +75,16 @@ export const DeviceReasonFields = {
   ),
 };
 
+/** A self-test that failed because the device cannot do its work now: why, for a clerk and as a code. */
+export const SelfTestReasonFields = {
+  reasonCode: Type.Optional(
+    StringEnum(DEVICE_REASON_CODES, {
+      description: 'When the device cannot do its work now (paper out, not taking data, …): why',
+    }),
+  ),
+  reason: Type.Optional(Type.String({ description: 'The text of `reasonCode`, for a clerk' })),
+};
+
 export const DeviceConditionSchema = Type.Object(
   {
     code: StringEnum(DEVICE_CONDITIONS),
@@ -188,6 +198,7 @@ export const EVENT_CATALOG = {
             ok: Type.Boolean(),
             summary: Type.String({ description: 'One line for the installer' }),
             details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+            ...SelfTestReasonFields,
           },
           { description: 'What the self-test found, once it ran' },
         ),

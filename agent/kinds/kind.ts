@@ -16,7 +16,7 @@ export interface DoctorCheck {
 
 /** What `devices scan` read from sysfs about one attached device (nothing is opened). */
 export interface AttachedDevice {
-  class: 'serial' | 'usb-printer' | 'hid' | 'video';
+  class: 'serial' | 'usb-printer' | 'parallel-printer' | 'hid' | 'video';
   /** The device node, e.g. /dev/ttyUSB0. */
   node: string;
   vendorId?: string;

@@ -5,6 +5,8 @@ export const DETAILS: Readonly<Record<string, string>> = {
   'camera "{0}" has no frame yet': '摄像头“{0}”还没有画面',
   'camera "{0}" is {1}: {2}': '摄像头“{0}”{1}：{2}',
   'camera "{0}" is {1}': '摄像头“{0}”{1}',
+  '"{0}" cannot be tested now: {1} ({2}): {3}': '现在无法测试“{0}”：{1}（{2}）：{3}',
+  '"{0}" cannot be tested now: {1} ({2})': '现在无法测试“{0}”：{1}（{2}）',
   'certificate {0} has no composed document yet': '证书 {0} 尚未生成文档',
   'certificate {0} was issued without a seal': '证书 {0} 签发时不需要盖钢印',
   'given a new seal job (it is not printed)': '重新安排盖印（证书尚未打印）',

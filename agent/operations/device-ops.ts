@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { DEVICE_KINDS, StringEnum } from '../../config/schema.js';
 import { DEVICE_STATES } from '../devices/state.js';
-import { DeviceConditionSchema, DeviceReasonFields } from '../events/catalog.js';
+import { DeviceConditionSchema, DeviceReasonFields, SelfTestReasonFields } from '../events/catalog.js';
 import type { SupervisedDevice } from '../devices/supervised-device.js';
 import { defineOperation } from './operation.js';
 import { Problem } from '../problems/problem.js';
@@ -68,13 +68,15 @@ const JobSchema = Type.Object({
   kind: Type.String(),
   device: Type.String(),
   state: StringEnum(['done', 'failed'] as const),
-  result: Type.Object({ ok: Type.Boolean(), summary: Type.String() }),
+  result: Type.Object({ ok: Type.Boolean(), summary: Type.String(), ...SelfTestReasonFields }),
   createdAt: Type.String({ format: 'date-time' }),
 });
 
 export const testDevice = defineOperation({
   name: 'devices.test',
-  summary: "Runs the device's harmless self-test (no paper fed, no seal pressed) and records it as a job.",
+  summary:
+    "Runs the device's harmless self-test (no paper fed, no seal pressed) and records it as a job. A device " +
+    'that reports a condition (paper out, not taking data) fails it at once with `reasonCode` and `reason`.',
   scope: 'admin',
   risk: 'physical',
   problems: ['device-busy', 'device-unavailable'],

@@ -291,8 +291,11 @@ export class PrintService {
         previousReasonCode: was.code,
       });
       this.deps.log.info({ printer }, 'print queue resumed');
-    } else if (was?.code !== pause.code || was.detail !== pause.detail) {
+    } else {
       this.paused.set(printer, pause);
+      // The detail may count seconds ("no data for 7 s"): it is kept for the queue status, but only a new
+      // reason is an event and a log line; else a stalled printer wrote one of each every second.
+      if (was?.code === pause.code) return;
       this.deps.events.publish('print.queue', {
         printer,
         state: 'paused',

@@ -72,7 +72,9 @@ export class PrinterSimulatorEndpoint {
   /** Opens the simulator's end of a serial line (a pty from socat). */
   static async serial(path: string, opts: EndpointOptions): Promise<PrinterSimulatorEndpoint> {
     const ep = new PrinterSimulatorEndpoint(opts);
-    const port = new SerialPort({ path, baudRate: 9600, autoOpen: false });
+    // A small read buffer, as for the FIFO below: paused (out of paper), the stream would otherwise go on
+    // reading up to its default 64 KiB, and a whole page could vanish into it without the sender stalling.
+    const port = new SerialPort({ path, baudRate: 9600, autoOpen: false, highWaterMark: 4096 });
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
     port.on('error', () => undefined);
     ep.attach(port);

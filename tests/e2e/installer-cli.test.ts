@@ -336,57 +336,6 @@ describe('devices', () => {
     });
   });
 
-  it('service links writes udev rules for stable /dev/boxagent/<id> names of the configured USB devices', () => {
-    // A small sysfs tree again (no USB hardware here): a CH340 adapter with a serial number behind the
-    // printer's by-id link, an identical one without, and a USB printer on usblp.
-    const root = scratch();
-    const adapter = (port: string, tty: string, serial?: string): void => {
-      const dir = join(root, 'sys/devices/usb1', port);
-      mkdirSync(join(dir, `${port}:1.0`, tty), { recursive: true });
-      writeFileSync(join(dir, 'idVendor'), '1a86\n');
-      writeFileSync(join(dir, 'idProduct'), '7523\n');
-      if (serial) writeFileSync(join(dir, 'serial'), `${serial}\n`);
-      mkdirSync(join(root, 'sys/class/tty', tty), { recursive: true });
-      symlinkSync(join(dir, `${port}:1.0`, tty), join(root, 'sys/class/tty', tty, 'device'));
-    };
-    adapter('1-1', 'ttyUSB0', 'A50285BI');
-    adapter('1-3.2', 'ttyUSB1');
-    mkdirSync(join(root, 'dev/serial/by-id'), { recursive: true });
-    symlinkSync('../../ttyUSB0', join(root, 'dev/serial/by-id/usb-1a86_USB_Serial_A50285BI-if00-port0'));
-    const file = join(root, 'config.yaml');
-    writeFileSync(
-      file,
-      [
-        'box: { id: box-1 }',
-        'devices:',
-        '  - { id: printer-1, kind: printer, transport: { type: serial, path: /dev/serial/by-id/usb-1a86_USB_Serial_A50285BI-if00-port0 } }',
-        '  - { id: idcard-1, kind: idcard, transport: { type: serial, path: /dev/ttyUSB1, baudRate: 115200 } }',
-        '  - { id: seal-1, kind: seal, transport: { type: serial, path: /dev/ttyUSB7 } }',
-        '  - { id: printer-2, kind: printer, transport: { type: usb, vendorId: 0x04b8, productId: 0x0005 } }',
-        '  - { id: camera-1, kind: camera, transport: { type: simulated } }',
-        '',
-      ].join('\n'),
-    );
-    const env = testEnv(root, { BOXAGENT_CONFIG: file });
-    const r = runCli(['service', 'links', '--root', root, '--write'], env);
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    const rules = readFileSync(join(root, 'etc/udev/rules.d/71-boxagent-devices.rules'), 'utf8');
-    expect(rules).toContain(
-      'SUBSYSTEM=="tty", ATTRS{idVendor}=="1a86", ATTRS{idProduct}=="7523", ATTRS{serial}=="A50285BI", SYMLINK+="boxagent/printer-1"',
-    );
-    // No serial number: bound to the USB socket it is plugged into.
-    expect(rules).toContain(
-      'SUBSYSTEM=="tty", ATTRS{idVendor}=="1a86", ATTRS{idProduct}=="7523", KERNELS=="1-3.2", SYMLINK+="boxagent/idcard-1"',
-    );
-    expect(rules).toContain('ATTR{idVendor}=="04b8", ATTR{idProduct}=="0005"');
-    expect(rules).toMatch(/# seal-1: no rule — \/dev\/ttyUSB7 is not attached now/);
-    expect(rules).not.toContain('camera-1');
-    expect(r.stdout).toContain(
-      'boxagent config set devices.printer-1.transport.path /dev/boxagent/printer-1',
-    );
-  });
-
   it('list and test go through the running daemon; without it they say so', async () => {
     const dir = scratch();
     const env = testEnv(dir, { BOXAGENT_CONFIG: DEFAULT_CONFIG, BOXAGENT_HTTP_PORT: '0' });
