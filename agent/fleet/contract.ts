@@ -130,7 +130,13 @@ export interface TelemetryMessage {
   disk: { path: string; freeBytes: number; totalBytes: number } | null;
   /** Highest readable thermal zone, °C; null where the kernel exposes none. */
   temperatureC: number | null;
+  /** Device id → state. */
   devices: Record<string, string>;
+  /**
+   * Device id → when it entered the state in `devices` (ISO time): how long each device is in its state.
+   * A separate map so `devices` keeps its id → state shape for existing readers.
+   */
+  deviceSince: Record<string, string>;
   /** Job counts by kind (print, seal, certificate, selftest), then state. */
   jobs: Record<string, Record<string, number>>;
   outbox: OutboxTelemetry;
