@@ -66,6 +66,9 @@ export type StatusMessage =
       schema: typeof FLEET_SCHEMA;
       online: false;
       box: string;
+      /** As in the online status, so a fleet view still names the site and version of a box that is away. */
+      site: string;
+      version: string;
       sessionId: string;
       /** The start of the session that ended (the `since` of its online status). */
       since: string;

@@ -62,7 +62,7 @@ const alertEvents = () =>
   store.outbox
     .after(0, 1000)
     .filter((e) => e.type.startsWith('alert.'))
-    .map((e) => ({ type: e.type, ...(e.payload as object) }));
+    .map((e) => ({ type: e.type, ...(e.payload as { alert: string; since: string; deviceId?: string }) }));
 
 describe('alerts', () => {
   it('raises device-not-ready once after the set time and clears it once when the device is ready', () => {
@@ -85,7 +85,7 @@ describe('alerts', () => {
         alert: 'device-not-ready',
         deviceId: 'printer-1',
         since: '2026-01-01T08:00:00.000Z',
-        detail: expect.stringContaining('printer-1 is error (not-answering)'),
+        detail: expect.stringContaining('printer-1 is error (not-answering)') as unknown,
       },
       {
         type: 'alert.cleared',
@@ -106,13 +106,13 @@ describe('alerts', () => {
     outbox = { depth: 0, oldestUnsentAgeSeconds: null, droppedSinceStart: 0 };
     m.check(true, T0 + 10_000);
     m.check(true, T0 + 15_000);
-    expect(alertEvents().map((e) => [e.type, (e as { since: string }).since])).toEqual([
+    expect(alertEvents().map((e) => [e.type, e.since])).toEqual([
       ['alert.raised', '2026-01-01T08:00:00.000Z'],
       ['alert.cleared', '2026-01-01T08:00:00.000Z'],
     ]);
     expect(alertEvents()[0]).toMatchObject({
       alert: 'outbox-growing',
-      detail: expect.stringMatching(/^1001 events/),
+      detail: expect.stringMatching(/^1001 events/) as unknown,
     });
   });
 
@@ -128,7 +128,7 @@ describe('alerts', () => {
     second.start();
     second.stop();
     second.check(true, T0 + 900_000);
-    expect(alertEvents().map((e) => `${e.type} ${(e as { deviceId: string }).deviceId}`)).toEqual([
+    expect(alertEvents().map((e) => `${e.type} ${e.deviceId}`)).toEqual([
       'alert.raised printer-1',
       'alert.raised seal-1',
       'alert.cleared seal-1',
