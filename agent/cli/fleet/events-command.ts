@@ -200,6 +200,9 @@ export function registerEvents(fleet: Command): void {
         }
       }
     });
+    notice(
+      `following events (session ${client.clientId}${after === undefined ? '' : `, after seq ${after}`})`,
+    );
     // With --after, what the box logged since then comes first (the session may hold none of it).
     if (after !== undefined) {
       const first = await listPage(client, box, after).catch(() => undefined);
