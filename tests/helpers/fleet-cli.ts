@@ -31,13 +31,15 @@ export function passwordFile(dir: string, user: string): string {
 export function shippedBroker(users: string[]): MosquittoOptions {
   return {
     prepare: (dir) => writePasswords(join(dir, 'passwd'), users),
-    template: {
-      file: join(DEPLOY, 'conf.d/boxagent.conf'),
-      substitute: {
-        '/etc/mosquitto/boxagent.passwd': 'DIR/passwd',
-        '/etc/mosquitto/boxagent.acl': join(DEPLOY, 'boxagent.acl'),
+    templates: [
+      {
+        file: join(DEPLOY, 'conf.d/boxagent.conf'),
+        substitute: {
+          '/etc/mosquitto/boxagent.passwd': 'DIR/passwd',
+          '/etc/mosquitto/boxagent.acl': join(DEPLOY, 'boxagent.acl'),
+        },
       },
-    },
+    ],
   };
 }
 
