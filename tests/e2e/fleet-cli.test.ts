@@ -3,7 +3,7 @@
 // process. Boxes are listed with their state, calls answer (a signed operation refused unsigned), events
 // arrive once each across a broker restart and gaps are fetched, alerts are raised and cleared once, and
 // one box's credentials cannot reach another box's topics.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,6 +86,23 @@ async function boxesJson(): Promise<BoxView[]> {
   expect(r.status, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as BoxView[];
 }
+
+describe('fleet keys', () => {
+  it('writes a 0600 private key, prints pure JSON with --json, and never overwrites without --force', async () => {
+    const made = await runFleet(['keys', 'create', 'second', '--dir', dir, '--json']);
+    expect(made.status, made.stderr).toBe(0);
+    const out = JSON.parse(made.stdout) as { keyId: string; publicKey: string; privateKeyFile: string };
+    expect(out).toMatchObject({
+      keyId: 'second',
+      publicKey: readFileSync(join(dir, 'second.pub'), 'utf8').trim(),
+    });
+    expect(Buffer.from(out.publicKey, 'base64')).toHaveLength(32);
+    expect(statSync(out.privateKeyFile).mode & 0o777).toBe(0o600);
+    const again = await runFleet(['keys', 'create', 'second', '--dir', dir]);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toMatch(/exists; --force replaces them\n$/);
+  });
+});
 
 describe('fleet call', () => {
   it('prints the result, and an error reply as one line with a non-zero exit', async () => {

@@ -55,7 +55,8 @@ export class EventFollower {
     return this.enqueue(async () => {
       if (this.isOld(e)) return;
       if (this.highest !== undefined && e.seq > this.highest + 1) await this.fill(e.seq - 1);
-      this.hand(e);
+      // The fetch may have brought this event too.
+      if (!this.isOld(e)) this.hand(e);
     });
   }
 
