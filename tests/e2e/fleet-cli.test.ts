@@ -3,7 +3,7 @@
 // process. Boxes are listed with their state, calls answer (a signed operation refused unsigned), events
 // arrive once each across a broker restart and gaps are fetched, alerts are raised and cleared once, and
 // one box's credentials cannot reach another box's topics.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,7 +36,7 @@ interface EventLine {
 
 beforeAll(async () => {
   dir = tempDir('boxagent-fleet-cli-');
-  broker = await startMosquitto(shippedBroker(['box-1', 'box-2', 'box-3', 'operator']));
+  broker = await startMosquitto(shippedBroker(['box-1', 'box-2', 'box-3', 'box-4', 'operator']));
   op = operatorArgs(broker.url, dir);
   const keys = await runFleet(['keys', 'create', 'ops', '--dir', dir]);
   expect(keys.status, keys.stderr).toBe(0);
@@ -182,6 +182,33 @@ describe('alerts', () => {
     ]);
     expect(alerts[0]?.payload.since).toBe(alerts[1]?.payload.since);
   }, 40_000);
+
+  it('raises outbox-growing while a box cannot log in, and clears it once when a restart lets it drain', async () => {
+    const wrong = join(dir, 'wrong.password');
+    writeFileSync(wrong, 'not-the-password\n');
+    const env = { BOXAGENT_ALERTS_OUTBOX_DEPTH: '1', BOXAGENT_ALERTS_OUTBOX_AGE_SECONDS: '3600' };
+    // Refused by the broker: its start-up device events stay in the outbox.
+    const locked = await startBox('box-4', broker.url, dir, { ...env, BOXAGENT_MQTT_PASSWORD_FILE: wrong });
+    try {
+      await waitFor('outbox-growing', () => locked.logs.some((l) => l.msg === 'alert raised'), 15_000);
+    } finally {
+      expect(await locked.stop('SIGTERM')).toBe(0);
+    }
+    // Restarted with its password: the raised alert is remembered, and cleared once the outbox drains.
+    const fixed = await startBox('box-4', broker.url, dir, env, locked.storageDir);
+    try {
+      await waitFor('the alert cleared', () => fixed.logs.some((l) => l.msg === 'alert cleared'), 20_000);
+      const alerts = (await listEvents('box-4')).filter((e) => e.type.startsWith('alert.'));
+      expect(alerts.map((e) => [e.type, e.payload.alert])).toEqual([
+        ['alert.raised', 'outbox-growing'],
+        ['alert.cleared', 'outbox-growing'],
+      ]);
+      expect(fixed.logs.some((l) => l.msg === 'alert raised')).toBe(false);
+    } finally {
+      await fixed.stop('SIGTERM');
+      removeDir(fixed.storageDir);
+    }
+  }, 60_000);
 });
 
 describe('fleet events', () => {
@@ -283,7 +310,8 @@ describe('per-box credentials and the shipped ACL', () => {
 
 describe('fleet boxes', () => {
   it('lists every box online with version, site, devices and outbox; a stopped one offline with last seen', async () => {
-    const views = await boxesJson();
+    // box-4 (the alerts test) is offline by now.
+    const views = (await boxesJson()).filter((v) => v.box !== 'box-4');
     expect(views.map((v) => v.box)).toEqual(['box-1', 'box-2', 'box-3']);
     for (const v of views) {
       expect(v).toMatchObject({

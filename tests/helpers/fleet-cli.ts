@@ -49,8 +49,10 @@ export function startBox(
   brokerUrl: string,
   dir: string,
   env: Record<string, string> = {},
+  storageDir?: string,
 ): Promise<Daemon> {
   return startDaemon({
+    storageDir,
     env: {
       BOXAGENT_BOX_ID: boxId,
       BOXAGENT_BOX_SITE: `Site of ${boxId}`,
