@@ -138,6 +138,12 @@ describe('fleet call', () => {
     expect(json.status).toBe(1);
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, error: { status: 404 } });
 
+    const wrong = join(dir, 'operator-wrong.password');
+    writeFileSync(wrong, 'guess\n');
+    const refused = await runFleet(['call', 'box-2', 'agent.health', ...op, '--password-file', wrong]);
+    expect(refused.status).toBe(69);
+    expect(refused.stderr).toMatch(/^boxagent: broker mqtt:\/\/127\.0\.0\.1:\d+: .*not authori[sz]ed\n$/i);
+
     const notJson = await runFleet(['call', 'box-2', 'devices.get', '--params', '{id:', ...op]);
     expect(notJson.status).toBe(64);
     expect(notJson.stderr).toMatch(/^boxagent: --params is not JSON/);
