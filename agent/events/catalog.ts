@@ -105,6 +105,23 @@ const PairingRef = {
   code: Type.String({ description: 'The code the page shows, XXXX-XXXX' }),
 };
 
+export const ALERT_KINDS = ['device-not-ready', 'outbox-growing'] as const;
+
+/** `alert.raised` and `alert.cleared` alike: which alert, about what, since when, and what was seen. */
+const AlertPayload = Type.Object(
+  {
+    alert: StringEnum(ALERT_KINDS),
+    deviceId: Type.Optional(Type.String({ description: 'The device, for device-not-ready' })),
+    since: Type.String({
+      format: 'date-time',
+      description:
+        'When the condition began (device-not-ready: since the device left ready; outbox: when first seen)',
+    }),
+    detail: Type.String({ description: 'What was seen, for the operator (state and reason; depth and age)' }),
+  },
+  { additionalProperties: false },
+);
+
 const define = <P extends TObject>(d: EventDefinition<P>): EventDefinition<P> => d;
 
 export const EVENT_CATALOG = {
@@ -348,6 +365,20 @@ export const EVENT_CATALOG = {
       },
       { additionalProperties: false },
     ),
+  }),
+  'alert.raised': define({
+    description:
+      'The box raised an alert (config `alerts`): a device not ready for longer than `alerts.deviceNotReadySeconds`, or the fleet outbox growing past `alerts.outboxDepth` / `alerts.outboxAgeSeconds`. Once per condition; `alert.cleared` follows when it ends.',
+    scope: 'read',
+    kept: true,
+    payload: AlertPayload,
+  }),
+  'alert.cleared': define({
+    description:
+      'A raised alert ended (the device is ready again or was removed, the outbox drained); `since` is when its condition began, as in `alert.raised`.',
+    scope: 'read',
+    kept: true,
+    payload: AlertPayload,
   }),
   'audit.broken': define({
     description: 'The audit hash chain failed its check at start: an entry was edited or removed.',

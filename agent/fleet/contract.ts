@@ -66,6 +66,9 @@ export type StatusMessage =
       schema: typeof FLEET_SCHEMA;
       online: false;
       box: string;
+      /** As in the online status, so a fleet view still names the site and version of a box that is away. */
+      site: string;
+      version: string;
       sessionId: string;
       /** The start of the session that ended (the `since` of its online status). */
       since: string;
@@ -130,7 +133,13 @@ export interface TelemetryMessage {
   disk: { path: string; freeBytes: number; totalBytes: number } | null;
   /** Highest readable thermal zone, °C; null where the kernel exposes none. */
   temperatureC: number | null;
+  /** Device id → state. */
   devices: Record<string, string>;
+  /**
+   * Device id → when it entered the state in `devices` (ISO time): how long each device is in its state.
+   * A separate map so `devices` keeps its id → state shape for existing readers.
+   */
+  deviceSince: Record<string, string>;
   /** Job counts by kind (print, seal, certificate, selftest), then state. */
   jobs: Record<string, Record<string, number>>;
   outbox: OutboxTelemetry;

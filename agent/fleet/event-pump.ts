@@ -10,10 +10,17 @@ import type { StoredEvent } from '../store/outbox.js';
 import { FLEET_SCHEMA, type EventMessage, type OutboxTelemetry } from './contract.js';
 
 /**
- * Event types that are never dropped from a full outbox: every job event (`<kind>.job`) and audit ones, and
- * `seal.` / `job.` for the seal and self-test events a version before the one job engine wrote.
+ * Event types that are never dropped from a full outbox: every job event (`<kind>.job`), audit ones, alerts
+ * (an outbox-growing alert is raised exactly when the outbox fills), and `seal.` / `job.` for the seal and
+ * self-test events a version before the one job engine wrote.
  */
-export const PROTECTED_EVENT_PREFIXES: readonly string[] = [...JOB_EVENT_TYPES, 'audit.', 'seal.', 'job.'];
+export const PROTECTED_EVENT_PREFIXES: readonly string[] = [
+  ...JOB_EVENT_TYPES,
+  'audit.',
+  'alert.',
+  'seal.',
+  'job.',
+];
 
 /** Publishes one message at QoS 1; calls back on PUBACK or with an error when it will not be acknowledged. */
 export type QosOnePublish = (topic: string, payload: string, done: (err?: Error) => void) => void;

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Principal } from '../auth/token-service.js';
 import type { Dispatcher } from '../operations/dispatch.js';
 import type { Services } from '../services.js';
+import { AlertMonitor } from './alert-monitor.js';
 import { ConfigSync } from './config-sync.js';
 import { connectOptions, FleetConfigError } from './connect-options.js';
 import {
@@ -61,6 +62,7 @@ export class FleetLink {
   private rpc?: RpcHandler;
   private telemetry?: TelemetrySampler;
   private configSync?: ConfigSync;
+  private alerts?: AlertMonitor;
   private telemetryTimer?: NodeJS.Timeout;
   private statusTimer?: NodeJS.Timeout;
   private unsubscribe?: () => void;
@@ -162,6 +164,19 @@ export class FleetLink {
     client.on('message', (topic, payload, packet) => this.onMessage(topic, payload, packet));
 
     this.pump.start();
+    // Alerts are derived whether or not the broker is reachable: a backlog grows exactly while it is not.
+    const pump = this.pump;
+    this.alerts = new AlertMonitor(
+      services.events,
+      services.store,
+      {
+        config: () => services.config.alerts,
+        devices: () => services.devices.list(),
+        outbox: () => pump.stats(),
+      },
+      this.log,
+    );
+    this.alerts.start();
     this.unsubscribe = services.events.subscribe((e) => {
       if (e.type === 'device.state') this.scheduleStatus();
     });
@@ -184,6 +199,7 @@ export class FleetLink {
     clearInterval(this.telemetryTimer);
     clearTimeout(this.statusTimer);
     this.unsubscribe?.();
+    this.alerts?.stop();
     this.pump?.stop();
     const client = this.client;
     if (!client) return;
@@ -192,6 +208,8 @@ export class FleetLink {
         schema: FLEET_SCHEMA,
         online: false,
         box: this.services.config.box.id,
+        site: this.services.config.box.site,
+        version: this.services.version,
         sessionId: this.sessionId,
         since: this.sessionSince.toISOString(),
         reason: 'stopped',
@@ -224,6 +242,8 @@ export class FleetLink {
       schema: FLEET_SCHEMA,
       online: false,
       box: this.services.config.box.id,
+      site: this.services.config.box.site,
+      version: this.services.version,
       sessionId: this.sessionId,
       since: this.sessionSince.toISOString(),
       reason: 'lost',

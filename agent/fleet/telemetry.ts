@@ -27,7 +27,9 @@ export class TelemetrySampler {
       readTemperature(this.thermalDir),
     ]);
     const outbox = this.outbox();
-    const devices = Object.fromEntries(services.devices.list().map((d) => [d.id, d.state]));
+    const list = services.devices.list();
+    const devices = Object.fromEntries(list.map((d) => [d.id, d.state]));
+    const deviceSince = Object.fromEntries(list.map((d) => [d.id, d.since]));
     const warnings: string[] = [];
     if (outbox.warning) warnings.push(outbox.warning);
     for (const [id, state] of Object.entries(devices)) {
@@ -47,6 +49,7 @@ export class TelemetrySampler {
       disk,
       temperatureC,
       devices,
+      deviceSince,
       jobs: jobCounts(services.store),
       outbox,
       warnings,

@@ -70,6 +70,17 @@ export class OutboxRepository {
     ).run(max).changes;
   }
 
+  /** The newest `limit` events of the given types, oldest first (the alert monitor's memory across restarts). */
+  latestOfTypes(types: readonly string[], limit: number): StoredEvent[] {
+    if (types.length === 0) return [];
+    const marks = types.map(() => '?').join(', ');
+    const rows = this.sql(`SELECT * FROM outbox WHERE type IN (${marks}) ORDER BY seq DESC LIMIT ?`).all(
+      ...types,
+      limit,
+    ) as OutboxRow[];
+    return rows.reverse().map(fromRow);
+  }
+
   /** Unsent events after `seq`, oldest first. */
   unsentAfter(seq: number, limit: number): StoredEvent[] {
     return (

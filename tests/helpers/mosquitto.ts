@@ -2,7 +2,7 @@
 // temp dir, plus its command-line clients (mosquitto_sub, mosquitto_rr) as independent fleet-side peers.
 // They are required: a missing binary fails the spawn and so the test (no skip).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -51,6 +51,32 @@ export interface MosquittoOptions {
   anonymous?: boolean;
   /** Called with the broker's directory before the config is written (to put certificates there). */
   prepare?: (dir: string) => void;
+  /**
+   * Broker config files as shipped (deploy/mosquitto/…) appended to the test's own lines. Its listener, TLS
+   * files, persistence location, user and logging are the test's (a loopback port, the temp dir): those
+   * lines are left out; the rest (users, ACL, queues, bridges) is loaded as written, with `substitute`
+   * replacing its paths and addresses (`DIR/` in a replacement is the broker's directory).
+   */
+  templates?: ConfigTemplate[];
+}
+
+export interface ConfigTemplate {
+  file: string;
+  substitute?: Record<string, string>;
+  /** More lines to leave out (e.g. a bridge's TLS file, where the test brokers talk plain TCP). */
+  omit?: RegExp;
+}
+
+/** Lines of a shipped config that the test helper sets itself. */
+const HELPER_OWNED =
+  /^\s*(listener|certfile|keyfile|cafile|require_certificate|persistence_location|user|log_dest|log_type|pid_file)\b/;
+
+/** The shipped config `file` as the test broker loads it (see MosquittoOptions.templates). */
+export function templateLines(template: ConfigTemplate, dir: string): string[] {
+  let text = readFileSync(template.file, 'utf8');
+  for (const [from, to] of Object.entries(template.substitute ?? {}))
+    text = text.replaceAll(from, to.replaceAll('DIR/', `${dir}/`));
+  return text.split('\n').filter((line) => !HELPER_OWNED.test(line) && !(template.omit?.test(line) ?? false));
 }
 
 export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosquitto> {
@@ -63,7 +89,9 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     [
       `listener ${port} 127.0.0.1`,
       ...(opts.listener ?? []).map((l) => l.replaceAll('CERTS/', `${dir}/`)),
-      `allow_anonymous ${opts.anonymous ?? true}`,
+      ...(opts.templates && opts.anonymous === undefined
+        ? []
+        : [`allow_anonymous ${opts.anonymous ?? true}`]),
       // Sessions and queued messages survive a restart, as on a real fleet broker.
       'persistence true',
       `persistence_location ${dir}/`,
@@ -81,6 +109,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
       'log_type error',
       'log_type warning',
       'log_type notice',
+      ...(opts.templates ?? []).flatMap((t) => ['', `# ${t.file}`, ...templateLines(t, dir)]),
       '',
     ].join('\n'),
   );

@@ -178,6 +178,9 @@ describe('liveness of the link', () => {
       schema: 1,
       online: false,
       box: 'dev-box',
+      // The session's site and version, so a fleet view still names them while the box is away.
+      site: online.site,
+      version: online.version,
       sessionId: online.sessionId,
       since: online.since,
       reason: 'lost',

@@ -87,6 +87,9 @@ describe('status and Last Will, seen by mosquitto_sub', () => {
       schema: 1,
       online: false,
       box: 'dev-box',
+      // The session's site and version, so a fleet view still names them while the box is away.
+      site: online.status.site,
+      version: online.status.version,
       sessionId: online.status.sessionId,
       // The will dates the session it ends: the online status's `since`.
       since: online.status.since,

@@ -56,11 +56,20 @@ export function loadSigningKey(keyId: string, file: string): SigningKey {
 
 type Listener = (topic: string, payload: Buffer, packet: IPublishPacket) => void;
 
+/** Messages held for the first listener at most (a session's queue beyond it is the broker's to bound). */
+const MAX_EARLY = 100_000;
+
 export class FleetClient {
   readonly prefix: string;
   readonly clientId: string;
   private readonly pending = new Map<string, (reply: RpcReply) => void>();
   private readonly listeners = new Set<Listener>();
+  /**
+   * A resumed persistent session gets its queued messages right after CONNACK, before anyone could
+   * subscribe a listener: they are held here (acknowledged to the broker, so they must not be dropped) and
+   * handed to the first listener.
+   */
+  private early: Parameters<Listener>[] | undefined = [];
   private replySubscribed = false;
 
   private constructor(
@@ -76,6 +85,10 @@ export class FleetClient {
       if (resolve && this.isReplyTopic(topic)) {
         this.pending.delete(correlation as string);
         resolve(parseReply(payload));
+        return;
+      }
+      if (this.listeners.size === 0) {
+        if (this.early && this.early.length < MAX_EARLY) this.early.push([topic, payload, packet]);
         return;
       }
       for (const listener of this.listeners) listener(topic, payload, packet);
@@ -97,8 +110,32 @@ export class FleetClient {
     if (opts.username !== undefined) options.username = opts.username;
     if (opts.password !== undefined) options.password = opts.password;
     if (opts.ca !== undefined) options.ca = opts.ca;
-    const client = await mqtt.connectAsync(opts.url, options);
-    return new FleetClient(client, opts.prefix ?? DEFAULT_PREFIX, clientId);
+    // Not connectAsync: the message handler must be in place before the first packet after CONNACK.
+    const client = mqtt.connect(opts.url, options);
+    const fleet = new FleetClient(client, opts.prefix ?? DEFAULT_PREFIX, clientId);
+    await new Promise<void>((resolve, reject) => {
+      const fail = (err: Error): void => {
+        cleanup();
+        client.end(true);
+        reject(err);
+      };
+      const onConnect = (): void => {
+        cleanup();
+        resolve();
+      };
+      const timer = setTimeout(
+        () => fail(new Error(`no connection within ${Math.round((options.connectTimeout ?? 0) / 1000)} s`)),
+        options.connectTimeout,
+      );
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        client.off('connect', onConnect);
+        client.off('error', fail);
+      };
+      client.once('connect', onConnect);
+      client.once('error', fail);
+    });
+    return fleet;
   }
 
   /** The topics of one box (status, telemetry, events, config…). */
@@ -175,6 +212,9 @@ export class FleetClient {
   /** Subscribes and hands every matching message (other than this client's replies) to `listener`. */
   async subscribe(filter: string | string[], listener: Listener, qos: 0 | 1 = 1): Promise<() => void> {
     this.listeners.add(listener);
+    const held = this.early ?? [];
+    this.early = undefined;
+    for (const message of held) listener(...message);
     await this.client.subscribeAsync(filter, { qos });
     return () => {
       this.listeners.delete(listener);
