@@ -6,7 +6,8 @@ import { createInterface, type Interface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { DEFAULT_CONFIG_PATH, parseConfig } from '../../config/load.js';
-import { writeConfigFile } from '../../config/edit.js';
+
+import { writeServiceConfig } from './service-user.js';
 import { DEVICE_KINDS, type DeviceKind } from '../../config/schema.js';
 import { KINDS, type DeviceKindUnit } from '../kinds/index.js';
 import { scanDevices, stableSerialPath, type FoundDevice } from './device-scan.js';
@@ -224,7 +225,7 @@ async function init(opts: InitOptions): Promise<void> {
     };
     const text = `# Written by \`boxagent config init\`; change it with \`boxagent config set KEY VALUE\`.\n${stringify(config)}`;
     parseConfig(text, file); // the same validation as start-up; throws ConfigError naming the key
-    const { backup } = writeConfigFile(file, text);
+    const { backup } = writeServiceConfig(file, text);
     print(`wrote ${file}${backup ? ` (previous file: ${backup})` : ''}`);
   } finally {
     ask.close();
