@@ -2,7 +2,17 @@
 // or empty file: a temp file beside it, fsync, rename (or link, for "create only if absent"), then fsync of
 // the directory so the rename itself is on disk. Config files and every state file go through here. It sits
 // in config/ because config/ may import nothing from agent/ and both need it.
-import { closeSync, fchmodSync, fchownSync, fsyncSync, linkSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fchmodSync,
+  fchownSync,
+  fsyncSync,
+  linkSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export interface AtomicWriteOptions {

@@ -137,7 +137,10 @@ function syncAllowedOrigins(origins: string[], current: string[], opts: BrowserP
     return;
   }
   const file = resolveConfigPath({ file: opts.config });
-  const { backup } = writeServiceConfig(file, setKey(readConfigText(file), file, 'http.allowedOrigins', wanted));
+  const { backup } = writeServiceConfig(
+    file,
+    setKey(readConfigText(file), file, 'http.allowedOrigins', wanted),
+  );
   print(
     `${file}: added ${missing.join(' ')} to http.allowedOrigins${backup ? ` (previous file: ${backup})` : ''}`,
   );
