@@ -315,6 +315,8 @@ function deviceNode(d: DeviceConfig): { path: string; group: string } | undefine
   const t = d.transport;
   if (t.type === 'serial') return { path: t.path, group: 'dialout' };
   if (t.type === 'usblp') return { path: t.path, group: 'lp' };
+  // A hidraw node named in the config (seal machines and card readers as well as rating pads).
+  if (t.type === 'hid' && t.path !== undefined) return { path: t.path, group: 'plugdev' };
   return kindOf<DeviceKind>(d.kind).deviceNode?.(d);
 }
 
