@@ -157,5 +157,11 @@ export function handOverCreated(): string[] {
 
 /** Writes a config file as `config set`/`init` do, root:<service group> 0640 when run as root. */
 export function writeServiceConfig(file: string, text: string): { backup?: string } {
-  return writeConfigFile(file, text, configFileOwner(parseConfig(text, file, process.env)));
+  let config: Config;
+  try {
+    config = parseConfig(text, file, process.env); // BOXAGENT_STORAGE_OWNER applies, as everywhere
+  } catch {
+    config = parseConfig(text, file); // a bad override elsewhere must not stop writing a valid file
+  }
+  return writeConfigFile(file, text, configFileOwner(config));
 }

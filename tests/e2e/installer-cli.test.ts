@@ -149,7 +149,7 @@ describe('config init', () => {
       expect(oneLineError(r, 64)).toMatch(message);
     }
     expect(existsSync(file)).toBe(false);
-  });
+  }, 60_000);
 
   it('asks for what is missing when run at a terminal, offering the attached devices (a real pty via socat)', async () => {
     const dir = fakeSysfs();
@@ -326,7 +326,7 @@ describe('config init at a terminal', () => {
     } finally {
       holder.close();
     }
-  });
+  }, 60_000);
 
   it('with --force offers the old answers, keeps the devices and other keys, and asks no CA for mqtt://', async () => {
     const dir = scratch();
@@ -372,7 +372,7 @@ describe('config init at a terminal', () => {
       devices: [{ id: 'seal-9', transport: { path: '/dev/ttyUSB9' } }],
     });
     expect(existsSync(`${file}.bak`)).toBe(true);
-  });
+  }, 60_000);
 });
 
 describe('config show, get, set', () => {

@@ -140,7 +140,7 @@ describe('the CLI run as root', () => {
     // The admin token the daemon wrote is its own, and a root `admin-link` beside it keeps it so.
     expect(runCli(['admin-link'], { ...env, BOXAGENT_HTTP_PORT: new URL(daemon.url).port }).status).toBe(0);
     expect(owners(state).filter((o) => o.uid !== uid)).toEqual([]);
-  });
+  }, 90_000);
 });
 
 describe('doctor, run as root, checks as the service user', () => {
@@ -157,7 +157,7 @@ describe('doctor, run as root, checks as the service user', () => {
     });
     chmodSync(file, 0o640);
     expect(doctor(env).checks.get('config access')?.verdict).toBe('ok');
-  });
+  }, 90_000);
 
   it('names a root-owned state.db (the "readonly database" loop), with the chown that fixes it', () => {
     const { state, env } = box();
@@ -173,7 +173,7 @@ describe('doctor, run as root, checks as the service user', () => {
     expect(checks.get('state files')?.fix).toBe(`chown -R ${USER}: ${state}`);
     sh('chown', ['-R', `${USER}:`, state]);
     expect(doctor(env).checks.get('state files')?.verdict).toBe('ok');
-  });
+  }, 90_000);
 
   it('says when the service is not active', () => {
     const { dir, env } = box();
@@ -200,7 +200,7 @@ describe('doctor, run as root, checks as the service user', () => {
       detail: 'boxagent.service is inactive',
       fix: 'systemctl enable --now boxagent',
     });
-  });
+  }, 90_000);
 
   it('names a device in backoff with its reason, from the running daemon, and simulated devices in production', async () => {
     const { state, file, env } = box();
@@ -241,5 +241,5 @@ describe('doctor, run as root, checks as the service user', () => {
     } finally {
       await daemon.stop();
     }
-  });
+  }, 90_000);
 });
