@@ -2,7 +2,17 @@
 // or empty file: a temp file beside it, fsync, rename (or link, for "create only if absent"), then fsync of
 // the directory so the rename itself is on disk. Config files and every state file go through here. It sits
 // in config/ because config/ may import nothing from agent/ and both need it.
-import { closeSync, fsyncSync, linkSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fchmodSync,
+  fchownSync,
+  fsyncSync,
+  linkSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export interface AtomicWriteOptions {
@@ -10,6 +20,8 @@ export interface AtomicWriteOptions {
   mode?: number;
   /** Fail with EEXIST instead of replacing an existing file (two processes making the same key). */
   exclusive?: boolean;
+  /** Owner and group of the new file (a config written by root for the service's group), mode then exact. */
+  owner?: { uid: number; gid: number };
 }
 
 export function writeFileAtomic(file: string, data: string | Buffer, opts: AtomicWriteOptions = {}): void {
@@ -19,6 +31,10 @@ export function writeFileAtomic(file: string, data: string | Buffer, opts: Atomi
   try {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at);
+    if (opts.owner) {
+      fchownSync(fd, opts.owner.uid, opts.owner.gid);
+      fchmodSync(fd, opts.mode ?? 0o600); // the umask may have taken the group's read bit
+    }
     fsyncSync(fd);
   } catch (err) {
     closeSync(fd);

@@ -111,15 +111,19 @@ export function setKey(text: string, file: string, key: string, value: string): 
 
 /**
  * Writes `text` to `file` atomically (temp file, fsync, rename, fsync of the folder) after copying the old
- * file to `.bak`.
+ * file to `.bak`; 0640, and owned by `owner` when given (root:<service group>, so the daemon can read it).
  */
-export function writeConfigFile(file: string, text: string): { backup?: string } {
+export function writeConfigFile(
+  file: string,
+  text: string,
+  owner?: { uid: number; gid: number },
+): { backup?: string } {
   let backup: string | undefined;
   if (existsSync(file)) {
     backup = `${file}.bak`;
     copyFileSync(file, backup);
   }
-  writeFileAtomic(file, text, { mode: 0o640 });
+  writeFileAtomic(file, text, { mode: 0o640, ...(owner ? { owner } : {}) });
   return backup ? { backup } : {};
 }
 

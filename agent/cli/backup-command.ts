@@ -2,7 +2,6 @@
 // state dir's key files, and the way back from it. The keys never touch the disk in clear outside the state
 // dir: the snapshot is taken into a 0700 work folder inside the state dir and removed; the rest is in memory.
 import {
-  chownSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -45,6 +44,7 @@ import {
 } from './backup-format.js';
 import { DaemonClient } from './daemon-client.js';
 import { daemonAnswers, moveStateAside } from './reset-command.js';
+import { watchStateDir } from './service-user.js';
 import {
   CliError,
   CONFIG_FLAGS,
@@ -273,6 +273,7 @@ async function makeBackup(loaded: LoadedConfig, out: string, sealing: Sealing, f
   const dir = resolve(loaded.config.storage.dir);
   const dbFile = join(dir, DB_FILE);
   if (!existsSync(dbFile)) throw new CliError(`nothing to back up: ${dbFile} does not exist`);
+  watchStateDir(loaded.config);
   const work = mkdtempSync(join(dir, '.backup-'));
   const files: PackedFile[] = [];
   let counts: Counts;
@@ -416,6 +417,8 @@ async function restore(file: string, opts: RestoreOptions): Promise<void> {
     );
   }
 
+  // Run as root: the restored files (and the reset-<time>/ folder) are handed to the service user at the end.
+  watchStateDir(loaded.config);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const stage = mkdtempSync(join(dir, '.restore-'));
   const stageName = stage.slice(dir.length + 1);
@@ -433,12 +436,7 @@ async function restore(file: string, opts: RestoreOptions): Promise<void> {
     counts = countRows(join(stage, DB_FILE));
     // Only now the live dir changes: the old state aside (never deleted), then each staged file renamed in.
     moved = moveStateAside(dir, [stageName]);
-    const owner = statSync(dir);
-    for (const name of readdirSync(stage)) {
-      renameSync(join(stage, name), join(dir, name));
-      // Run as root for a state dir the service user owns: the daemon must be able to open what we wrote.
-      if (process.getuid?.() === 0) chownSync(join(dir, name), owner.uid, owner.gid);
-    }
+    for (const name of readdirSync(stage)) renameSync(join(stage, name), join(dir, name));
     fsyncDir(dir);
   } finally {
     rmSync(stage, { recursive: true, force: true });

@@ -3,7 +3,8 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { resolveConfigPath } from '../../config/load.js';
-import { readConfigText, setKey, writeConfigFile } from '../../config/edit.js';
+import { readConfigText, setKey } from '../../config/edit.js';
+import { writeServiceConfig } from './service-user.js';
 import { writeFileAtomic } from '../../config/atomic-write.js';
 import { CliError, EXIT_USAGE, load, print } from './support.js';
 
@@ -136,7 +137,10 @@ function syncAllowedOrigins(origins: string[], current: string[], opts: BrowserP
     return;
   }
   const file = resolveConfigPath({ file: opts.config });
-  const { backup } = writeConfigFile(file, setKey(readConfigText(file), file, 'http.allowedOrigins', wanted));
+  const { backup } = writeServiceConfig(
+    file,
+    setKey(readConfigText(file), file, 'http.allowedOrigins', wanted),
+  );
   print(
     `${file}: added ${missing.join(' ')} to http.allowedOrigins${backup ? ` (previous file: ${backup})` : ''}`,
   );

@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { resolveConfigPath } from '../../config/load.js';
-import { getKey, readConfigText, setKey, writeConfigFile } from '../../config/edit.js';
+import { getKey, readConfigText, setKey } from '../../config/edit.js';
+import { writeServiceConfig } from './service-user.js';
 import { registerInit } from './config-init.js';
 import { CONFIG_FLAGS, CONFIG_HELP, load, print, printJson, type ConfigOption } from './support.js';
 
@@ -39,7 +40,7 @@ export function registerConfig(program: Command): void {
     .action((key: string, value: string, opts: ConfigOption) => {
       const file = resolveConfigPath({ file: opts.config });
       const next = setKey(readConfigText(file), file, key, value);
-      const { backup } = writeConfigFile(file, next);
+      const { backup } = writeServiceConfig(file, next);
       print(`${file}: ${key} set${backup ? ` (previous file: ${backup})` : ''}`);
     });
 

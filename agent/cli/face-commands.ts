@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { LoadedConfig } from '../../config/load.js';
 import { CliError, EXIT_USAGE, load, openStore, printJson, withStore } from './support.js';
+import { watchStateDir } from './service-user.js';
 import { FaceService } from '../face/face-service.js';
 import type { FaceSource } from '../face/results.js';
 import { createLogger } from '../log.js';
@@ -92,7 +93,9 @@ export function registerFaceCommands(program: Command): void {
     .option('-c, --config <file>', 'config file')
     .option('--json', 'print JSON')
     .action((opts: { config?: string; json?: boolean }) => {
-      const store = Store.open(resolve(load(opts).config.storage.dir));
+      const { config } = load(opts);
+      watchStateDir(config);
+      const store = Store.open(resolve(config.storage.dir));
       try {
         const all: { id: string; name: string; faces: number }[] = [];
         for (let after = ''; ;) {

@@ -19,6 +19,7 @@ import { registerLogs } from './logs-command.js';
 import { registerReset } from './reset-command.js';
 import { registerRun } from './run-command.js';
 import { registerService } from './service-command.js';
+import { handOverCreated } from './service-user.js';
 import { CliError, EXIT_CONFIG, EXIT_FAILURE, EXIT_STATE, EXIT_USAGE, print, printJson } from './support.js';
 import { registerTokens } from './token-commands.js';
 
@@ -78,6 +79,9 @@ async function main(argv: string[]): Promise<void> {
       process.stderr.write(`boxagent: ${err instanceof Error ? err.message : String(err)}\n`);
       process.exitCode = EXIT_FAILURE;
     }
+  } finally {
+    // Also after a failure: a half-done command must not leave root-owned files in the state dir.
+    handOverCreated();
   }
 }
 

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { fsyncDir } from '../../config/atomic-write.js';
 import { RESET_PREFIX } from '../store/state-dir.js';
 import { DaemonClient } from './daemon-client.js';
+import { watchStateDir } from './service-user.js';
 import {
   CliError,
   CONFIG_FLAGS,
@@ -39,6 +40,7 @@ async function reset(opts: ConfigOption & { yes?: boolean }): Promise<void> {
   if (await daemonAnswers(DaemonClient.urlOf(config))) {
     throw new CliError('the daemon is running: stop it first (systemctl stop boxagent)');
   }
+  watchStateDir(config); // the reset-<time>/ folder, made as root, goes to the service user
   const moved = moveStateAside(dir);
   if (!moved) {
     print(`${dir} holds no state; nothing to move`);

@@ -1,13 +1,13 @@
 // `boxagent service install`: puts the systemd unit, sysusers, tmpfiles and udev files in place, then runs
 // the commands that activate them, printing each one.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { CliError, CONFIG_FLAGS, CONFIG_HELP, load, print, printJson, type ConfigOption } from './support.js';
 import { browserPolicy, POLICY_DIRS, POLICY_FILE, type BrowserPolicyOptions } from './browser-policy.js';
 import { readUdevDb } from './udev-db.js';
+import { packageRoot } from './service-user.js';
 import { deviceLinks, linksRulesFile, LINKS_RULES_FILE } from './udev-links.js';
 
 /** Where each shipped file goes on a Debian-like system (paths relative to the root). */
@@ -30,20 +30,10 @@ const ACTIVATE: readonly string[][] = [
   ['systemctl', 'enable', '--now', 'boxagent'],
 ];
 
-/** The package root: the folder holding `systemd/`, from the source tree or from dist/. */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'systemd/boxagent.service'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new CliError('cannot find the systemd/ files of this boxagent package');
-    dir = parent;
-  }
-  return dir;
-}
-
 function install(opts: { root: string; activate: boolean }): void {
   const root = resolve(opts.root);
   const from = packageRoot();
+  if (!from) throw new CliError('cannot find the systemd/ files of this boxagent package');
   for (const [src, dest] of FILES) {
     const target = join(root, dest);
     mkdirSync(dirname(target), { recursive: true });

@@ -4,6 +4,7 @@ import { loadConfig, type LoadedConfig } from '../../config/load.js';
 import { publishAuditEntries } from '../events/audit-events.js';
 import { EventLog } from '../events/event-log.js';
 import { Store } from '../store/store.js';
+import { watchStateDir } from './service-user.js';
 
 /**
  * Exit codes (documented in the README): 0 ok, 1 failed, 64 usage, 65 state unusable (state.db missing in a
@@ -44,6 +45,7 @@ export function load(opts: ConfigOption, checks: { checkFiles?: boolean } = {}):
  */
 export function openStore(loaded: LoadedConfig): Store {
   const { config } = loaded;
+  watchStateDir(config); // run as root: what this makes is handed to the service user at the end
   const store = Store.open(resolve(config.storage.dir));
   publishAuditEntries(store, new EventLog(store, config.storage.maxEvents, config.mqtt.url !== undefined));
   return store;

@@ -96,5 +96,5 @@ export const cameraKind: DeviceKindUnit<'camera'> = {
       ? { path: d.camera.source, group: 'video' }
       : undefined,
   doctor: (cameras) => [checkFfmpeg(cameras.length)],
-  wizard: { transportHint: '"video:/dev/video0", "video:rtsp://…" or empty for none' },
+  wizard: { transportHint: '"/dev/video0", "rtsp://…", "http://…" or empty for none' },
 };

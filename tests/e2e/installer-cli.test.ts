@@ -2,6 +2,7 @@
 // verify, service install. Every one non-interactively; the wizard once through a real pseudo-terminal.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import sharp from 'sharp';
@@ -129,13 +130,26 @@ describe('config init', () => {
       const r = runCli(['config', 'init', '--non-interactive', '-c', file, ...args], testEnv(dir));
       expect(oneLineError(r, 64)).toMatch(message);
     }
-    const badId = runCli(
-      ['config', 'init', '--non-interactive', '-c', file, '--box-id', 'no spaces'],
-      testEnv(dir),
-    );
-    expect(oneLineError(badId, 78)).toMatch(/box\.id/);
     expect(existsSync(file)).toBe(false);
   });
+
+  // (The other answers' rules: tests/unit/cli/init-answers.test.ts.)
+  it('checks each flag as it is read, saying the rule in words', () => {
+    const dir = scratch();
+    const file = join(dir, 'config.yaml');
+    for (const [args, message] of [
+      [['--box-id', 'no spaces'], /--box-id "no spaces": a box id is 1 to 64 characters: Latin letters/],
+      [['--box-id', 'x', '--http-port', '80'], /--http-port "80": the port is a number from 1024 to 65535/],
+      [
+        ['--box-id', 'x', '--mqtt-url', 'mqtt://f.example', '--mqtt-ca', file],
+        /--mqtt-ca is for a TLS broker/,
+      ],
+    ] as const) {
+      const r = runCli(['config', 'init', '--non-interactive', '-c', file, ...args], testEnv(dir));
+      expect(oneLineError(r, 64)).toMatch(message);
+    }
+    expect(existsSync(file)).toBe(false);
+  }, 60_000);
 
   it('asks for what is missing when run at a terminal, offering the attached devices (a real pty via socat)', async () => {
     const dir = fakeSysfs();
@@ -155,6 +169,8 @@ describe('config init', () => {
       [/Box id.*: $/, 'box-42'],
       [/Site.*: $/, '城关镇政务服务中心'],
       [/Local HTTP port \[8620\]: $/, '8630'],
+      [/State directory \[\/var\/lib\/boxagent\]: $/, ''],
+      [/origins\) of the counter software.*: $/, ''],
       [/Fleet broker URL.*: $/, ''],
       // The LQ-630K found on lp0 is offered as the printer (default [2]); Enter takes it.
       [/2\) \/dev\/usb\/lp0 04b8:0005 LQ-630K[^]*dot-matrix printer: a number from the list.*\[2\]: $/, ''],
@@ -198,6 +214,165 @@ describe('config init', () => {
       transport: { path: '/dev/serial/by-id/usb-1a86_USB_Serial-if00-port0' },
     });
   });
+});
+
+/** The wizard on a real pseudo-terminal (socat gives the CLI a fresh pty and relays our stdin/stdout to it). */
+function wizard(args: string[], env: Record<string, string>) {
+  const child = spawn(
+    'socat',
+    ['-', `EXEC:${process.execPath} ${CLI} ${args.join(' ')},pty,setsid,ctty,stderr`],
+    {
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
+  let screen = '';
+  child.stdout.on('data', (c: Buffer) => (screen += c.toString('utf8')));
+  const exited = new Promise<number | null>((r) => child.on('exit', r));
+  return {
+    /** Waits for `prompt` at the end of the screen, returns what was shown since the last answer, answers. */
+    async answer(prompt: RegExp, text: string): Promise<string> {
+      await waitFor(`prompt ${prompt}`, () => prompt.test(screen.trimEnd() + ' '));
+      const shown = screen;
+      screen = '';
+      child.stdin.write(text + '\n');
+      return shown;
+    },
+    async end(): Promise<{ code: number | null; screen: string }> {
+      const code = await exited;
+      return { code, screen };
+    },
+  };
+}
+
+describe('config init at a terminal', () => {
+  it('asks a refused answer again, saying why (a typo in the port, the box id, an origin)', async () => {
+    const dir = scratch();
+    const file = join(dir, 'config.yaml');
+    const ca = join(dir, 'fleet-ca.pem');
+    writeFileSync(ca, '-----BEGIN CERTIFICATE-----\n');
+    // A port another program holds: the wizard must not offer the daemon a port it cannot bind.
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
+    const taken = (holder.address() as AddressInfo).port;
+    try {
+      const w = wizard(['config', 'init', '-c', file, '--sysfs-root', dir], plainEnv(dir));
+      await w.answer(/Box id.*: $/, '石门村 box');
+      expect(await w.answer(/Box id.*: $/, 'shimen-01')).toMatch(
+        /a box id is 1 to 64 characters: Latin letters, digits, "-" and "_"/,
+      );
+      await w.answer(/Site.*: $/, '石门村便民服务站');
+      await w.answer(/Local HTTP port \[8620\]: $/, '80');
+      expect(await w.answer(/Local HTTP port \[8620\]: $/, String(taken))).toMatch(
+        /the port is a number from 1024 to 65535 \(below 1024 needs root/,
+      );
+      expect(await w.answer(/Local HTTP port \[8620\]: $/, '8631')).toMatch(
+        new RegExp(`port ${taken} is already used by another program on this box; choose another`),
+      );
+      await w.answer(/State directory \[\/var\/lib\/boxagent\]: $/, join(dir, 'state'));
+      await w.answer(/origins\) of the counter software.*: $/, 'https://zwfw.example.gov.cn/app');
+      expect(
+        await w.answer(
+          /origins\) of the counter software.*: $/,
+          'https://zwfw.example.gov.cn, http://10.0.0.5:8080',
+        ),
+      ).toMatch(/"https:\/\/zwfw\.example\.gov\.cn\/app" is not an origin/);
+      await w.answer(/Fleet broker URL.*: $/, 'mqtts://fleet.example.gov.cn:8883');
+      await w.answer(/Broker username.*: $/, '');
+      // Only a TLS broker is asked for its CA file.
+      await w.answer(/CA certificate file of the broker.*: $/, join(dir, 'no-such.pem'));
+      expect(await w.answer(/CA certificate file of the broker.*: $/, ca)).toMatch(
+        /there is no file .*no-such\.pem/,
+      );
+      await w.answer(/dot-matrix printer:.*: $/, '');
+      // A camera as the installer types it: the V4L2 node itself.
+      await w.answer(/face camera:.*: $/, '/dev/video0');
+      await w.answer(/steel-seal machine:.*: $/, '7');
+      expect(await w.answer(/steel-seal machine:.*: $/, '/dev/ttyUSB3')).toMatch(
+        /nothing was found attached: type the device/,
+      );
+      for (const kind of [
+        /photo\/certificate printer:.*: $/,
+        /ID card reader:.*: $/,
+        /service-rating pad:.*: $/,
+      ])
+        await w.answer(kind, '');
+      const { code, screen } = await w.end();
+      expect(code).toBe(0);
+      // It ends with what to do next.
+      expect(screen).toMatch(
+        /Next steps:[^]*config validate[^]*token create[^]*systemctl enable --now boxagent[^]*doctor/,
+      );
+      const env = plainEnv(dir);
+      delete env.BOXAGENT_STORAGE_DIR; // the file's own storage.dir
+      const config = JSON.parse(runCli(['config', 'validate', file, '--json'], env).stdout) as {
+        box: { id: string };
+        http: { port: number; allowedOrigins: string[] };
+        storage: { dir: string };
+        mqtt: { url: string; ca: string };
+        devices: { id: string; transport: { type: string; path?: string }; camera?: { source: string } }[];
+      };
+      expect(config.box.id).toBe('shimen-01');
+      expect(config.http.port).toBe(8631);
+      expect(config.http.allowedOrigins).toEqual(['https://zwfw.example.gov.cn', 'http://10.0.0.5:8080']);
+      expect(config.storage.dir).toBe(join(dir, 'state'));
+      expect(config.mqtt).toMatchObject({ url: 'mqtts://fleet.example.gov.cn:8883', ca });
+      expect(config.devices.map((d) => d.id)).toEqual(['camera-1', 'seal-1']);
+      expect(config.devices[0]).toMatchObject({
+        transport: { type: 'video' },
+        camera: { source: '/dev/video0' },
+      });
+      expect(config.devices[1]).toMatchObject({ transport: { type: 'serial', path: '/dev/ttyUSB3' } });
+    } finally {
+      holder.close();
+    }
+  }, 60_000);
+
+  it('with --force offers the old answers, keeps the devices and other keys, and asks no CA for mqtt://', async () => {
+    const dir = scratch();
+    const file = join(dir, 'config.yaml');
+    writeFileSync(
+      file,
+      [
+        'box: { id: box-3, site: 城关镇 }',
+        'http: { port: 8632, allowedOrigins: ["https://a.example"] }',
+        'storage: { dir: /srv/boxagent }',
+        'mqtt: { url: "mqtt://10.0.0.2:1883", keepaliveSeconds: 45 }',
+        'log: { level: debug }',
+        'devices:',
+        '  - { id: seal-9, kind: seal, transport: { type: serial, path: /dev/ttyUSB9 } }',
+        '',
+      ].join('\n'),
+    );
+    const w = wizard(['config', 'init', '--force', '-c', file, '--sysfs-root', dir], plainEnv(dir));
+    await w.answer(/Box id.*\[box-3\]: $/, '');
+    await w.answer(/Site.*\[城关镇\]: $/, '');
+    await w.answer(/Local HTTP port \[8632\]: $/, '');
+    await w.answer(/State directory \[\/srv\/boxagent\]: $/, '');
+    await w.answer(/counter software.*\[https:\/\/a\.example\]: $/, '');
+    await w.answer(/Fleet broker URL.*\[mqtt:\/\/10\.0\.0\.2:1883\]: $/, '');
+    await w.answer(/Broker username.*: $/, '');
+    // Straight to the devices: no CA file for a plain mqtt:// broker.
+    const shown = await w.answer(/: $/, '');
+    expect(shown).toMatch(/^\s*Keep the configured devices \(seal-9\)\? \[Y\/n\]: $/);
+    const { code } = await w.end();
+    expect(code).toBe(0);
+    const env = plainEnv(dir);
+    delete env.BOXAGENT_STORAGE_DIR; // the file's own storage.dir
+    const config = JSON.parse(runCli(['config', 'validate', file, '--json'], env).stdout) as Record<
+      string,
+      unknown
+    >;
+    expect(config).toMatchObject({
+      box: { id: 'box-3', site: '城关镇' },
+      http: { port: 8632, allowedOrigins: ['https://a.example'] },
+      storage: { dir: '/srv/boxagent' },
+      mqtt: { url: 'mqtt://10.0.0.2:1883', keepaliveSeconds: 45 },
+      log: { level: 'debug' },
+      devices: [{ id: 'seal-9', transport: { path: '/dev/ttyUSB9' } }],
+    });
+    expect(existsSync(`${file}.bak`)).toBe(true);
+  }, 60_000);
 });
 
 describe('config show, get, set', () => {

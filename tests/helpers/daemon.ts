@@ -33,6 +33,8 @@ export interface DaemonOptions {
   config?: string;
   env?: Record<string, string>;
   storageDir?: string;
+  /** Run as this user and group (through util-linux setpriv, as systemd's User= would), not as the test's. */
+  user?: { uid: number; gid: number };
 }
 
 /** A fresh state directory under the system temp dir, removed by `removeDir`. */
@@ -93,10 +95,12 @@ export function runCliAsync(
 export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   const storageDir = opts.storageDir ?? tempDir();
   const env = testEnv(storageDir, opts.env);
-  const proc = spawn(process.execPath, [CLI, 'run', '--config', opts.config ?? DEFAULT_CONFIG], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const command = [process.execPath, CLI, 'run', '--config', opts.config ?? DEFAULT_CONFIG];
+  if (opts.user) {
+    const { uid, gid } = opts.user;
+    command.unshift('setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--init-groups', '--');
+  }
+  const proc = spawn(command[0] as string, command.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: LogLine[] = [];
   let err = '';
   let partial = '';
