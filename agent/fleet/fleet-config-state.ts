@@ -122,8 +122,8 @@ export class FleetConfigState {
       config: keyed(this.current),
       local,
       patch,
-      fleetKeys: fleetKeys(patch),
-      overridden: overriddenKeys(local, patch),
+      fleetKeys: fleetKeys(patch).sort(),
+      overridden: overriddenKeys(local, patch).sort(),
     };
   }
 }
