@@ -69,6 +69,11 @@ function unkeyed(doc: JsonObject): Record<string, unknown> {
   };
 }
 
+/** The config's form of sections given keyed (as `config.get` answers them). */
+export function sectionsFromKeyed(doc: JsonObject): FleetSections {
+  return unkeyed(structuredClone(doc)) as unknown as FleetSections;
+}
+
 export type Resolved =
   { ok: true; sections: FleetSections; keyed: JsonObject } | { ok: false; errors: string[] };
 

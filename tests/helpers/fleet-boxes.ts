@@ -24,8 +24,16 @@ export function fleetKey(dir: string, keyId = 'city-ops'): FleetKey {
   return { keyId, privateKey: pair.privateKey, publicKey, file };
 }
 
-/** The installer's config of a box: printer-1 (named locally), printer-2 and seal-1, all simulated. */
-export function boxConfigYaml(boxId: string, key: FleetKey, brokerUrl: string): string {
+/**
+ * The installer's config of a box: printer-1 (named locally), printer-2 and seal-1, all simulated unless
+ * `printer2Transport` (YAML flow mapping) gives printer-2 another transport.
+ */
+export function boxConfigYaml(
+  boxId: string,
+  key: FleetKey,
+  brokerUrl: string,
+  printer2Transport = '{ type: simulated }',
+): string {
   return `box: { id: ${boxId}, site: Test hall }
 http: { port: 0 }
 mqtt:
@@ -40,7 +48,7 @@ supervision: { probeIntervalMs: 100, failuresBeforeError: 1, backoffInitialMs: 5
 face: { enabled: false }
 devices:
   - { id: printer-1, kind: printer, name: Local printer, transport: { type: simulated } }
-  - { id: printer-2, kind: printer, transport: { type: simulated } }
+  - { id: printer-2, kind: printer, transport: ${printer2Transport} }
   - { id: seal-1, kind: seal, transport: { type: simulated } }
 `;
 }
@@ -53,10 +61,16 @@ export interface Box {
 }
 
 /** Starts (or restarts, with the same dir) a box and waits for its fleet link. */
-export async function startBox(id: string, dir: string, key: FleetKey, brokerUrl: string): Promise<Box> {
+export async function startBox(
+  id: string,
+  dir: string,
+  key: FleetKey,
+  brokerUrl: string,
+  printer2Transport?: string,
+): Promise<Box> {
   mkdirSync(join(dir, 'state'), { recursive: true });
   const configFile = join(dir, 'config.yaml');
-  writeFileSync(configFile, boxConfigYaml(id, key, brokerUrl));
+  writeFileSync(configFile, boxConfigYaml(id, key, brokerUrl, printer2Transport));
   const daemon = await startDaemon({
     config: configFile,
     storageDir: join(dir, 'state'),
