@@ -21,6 +21,7 @@ import { KEY_FILE } from '../face/template-cipher.js';
 import { BOOTSTRAP_TOKEN_FILE } from '../main.js';
 import { refuseSilentReset } from '../store/state-dir.js';
 import { DB_FILE, Store } from '../store/store.js';
+import { checkFleetConfig } from './fleet-config-check.js';
 import { CliError, CONFIG_FLAGS, CONFIG_HELP, print, printJson, type ConfigOption } from './support.js';
 
 export type Verdict = 'ok' | 'warn' | 'fail';
@@ -314,6 +315,7 @@ export async function runChecks(opts: ConfigOption): Promise<CheckResult[]> {
     checkClock(),
     await checkHttp(config),
     await checkBroker(config),
+    ...checkFleetConfig(config),
   ];
 }
 

@@ -11,7 +11,7 @@ import type { ReportedConfig } from '../../agent/fleet/config-sync.js';
 import { signDesiredConfig } from '../../agent/fleet/config-signing.js';
 import type { FleetConfigView } from '../../agent/fleet/fleet-config-state.js';
 import { FleetClient } from '../../agent/fleet/operator/fleet-client.js';
-import { removeDir, tempDir } from '../helpers/daemon.js';
+import { removeDir, runCli, tempDir, testEnv } from '../helpers/daemon.js';
 import { fleetKey, startBox, type Box, type FleetKey } from '../helpers/fleet-boxes.js';
 import { freePort, startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -170,6 +170,38 @@ describe('desired config as a merge patch over the local config', () => {
     expect(applied.map((e) => e.detail.version)).toEqual([1, 2, 3]);
     expect(applied[2]).toMatchObject({ actor: 'fleet-key:city-ops', detail: { keyId: 'city-ops' } });
     expect(applied[2]?.detail.changed).toEqual(['/devices/printer-2', '/devices/seal-2']);
+
+    // On the box: config show and doctor show the fleet's keys apart and name the local keys it overrides.
+    const cliEnv = testEnv(b.daemon.storageDir);
+    const shown = runCli(['config', 'show', '-c', b.configFile], cliEnv);
+    expect(shown.status).toBe(0);
+    expect(shown.stdout).toContain("with the fleet's desired config version 3 (signed by city-ops");
+    expect(shown.stdout).toContain('name: 窗口一 # fleet v3, overrides local: "Local printer"');
+    expect(shown.stdout).toContain('backoffMaxMs: 300 # fleet v3, overrides local: 200');
+    expect(shown.stdout).toContain('Local keys the fleet removes: /devices/printer-2');
+    const effective = JSON.parse(runCli(['config', 'show', '--json', '-c', b.configFile], cliEnv).stdout) as {
+      devices: { id: string }[];
+    };
+    expect(effective.devices.map((d) => d.id)).toEqual(['printer-1', 'seal-1']);
+    const fleetPart = JSON.parse(
+      runCli(['config', 'show', '--fleet', '-c', b.configFile], cliEnv).stdout,
+    ) as FleetConfigView;
+    expect(fleetPart.overridden).toEqual(view.overridden);
+    const doctor = JSON.parse(runCli(['doctor', '--json', '-c', b.configFile], cliEnv).stdout) as {
+      check: string;
+      verdict: string;
+      detail: string;
+    }[];
+    expect(doctor.find((r) => r.check === 'fleet config')).toMatchObject({ verdict: 'ok' });
+    expect(doctor.find((r) => r.check === 'fleet config')?.detail).toMatch(
+      /^version 3 in force \(signed by city-ops\)/,
+    );
+    const overriddenCheck = doctor.find((r) => r.check === 'local keys overridden');
+    expect(overriddenCheck?.verdict).toBe('warn');
+    expect(overriddenCheck?.detail).toContain(
+      '/devices/printer-1/name (local "Local printer", fleet "窗口一")',
+    );
+    expect(overriddenCheck?.detail).toContain('/devices/printer-2 (local {');
   }, 120_000);
 
   it('answers a rolled-back version again after a restart without applying it', async () => {
