@@ -21,8 +21,7 @@ export class ConfigRollbackRepository {
   /** Why `version` was rolled back, or undefined when it never was. */
   find(version: number): { errors: string[]; at: string } | undefined {
     const row = this.sql('SELECT errors, at FROM fleet_config_rollbacks WHERE version = ?').get(version) as
-      | { errors: string; at: string }
-      | undefined;
+      { errors: string; at: string } | undefined;
     return row ? { errors: JSON.parse(row.errors) as string[], at: row.at } : undefined;
   }
 }
