@@ -12,7 +12,13 @@ import { asProblem } from '../problems/document.js';
 import type { Services } from '../services.js';
 import { FLEET_SCHEMA } from './contract.js';
 import { FLEET_CONFIG_FILE, type FleetConfigState } from './fleet-config-state.js';
-import { implicitRemovals, keyed, resolveFleetConfig, type FleetSections } from './fleet-sections.js';
+import {
+  implicitRemovals,
+  keyed,
+  resolveFleetConfig,
+  setSections,
+  type FleetSections,
+} from './fleet-sections.js';
 import { changes, isJsonObject, type JsonObject } from './merge-patch.js';
 import type { RequestVerifier } from './request-signing.js';
 
@@ -136,10 +142,8 @@ export class ConfigSync {
   }
 
   private async applySections(sections: FleetSections): Promise<string[]> {
-    const { config, devices } = this.services;
-    config.supervision = sections.supervision;
-    config.devices = sections.devices;
-    return devices.reconfigure(sections.devices, sections.supervision);
+    setSections(this.services.config, sections);
+    return this.services.devices.reconfigure(sections.devices, sections.supervision);
   }
 
   /** Waits for every (re)started device to be ready; returns what is wrong after the timeout. */

@@ -21,14 +21,12 @@ import {
 export const FLEET_SECTIONS = ['devices', 'supervision'] as const;
 export type FleetSection = (typeof FLEET_SECTIONS)[number];
 
-const FleetSectionsSchema = Type.Object(
-  {
-    devices: ConfigSchema.properties.devices,
-    supervision: ConfigSchema.properties.supervision,
-  },
+// Derived from the list, so a new fleet-owned section (alerts) is one word above.
+const FleetSectionsSchema = Type.Pick(ConfigSchema, FLEET_SECTIONS, {
+  additionalProperties: false,
   // The device entries refer to the transport union in the config schema's $defs.
-  { additionalProperties: false, $defs: { transport: TransportSchema } },
-);
+  $defs: { transport: TransportSchema },
+});
 /** The fleet-owned sections in the config's own form (devices as a list). */
 export type FleetSections = Static<typeof FleetSectionsSchema>;
 
@@ -40,13 +38,12 @@ export function sectionsValidator(): ValidateFunction<FleetSections> {
 }
 
 export function sectionsOf(config: Config): FleetSections {
-  return structuredClone({ devices: config.devices, supervision: config.supervision });
+  return structuredClone(Object.fromEntries(FLEET_SECTIONS.map((s) => [s, config[s]]))) as FleetSections;
 }
 
 /** Sets the config's fleet-owned sections (in place). */
 export function setSections(config: Config, sections: FleetSections): void {
-  config.devices = sections.devices;
-  config.supervision = sections.supervision;
+  for (const s of FLEET_SECTIONS) (config as Record<FleetSection, unknown>)[s] = sections[s];
 }
 
 /** The keyed form patches apply to: devices by id, each entry without its `id`. */
