@@ -132,4 +132,33 @@ describe('boxagent fleet config', () => {
     expect(view.inForce).toBe(3);
     expect(Object.keys(view.config.devices as object)).toEqual(['printer-1', 'printer-2']);
   }, 60_000);
+
+  it('checks a patch before publishing it, and removes devices the file leaves out only when allowed', async () => {
+    const desiredVersion = async () => {
+      const raw = (await retainedDesired('box-a')).values().next().value;
+      return raw ? (JSON.parse(raw.toString('utf8')) as { version: number }).version : 0;
+    };
+    const before = await desiredVersion();
+    const invalid = patchFile('invalid.yaml', 'devices:\n  printer-1: { kind: toaster }\n');
+    const refused = await cli('push', 'box-a', invalid, '--sign', key.file, '--yes');
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toMatch(/config\.devices\.printer-1/);
+    expect(await desiredVersion()).toBe(before);
+
+    const added = patchFile(
+      'add.yaml',
+      'devices:\n  seal-9: { kind: seal, transport: { type: simulated } }\n',
+    );
+    expect((await cli('push', 'box-a', added, '--sign', key.file, '--yes')).status).toBe(0);
+    const without = patchFile('without.yaml', 'supervision: { backoffMaxMs: 250 }\n');
+    const leftOut = await cli('push', 'box-a', without, '--sign', key.file, '--yes');
+    expect(leftOut.status).not.toBe(0);
+    expect(leftOut.stderr).toMatch(/remove device seal-9 \(left out of the file: seal-9\)/);
+    const allowed = await cli('push', 'box-a', without, '--sign', key.file, '--yes', '--allow-removal');
+    expect(allowed.status).toBe(0);
+    expect(allowed.stdout).toContain('(device seal-9 is left out of the file: removed with "seal-9": null)');
+    const view = await inForce('box-a');
+    expect(view.patch).toEqual({ supervision: { backoffMaxMs: 250 }, devices: { 'seal-9': null } });
+    expect(Object.keys(view.config.devices as object)).toEqual(['printer-1', 'printer-2', 'seal-1']);
+  }, 90_000);
 });
