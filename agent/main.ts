@@ -14,7 +14,7 @@ import { EventLog } from './events/event-log.js';
 import { CameraService } from './camera/camera-service.js';
 import { FaceCaptureService } from './face/face-capture.js';
 import { FaceService } from './face/face-service.js';
-import { overlayFleetConfig } from './fleet/config-sync.js';
+import { FleetConfigState } from './fleet/fleet-config-state.js';
 import { FleetLink } from './fleet/fleet-link.js';
 import { buildHttpServer, type HttpServer } from './http/server.js';
 import { IdCardService } from './idcard/card-service.js';
@@ -71,14 +71,18 @@ export class Agent {
 
     const events = new EventLog(store, config.storage.maxEvents, config.mqtt.url !== undefined, log);
     // The fleet's applied desired config (kept in the state dir) overrides the file's fleet-owned sections.
-    if (config.mqtt.url !== undefined) {
-      const version = overlayFleetConfig(config, storageDir, (file, reason) => {
+    const fleetConfig = FleetConfigState.load(
+      config,
+      storageDir,
+      config.mqtt.url !== undefined,
+      (file, reason) => {
         // Not fatal: the box runs on its config file, and says so to the log and the fleet.
         log.warn({ file, reason }, 'fleet config unreadable; running on the config file');
         events.publishOrLog('config.fleet-unreadable', { file, reason }, log);
-      });
-      if (version > 0) log.info({ version }, 'fleet config in force');
-    }
+      },
+    );
+    fleetConfig.overlay(config);
+    if (fleetConfig.inForce > 0) log.info({ version: fleetConfig.inForce }, 'fleet config in force');
     // Audit entries go to the fleet as events, in the transaction that records them.
     publishAuditEntries(store, events);
     const chain = store.audit.verify();
@@ -159,6 +163,7 @@ export class Agent {
       certificates,
       selfTests,
       ratings,
+      fleetConfig,
       version: VERSION,
       startedAt: new Date(),
       notReadyReason: () => (this.stopping ? 'shutting down' : this.ready ? null : 'starting'),

@@ -16,6 +16,7 @@ import type { PhotoService } from './photos/photo-service.js';
 import type { CertificateService } from './certificates/certificate-service.js';
 import type { SelfTestService } from './selftest/self-test-service.js';
 import type { RatingService } from './ratings/rating-service.js';
+import type { FleetConfigState } from './fleet/fleet-config-state.js';
 
 export interface Services {
   config: Config;
@@ -44,6 +45,8 @@ export interface Services {
   selfTests: SelfTestService;
   /** Service ratings (好差评) on the rating pads. */
   ratings: RatingService;
+  /** The fleet's desired config in force over the local one (issue 18): config.get and the config sync. */
+  fleetConfig: FleetConfigState;
   version: string;
   startedAt: Date;
   /** Null when ready, else why not (start-up, shutting down). */

@@ -1,10 +1,10 @@
 // `boxagent config init|show|get|set|validate`: the installer never has to edit YAML by hand.
 import type { Command } from 'commander';
-import { stringify } from 'yaml';
 import { resolveConfigPath } from '../../config/load.js';
 import { getKey, readConfigText, setKey } from '../../config/edit.js';
 import { writeServiceConfig } from './service-user.js';
 import { registerInit } from './config-init.js';
+import { annotatedYaml, readFleetPart } from './fleet-config-view.js';
 import { CONFIG_FLAGS, CONFIG_HELP, load, print, printJson, type ConfigOption } from './support.js';
 
 export function registerConfig(program: Command): void {
@@ -13,13 +13,22 @@ export function registerConfig(program: Command): void {
 
   config
     .command('show')
-    .description('print the configuration in force (file + BOXAGENT_* overrides + defaults)')
+    .description(
+      "print the configuration in force (file + BOXAGENT_* overrides + defaults, and the fleet's desired config), fleet keys marked apart",
+    )
     .option(CONFIG_FLAGS, CONFIG_HELP)
     .option('--json', 'print JSON')
-    .action((opts: ConfigOption & { json?: boolean }) => {
-      const { config: resolved } = load(opts);
-      if (opts.json) printJson(resolved);
-      else process.stdout.write(stringify(resolved));
+    .option(
+      '--fleet',
+      "print only the fleet's part as JSON: version, signer, fleet keys, overridden local keys",
+    )
+    .action((opts: ConfigOption & { json?: boolean; fleet?: boolean }) => {
+      const { config: local, file } = load(opts);
+      const part = readFleetPart(local);
+      if (part.problem) process.stderr.write(`warning: ${part.problem}\n`);
+      if (opts.fleet) printJson(part.view);
+      else if (opts.json) printJson(part.effective);
+      else process.stdout.write(annotatedYaml(part, file));
     });
 
   config

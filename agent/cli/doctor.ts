@@ -20,6 +20,7 @@ import { DB_FILE, Store } from '../store/store.js';
 import { checkAccess, type AccessAnswer, type AccessRequest } from './access-probe.js';
 import { DaemonClient } from './daemon-client.js';
 import { serviceAccount, unitSupplementaryGroups, type ServiceAccount } from './service-user.js';
+import { checkFleetConfig } from './fleet-config-check.js';
 import { CliError, CONFIG_FLAGS, CONFIG_HELP, print, printJson, type ConfigOption } from './support.js';
 
 export type Verdict = 'ok' | 'warn' | 'fail';
@@ -601,6 +602,7 @@ const CHECKS: Check[] = [
   checkService,
   checkDevicesLive,
   checkBroker,
+  (ctx) => checkFleetConfig(ctx.config),
 ];
 
 export async function runChecks(opts: ConfigOption): Promise<CheckResult[]> {

@@ -136,7 +136,6 @@ export class FleetLink {
 
     this.configSync = new ConfigSync(
       services,
-      resolve(config.storage.dir),
       this.verifier,
       (reported) => {
         if (client.connected) {

@@ -7,6 +7,7 @@ import { getDevice, listDevices, testDevice } from './device-ops.js';
 import { simulateDevice } from './simulator-ops.js';
 import { listAudit } from './audit-ops.js';
 import { listEvents } from './event-ops.js';
+import { getConfig } from './config-ops.js';
 import { captureFace } from './camera-ops.js';
 import { detectFaces, faceStatus, identifyFace, verifyFace } from './face-ops.js';
 import { addPersonFace, deletePerson, enrollPerson, getPerson, listPersons } from './person-ops.js';
@@ -23,6 +24,7 @@ const CORE: readonly AnyOperation[] = [
   simulateDevice,
   listAudit,
   listEvents,
+  getConfig,
   captureFace,
   faceStatus,
   detectFaces,

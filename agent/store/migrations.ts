@@ -181,4 +181,13 @@ export const MIGRATIONS: readonly string[] = [
     token_id    TEXT
   ) WITHOUT ROWID;
   `,
+  // 9: desired config versions the box rolled back (issue 18). Such a version is never applied again by
+  // itself: seen again (a restart, a reconnect) it is reported `rolled_back` at once; the fleet sends a new one.
+  `
+  CREATE TABLE fleet_config_rollbacks (
+    version INTEGER PRIMARY KEY,
+    errors  TEXT NOT NULL,
+    at      TEXT NOT NULL
+  );
+  `,
 ];

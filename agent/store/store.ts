@@ -12,6 +12,7 @@ import { PersonRepository } from './persons.js';
 import { NonceRepository } from './nonces.js';
 import { PairingRepository } from './pairings.js';
 import { AdminLinkRepository } from './admin-links.js';
+import { ConfigRollbackRepository } from './config-rollbacks.js';
 import { corruptDatabase, isCorruption, refuseSilentReset } from './state-dir.js';
 
 export const DB_FILE = 'state.db';
@@ -30,6 +31,7 @@ export class Store {
   readonly nonces: NonceRepository;
   readonly pairings: PairingRepository;
   readonly adminLinks: AdminLinkRepository;
+  readonly configRollbacks: ConfigRollbackRepository;
 
   private readonly pingStatement: Database.Statement;
   private pingedAt = 0;
@@ -51,6 +53,7 @@ export class Store {
     this.nonces = new NonceRepository(db);
     this.pairings = new PairingRepository(db);
     this.adminLinks = new AdminLinkRepository(db);
+    this.configRollbacks = new ConfigRollbackRepository(db);
   }
 
   /**

@@ -24,6 +24,7 @@ import { SelfTestService } from '../../agent/selftest/self-test-service.js';
 import { RatingService } from '../../agent/ratings/rating-service.js';
 import { CertificateService } from '../../agent/certificates/certificate-service.js';
 import { Store } from '../../agent/store/store.js';
+import { FleetConfigState } from '../../agent/fleet/fleet-config-state.js';
 
 export interface TestServices {
   services: Services;
@@ -71,6 +72,7 @@ export function buildServices(yaml: string): TestServices {
     certificates: new CertificateService({ store, events, devices, seals, photos, log, storageDir: dir }),
     selfTests: new SelfTestService(store, events, devices, log),
     ratings: new RatingService(store, events, devices, log),
+    fleetConfig: FleetConfigState.load(config, dir, config.mqtt.url !== undefined),
     version: '0.0.0-test',
     startedAt: new Date(),
     notReadyReason: () => null,

@@ -5,6 +5,7 @@ import { registerBoxes } from './boxes-command.js';
 import { registerCall } from './call-command.js';
 import { registerEvents } from './events-command.js';
 import { registerKeys } from './keys-command.js';
+import { registerConfig } from './config-command.js';
 
 export function registerFleet(program: Command): void {
   const fleet = program
@@ -15,4 +16,5 @@ export function registerFleet(program: Command): void {
   registerBoxes(fleet);
   registerCall(fleet);
   registerEvents(fleet);
+  registerConfig(fleet);
 }

@@ -221,6 +221,43 @@ export class FleetClient {
     };
   }
 
+  /**
+   * The retained messages on `filters` as the broker holds them now. The end of what it sends for the new
+   * subscription is marked by a message this client publishes to itself right after subscribing: the broker
+   * handles a client's packets in order, so the retained ones come first. No waiting on a timer.
+   */
+  async retained(filters: string[], timeoutMs = 10_000): Promise<Map<string, Buffer>> {
+    const barrier = `${this.prefix}/_barrier/${this.clientId}/${randomUUID()}`;
+    const got = new Map<string, Buffer>();
+    let reached!: () => void;
+    const done = new Promise<void>((resolve) => (reached = resolve));
+    const listener: Listener = (topic, payload, packet) => {
+      if (topic === barrier) reached();
+      else if (packet.retain && payload.length > 0 && filters.some((f) => topicMatches(f, topic)))
+        got.set(topic, payload);
+    };
+    this.listeners.add(listener);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await this.client.subscribeAsync([...filters, barrier], { qos: 1 });
+      await this.client.publishAsync(barrier, 'barrier', { qos: 1 });
+      await Promise.race([
+        done,
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(new FleetCallTimeout('the broker did not send retained messages')),
+            timeoutMs,
+          );
+        }),
+      ]);
+      return got;
+    } finally {
+      clearTimeout(timer);
+      this.listeners.delete(listener);
+      await this.client.unsubscribeAsync([...filters, barrier]).catch(() => undefined);
+    }
+  }
+
   async publish(topic: string, payload: string, opts: { retain?: boolean; qos?: 0 | 1 } = {}): Promise<void> {
     await this.client.publishAsync(topic, payload, { qos: opts.qos ?? 1, retain: opts.retain ?? false });
   }
@@ -230,6 +267,17 @@ export class FleetClient {
     this.pending.clear();
     await this.client.endAsync();
   }
+}
+
+/** MQTT topic filter matching (`+` one level, `#` the rest). */
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length || (f[i] !== '+' && f[i] !== t[i])) return false;
+  }
+  return f.length === t.length;
 }
 
 function closedError(): Extract<RpcReply, { ok: false }>['error'] {

@@ -13,10 +13,11 @@ import { ROOT } from '../../helpers/daemon.js';
 
 // RFC 8032, section 7.1, TEST 1.
 const PUBLIC_HEX = 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a';
+// A merge patch (issue 18): devices keyed by id, `null` removes one.
 const SIGNED =
-  '{"boxId":"box-7","config":{"devices":[{"id":"printer-1","kind":"printer","name":"窗口一打印机",' +
-  '"transport":{"type":"simulated"}}],"supervision":{"probeIntervalMs":5000}},"type":"boxagent-config-v1","version":7}';
-const SIGNATURE = 'YNhUz3YpXbTZytqY45/qHTxST1bb+4RHrji1LBcY+UPLA4Df1bRon7969s9IuVMqUOk5Q2/9YBHY2XcPrGiABw==';
+  '{"boxId":"box-7","config":{"devices":{"printer-1":{"name":"窗口一打印机"},"seal-1":null},' +
+  '"supervision":{"probeIntervalMs":5000}},"type":"boxagent-config-v1","version":7}';
+const SIGNATURE = 'mzwgWuIL5wi7IhwP+NGQJjr0VkYcv3T2UULif0fmDemdUKn1wqSqnQc3fIiB4yfOBkyciVoSHl8v8azQOEhCDA==';
 
 const e = CONFIG_SIGNING_EXAMPLE;
 const publicKey = createPublicKey({
@@ -59,6 +60,9 @@ describe('signed desired config (docs/mqtt.md test vector)', () => {
     const reordered = { devices: e.config.devices, supervision: e.config.supervision };
     expect(verifier('box-7').verifyDesiredConfig(7, reordered, signature).scopes).toEqual(['admin']);
     const changed = { ...e.config, supervision: { probeIntervalMs: 5001 } };
+    // Leaving out the null (keeping seal-1) is another document: the removal is signed too.
+    const kept = { ...e.config, devices: { 'printer-1': e.config.devices['printer-1'] } };
+    expect(() => verifier('box-7').verifyDesiredConfig(7, kept, signature)).toThrow(/does not match/);
     expect(() => verifier('box-7').verifyDesiredConfig(7, changed, signature)).toThrow(/does not match/);
   });
 });

@@ -1,17 +1,14 @@
-// Desired/reported config through a real broker (aedes): a newer signed document is applied section by
-// section (an unchanged device keeps running), an unsigned or invalid one is rejected, one that breaks health
-// is rolled back; the applied document is kept in the state dir for the next start. A rejected document never
-// blocks a later valid one.
+// Desired/reported config through a real broker (aedes): a newer signed merge patch is applied (an unchanged
+// device keeps running), an unsigned or invalid one is rejected, one that breaks health is rolled back; the
+// applied document is kept in the state dir for the next start. A rejected document never blocks a later
+// valid one. (The daemon as a process on mosquitto: tests/integration/fleet-desired-config.test.ts.)
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  FLEET_CONFIG_FILE,
-  overlayFleetConfig,
-  type ReportedConfig,
-} from '../../../agent/fleet/config-sync.js';
+import { FLEET_CONFIG_FILE, type ReportedConfig } from '../../../agent/fleet/config-sync.js';
+import { FleetConfigState } from '../../../agent/fleet/fleet-config-state.js';
 import { signDesiredConfig } from '../../../agent/fleet/config-signing.js';
 import { FleetLink } from '../../../agent/fleet/fleet-link.js';
 import { Dispatcher } from '../../../agent/operations/dispatch.js';
@@ -36,7 +33,7 @@ const raw = (k: typeof admin) =>
 const signed = (doc: { version: number; config: unknown }, key = admin.privateKey, keyId = 'city-ops') =>
   signDesiredConfig(key, keyId, 'box-1', doc.version, doc.config);
 
-const simulated = (id: string, kind = 'printer') => ({ id, kind, transport: { type: 'simulated' } });
+const simulated = (kind = 'printer') => ({ kind, transport: { type: 'simulated' } });
 const supervision = { probeIntervalMs: 50, failuresBeforeError: 1, backoffInitialMs: 50, backoffMaxMs: 100 };
 
 async function setup() {
@@ -90,10 +87,17 @@ describe('desired/reported config', () => {
     const report = await desire(
       signed({
         version: 3,
-        config: { supervision, devices: [simulated('printer-1'), simulated('seal-1', 'seal')] },
+        config: { devices: { 'seal-1': simulated('seal') } },
       }),
     );
-    expect(report).toMatchObject({ schema: 1, version: 3, status: 'applied', inForce: 3, errors: [] });
+    expect(report).toMatchObject({
+      schema: 1,
+      version: 3,
+      status: 'applied',
+      inForce: 3,
+      errors: [],
+      overridden: [],
+    });
     expect(t.services.devices.list().map((d) => [d.id, d.state])).toEqual([
       ['printer-1', 'ready'],
       ['seal-1', 'ready'],
@@ -108,15 +112,17 @@ describe('desired/reported config', () => {
     expect(saved.version).toBe(3);
     // The next start overlays it on the config file's sections.
     const fresh = structuredClone(t.services.config);
-    fresh.devices = [];
-    expect(overlayFleetConfig(fresh, t.services.config.storage.dir)).toBe(3);
+    fresh.devices = fresh.devices.filter((d) => d.id === 'printer-1');
+    const state = FleetConfigState.load(fresh, t.services.config.storage.dir, true);
+    state.overlay(fresh);
+    expect(state.inForce).toBe(3);
     expect(fresh.devices.map((d) => d.id)).toEqual(['printer-1', 'seal-1']);
   });
 
   it('rejects an invalid document or one that touches installer-owned sections, changing nothing', async () => {
     const { t, desire } = await setup();
     expect(
-      await desire(signed({ version: 2, config: { supervision, devices: [{ id: 'x', kind: 'toaster' }] } })),
+      await desire(signed({ version: 2, config: { devices: { x: { kind: 'toaster' } } } })),
     ).toMatchObject({
       version: 2,
       status: 'rejected',
@@ -126,7 +132,7 @@ describe('desired/reported config', () => {
     const foreign = await desire(
       signed({
         version: 3,
-        config: { mqtt: { url: 'mqtt://evil' }, supervision, devices: [] },
+        config: { mqtt: { url: 'mqtt://evil' } },
       }),
     );
     expect(foreign).toMatchObject({ version: 3, status: 'rejected', reason: 'invalid' });
@@ -142,15 +148,12 @@ describe('desired/reported config', () => {
       signed({
         version: 5,
         config: {
-          supervision,
-          devices: [
-            simulated('printer-1'),
-            {
-              id: 'net-printer',
+          devices: {
+            'net-printer': {
               kind: 'printer',
               transport: { type: 'tcp', host: '127.0.0.1', port: closedPort, connectTimeoutMs: 200 },
             },
-          ],
+          },
         },
       }),
     );
@@ -162,7 +165,7 @@ describe('desired/reported config', () => {
 
   it('rejects an unsigned document, or one signed by an unknown or non-admin key, changing nothing', async () => {
     const { t, desire } = await setup();
-    const doc = { version: 2, config: { supervision, devices: [simulated('printer-1'), simulated('x-1')] } };
+    const doc = { version: 2, config: { devices: { 'x-1': simulated() } } };
     const stranger = generateKeyPairSync('ed25519').privateKey;
     for (const attempt of [
       doc,
@@ -186,36 +189,46 @@ describe('desired/reported config', () => {
 
   it('never lets a rejected document block a later valid one; only an applied one raises the floor', async () => {
     const { t, desire } = await setup();
-    const devices = (...ids: string[]) => ({ supervision, devices: ids.map((id) => simulated(id)) });
+    const devices = (...ids: string[]) => ({
+      devices: Object.fromEntries(ids.map((id) => [id, id.startsWith('-') ? null : simulated()])),
+    });
     // An attacker's largest version, unsigned; then the fleet's own mistake, signed but invalid.
     expect(
       await desire({ version: Number.MAX_SAFE_INTEGER, config: devices('printer-1', 'evil') }),
     ).toMatchObject({ status: 'rejected', reason: 'bad-signature' });
     expect(
-      await desire(signed({ version: 9, config: { supervision, devices: [{ id: 'x', kind: 'toaster' }] } })),
+      await desire(signed({ version: 9, config: { devices: { x: { kind: 'toaster' } } } })),
     ).toMatchObject({ status: 'rejected', reason: 'invalid' });
     // Beyond 2^53 - 1 a version loses digits: invalid, whoever signed it.
-    expect(await desire({ version: 2 ** 53, config: devices('printer-1') })).toMatchObject({
+    expect(await desire({ version: 2 ** 53, config: devices() })).toMatchObject({
       version: null,
       status: 'rejected',
       reason: 'invalid',
     });
-    expect(await desire(signed({ version: 4, config: devices('printer-1', 'p-2') }))).toMatchObject({
+    expect(await desire(signed({ version: 4, config: devices('p-2') }))).toMatchObject({
       version: 4,
       status: 'applied',
       inForce: 4,
     });
     expect(t.services.devices.list().map((d) => d.id)).toEqual(['printer-1', 'p-2']);
     // The floor is now 4: an older signed document (one the fleet sent before, replayed) changes nothing and
-    // is not reported; documents are handled in arrival order, so the next report is the newer one's.
-    const { publish, reports } = desire;
-    await publish(signed({ version: 3, config: devices('printer-1') }));
-    expect(await desire(signed({ version: 6, config: devices('printer-1', 'p-3') }))).toMatchObject({
+    // is reported stale; the version in force again is reported unchanged.
+    expect(await desire(signed({ version: 3, config: devices() }))).toMatchObject({
+      version: 3,
+      status: 'stale',
+      inForce: 4,
+    });
+    expect(await desire(signed({ version: 4, config: devices('p-2') }))).toMatchObject({
+      version: 4,
+      status: 'unchanged',
+      inForce: 4,
+    });
+    expect(t.services.devices.list().map((d) => d.id)).toEqual(['printer-1', 'p-2']);
+    expect(await desire(signed({ version: 6, config: devices('p-2', 'p-3') }))).toMatchObject({
       version: 6,
       status: 'applied',
       inForce: 6,
     });
-    expect(reports.map((r) => r.version)).not.toContain(3);
-    expect(t.services.devices.list().map((d) => d.id)).toEqual(['printer-1', 'p-3']);
+    expect(t.services.devices.list().map((d) => d.id)).toEqual(['printer-1', 'p-2', 'p-3']);
   });
 });
