@@ -45,11 +45,13 @@ export interface BuildOptions {
   version?: string;
   /** xz (default, the smallest) or gzip level 1 (much quicker: for tests that build twice). */
   compression?: Compression;
+  /** Also write the release tarball (default true). */
+  tarball?: boolean;
   log?: (line: string) => void;
 }
 
 export interface PackageSizes {
-  /** Bytes on disk once installed, by part. */
+  /** Bytes on disk once installed, by part; the archives' own sizes. */
   node: number;
   dist: number;
   nodeModules: number;
@@ -57,14 +59,14 @@ export interface PackageSizes {
   config: number;
   installed: number;
   deb: number;
-  tarball: number;
+  tarball?: number;
   /** Bytes pruned from node_modules, by reason. */
   pruned: PruneReport['removed'];
 }
 
 export interface BuildResult {
   deb: string;
-  tarball: string;
+  tarball?: string;
   version: string;
   debVersion: string;
   arch: string;
@@ -366,24 +368,30 @@ export function buildPackage(opts: BuildOptions): BuildResult {
     );
 
     const appDir = join(lib, 'app');
-    const tarball = join(resolve(opts.outDir), `boxagent-${version}-linux-${arch}.tar.gz`);
-    log(`release tarball → ${tarball}`);
-    // The app tree's contents at the top (package.json first level), owned by root, in a stable order.
-    execFileSync(
-      'tar',
-      [
-        '--sort=name',
-        '--owner=0',
-        '--group=0',
-        '--numeric-owner',
-        '-czf',
-        tarball,
-        '-C',
-        appDir,
-        ...readdirSync(appDir).sort(),
-      ],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
-    );
+    const tarball =
+      opts.tarball === false
+        ? undefined
+        : join(resolve(opts.outDir), `boxagent-${version}-linux-${arch}.tar.gz`);
+    if (tarball) {
+      log(`release tarball → ${tarball}`);
+      // The app tree's contents at the top (package.json first level), owned by root, in a stable order.
+      execFileSync(
+        'tar',
+        [
+          '--sort=name',
+          '--owner=0',
+          '--group=0',
+          '--numeric-owner',
+          compression === 'xz' ? '--gzip' : '--use-compress-program=gzip -1',
+          '-cf',
+          tarball,
+          '-C',
+          appDir,
+          ...readdirSync(appDir).sort(),
+        ],
+        { stdio: ['ignore', 'ignore', 'inherit'] },
+      );
+    }
 
     const sizes: PackageSizes = {
       node: statSync(join(lib, 'node/bin/node')).size,
@@ -393,10 +401,18 @@ export function buildPackage(opts: BuildOptions): BuildResult {
       config: bytesUnder(join(appDir, 'config')),
       installed: installedSizeKiB(root) * 1024,
       deb: statSync(deb).size,
-      tarball: statSync(tarball).size,
+      ...(tarball ? { tarball: statSync(tarball).size } : {}),
       pruned: staged.prune.removed,
     };
-    return { deb, tarball, version, debVersion, arch, depends: [...depends, 'adduser'], sizes };
+    return {
+      deb,
+      ...(tarball ? { tarball } : {}),
+      version,
+      debVersion,
+      arch,
+      depends: [...depends, 'adduser'],
+      sizes,
+    };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -1,4 +1,4 @@
-// `npm run package [-- --version V] [--out DIR] [--gzip]`: builds dist-pkg/boxagent_<version>_<arch>.deb and
+// `npm run package [-- --version V] [--out DIR] [--gzip] [--no-tarball] [--json]`: builds dist-pkg/boxagent_<version>_<arch>.deb and
 // dist-pkg/boxagent-<version>-linux-<arch>.tar.gz from the built tree (`npm run package` builds it first).
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,8 @@ try {
       version: { type: 'string' },
       out: { type: 'string', default: 'dist-pkg' },
       gzip: { type: 'boolean', default: false },
+      'no-tarball': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
     },
   });
   const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -21,12 +23,17 @@ try {
     outDir: resolve(repo, values.out),
     ...(values.version ? { version: values.version } : {}),
     compression: values.gzip ? 'gzip' : 'xz',
+    tarball: !values['no-tarball'],
   });
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    process.exit(0);
+  }
   const s = result.sizes;
   process.stdout.write(
-    `${result.deb}\n${result.tarball}\n` +
+    `${result.deb}\n${result.tarball ?? '(no tarball)'}\n` +
       `Depends: ${result.depends.join(', ')}\n` +
-      `sizes: .deb ${MiB(s.deb)}, tarball ${MiB(s.tarball)}, installed ${MiB(s.installed)} ` +
+      `sizes: .deb ${MiB(s.deb)}, tarball ${s.tarball ? MiB(s.tarball) : '-'}, installed ${MiB(s.installed)} ` +
       `(node ${MiB(s.node)}, node_modules ${MiB(s.nodeModules)}, models ${MiB(s.models)}, dist ${MiB(s.dist)}, ` +
       `config ${MiB(s.config)})\n` +
       `pruned from node_modules: ${Object.entries(s.pruned)

@@ -75,6 +75,8 @@ export function pruneReason(
   const { pkg, inside } = splitPackage(parts);
   // Dotfiles (.eslintrc, .npmignore, .gitignore, .github/…) and a package's tests, examples, benchmarks.
   if (name.startsWith('.')) return 'package-dev-files';
+  // Release and test shell scripts of the packages (pino's inc-version.sh): no module runs a shell script.
+  if (!isDir && name.endsWith('.sh')) return 'package-dev-files';
   if (isDir && inside.length === 1 && PACKAGE_DEV_DIRS.has(name)) return 'package-dev-files';
   if (isDir && VENDORED_SOURCES.has(`${pkg}/${inside.join('/')}`)) return 'build-input';
   // node-gyp-build layout (usb, serialport, node-hid): prebuilds/<platform>-<arch>[-libc]/ or

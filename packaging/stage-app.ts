@@ -73,7 +73,7 @@ export function stageApp(opts: StageOptions): StagedApp {
   if (readdirSync(dir).length > 0) throw new Error(`${dir} is not empty`);
 
   // The staged package.json: the version the package is built as, no scripts (nothing runs npm on a box).
-  const staged = { ...pkg, version };
+  const staged: Record<string, unknown> = { ...pkg, version };
   delete staged.scripts;
   delete staged.devDependencies;
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify(staged, null, 2)}\n`);
