@@ -124,8 +124,8 @@ export function inRoot(root: string, command: string[], opts: ChrootOptions = {}
 export interface RootProcess {
   proc: ChildProcess;
   output: () => string;
-  /** The host PID of the command (PID 1 of its namespace), once it runs. */
-  nsPid: () => number;
+  /** The host PID of the command (PID 1 of its namespace); undefined until unshare has forked it. */
+  nsPid: () => number | undefined;
   exited: Promise<number | null>;
 }
 
@@ -144,10 +144,9 @@ export function spawnInRoot(root: string, command: string[], opts: ChrootOptions
     nsPid: () => {
       // unshare --fork: the command is unshare's only child, init of the new PID namespace.
       const pid = proc.pid as number;
-      const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
-      const child = Number(children.split(/\s+/)[0]);
-      if (!child) throw new Error('the namespace has no process yet');
-      return child;
+      if (proc.exitCode !== null || !existsSync(`/proc/${pid}/task/${pid}/children`)) return undefined;
+      const child = Number(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0]);
+      return child || undefined;
     },
     exited,
   };

@@ -114,17 +114,23 @@ function get(daemon: RootProcess, path: string, token: string): { status: number
   const script = `fetch('http://127.0.0.1:8620${path}', { headers: { authorization: 'Bearer ' + process.argv[1] } })
   .then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.json().catch(() => null) })))
   .catch(() => console.log(JSON.stringify({ status: 0, body: null })));`;
-  const r = spawnSync(
-    'nsenter',
-    [`--net=/proc/${daemon.nsPid()}/ns/net`, '--', process.execPath, '-e', script, token],
-    { encoding: 'utf8' },
-  );
+  const pid = daemon.nsPid();
+  if (pid === undefined) return { status: 0, body: null }; // not started yet
+  const r = spawnSync('nsenter', [`--net=/proc/${pid}/ns/net`, '--', process.execPath, '-e', script, token], {
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`nsenter failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as { status: number; body: unknown };
 }
 
+/** SIGTERM, as `systemctl stop` sends it; resolves with the exit code. */
 async function stopDaemon(daemon: RootProcess): Promise<number | null> {
-  process.kill(daemon.nsPid(), 'SIGTERM');
+  await waitFor(
+    'the daemon to be running',
+    () => daemon.nsPid() !== undefined || daemon.proc.exitCode !== null,
+  );
+  const pid = daemon.nsPid();
+  if (pid !== undefined) process.kill(pid, 'SIGTERM');
   return daemon.exited;
 }
 
