@@ -50,7 +50,7 @@ const layers = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/', 'dist-pkg/', 'node_modules/', 'var/', 'coverage/', 'eslint.config.js', 'client/index.*'] },
+  { ignores: ['dist/', 'node_modules/', 'var/', 'coverage/', 'eslint.config.js', 'client/index.*'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

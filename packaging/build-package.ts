@@ -300,6 +300,12 @@ export function buildPackage(opts: BuildOptions): BuildResult {
     );
     install(join(DEBIAN_FILES, 'config.yaml'), join(root, 'etc/boxagent/config.yaml'));
 
+    const man = join(root, 'usr/share/man/man1');
+    mkdirSync(man, { recursive: true });
+    writeFileSync(
+      join(man, 'boxagent.1.gz'),
+      gzipSync(readFileSync(join(DEBIAN_FILES, 'boxagent.1')), { level: 9 }),
+    );
     const doc = join(root, 'usr/share/doc/boxagent');
     mkdirSync(doc, { recursive: true });
     const manifest = JSON.parse(readFileSync(join(repo, 'models/manifest.json'), 'utf8')) as {

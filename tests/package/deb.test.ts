@@ -161,50 +161,62 @@ describe('the Debian package in a throw-away Debian 12 root', () => {
     if (out) rmSync(out, { recursive: true, force: true });
   });
 
-  it('is named and versioned as LAYOUT.md says, with the release tarball beside it', () => {
-    expect(basename(first.deb)).toBe(`boxagent_${repoVersion}-1_amd64.deb`);
-    expect(basename(first.tarball ?? '')).toBe(`boxagent-${repoVersion}-linux-amd64.tar.gz`);
-    // The tarball's root is the app tree's contents: package.json at the top, no leading folder.
-    const list = spawnSync('tar', ['-tzf', first.tarball ?? ''], {
-      encoding: 'utf8',
-      maxBuffer: 64 << 20,
-    }).stdout;
-    expect(list.split('\n')).toEqual(expect.arrayContaining(['package.json', 'dist/agent/cli/main.js']));
-    const control = spawnSync('dpkg-deb', ['--field', first.deb], { encoding: 'utf8' }).stdout;
-    expect(control).toMatch(/^Depends: .*libc6 \(>= [\d.]+\).*adduser/m);
-    expect(control).toMatch(/^Installed-Size: \d+$/m);
-    expect(spawnSync('dpkg-deb', ['--ctrl-tarfile', first.deb]).status).toBe(0);
-  });
+  it(
+    'is named and versioned as LAYOUT.md says, with the release tarball beside it',
+    () => {
+      expect(basename(first.deb)).toBe(`boxagent_${repoVersion}-1_amd64.deb`);
+      expect(basename(first.tarball ?? '')).toBe(`boxagent-${repoVersion}-linux-amd64.tar.gz`);
+      // The tarball's root is the app tree's contents: package.json at the top, no leading folder.
+      const list = spawnSync('tar', ['-tzf', first.tarball ?? ''], {
+        encoding: 'utf8',
+        maxBuffer: 64 << 20,
+      }).stdout;
+      expect(list.split('\n')).toEqual(expect.arrayContaining(['package.json', 'dist/agent/cli/main.js']));
+      const control = spawnSync('dpkg-deb', ['--field', first.deb], { encoding: 'utf8' }).stdout;
+      expect(control).toMatch(/^Depends: .*libc6 \(>= [\d.]+\).*adduser/m);
+      expect(control).toMatch(/^Installed-Size: \d+$/m);
+      expect(spawnSync('dpkg-deb', ['--ctrl-tarfile', first.deb]).status).toBe(0);
+    },
+    MINUTE,
+  );
 
-  it('installs with apt from the root’s own Debian mirror: user, groups, modes, unit enabled', async () => {
-    // --no-install-recommends: ffmpeg (Recommends) is for boxes with a camera and pulls in ~150 packages.
-    await run(['apt-get', 'install', '-y', '-q', '--no-install-recommends', `/tmp/${basename(first.deb)}`]);
-    expect(await installedVersion()).toBe(`${repoVersion}-1 ii`);
-    expect((await run(['id', '-nG', 'boxagent'])).trim().split(' ').sort()).toEqual(
-      ['boxagent', 'dialout', 'lp', 'plugdev', 'video'].sort(),
-    );
-    expect(await statOf('/etc/boxagent')).toBe('750 root:boxagent');
-    expect(await statOf('/etc/boxagent/config.yaml')).toBe('640 root:boxagent');
-    expect(await statOf('/var/lib/boxagent')).toBe('700 boxagent:boxagent');
-    // deb-systemd-helper makes the link without a running systemd (it names the unit by /lib or /usr/lib).
-    expect(
-      (await run(['readlink', '/etc/systemd/system/multi-user.target.wants/boxagent.service'])).trim(),
-    ).toMatch(/^(?:\/usr)?\/lib\/systemd\/system\/boxagent\.service$/);
-    expect((await run(['boxagent', '--version'])).trim()).toBe(repoVersion);
-    // The runtime is the packaged Node, not Debian's (none is installed here).
-    expect((await run(['sh', '-c', 'command -v node || echo none'])).trim()).toBe('none');
-  });
+  it(
+    'installs with apt from the root’s own Debian mirror: user, groups, modes, unit enabled',
+    async () => {
+      // --no-install-recommends: ffmpeg (Recommends) is for boxes with a camera and pulls in ~150 packages.
+      await run(['apt-get', 'install', '-y', '-q', '--no-install-recommends', `/tmp/${basename(first.deb)}`]);
+      expect(await installedVersion()).toBe(`${repoVersion}-1 ii`);
+      expect((await run(['id', '-nG', 'boxagent'])).trim().split(' ').sort()).toEqual(
+        ['boxagent', 'dialout', 'lp', 'plugdev', 'video'].sort(),
+      );
+      expect(await statOf('/etc/boxagent')).toBe('750 root:boxagent');
+      expect(await statOf('/etc/boxagent/config.yaml')).toBe('640 root:boxagent');
+      expect(await statOf('/var/lib/boxagent')).toBe('700 boxagent:boxagent');
+      // deb-systemd-helper makes the link without a running systemd (it names the unit by /lib or /usr/lib).
+      expect(
+        (await run(['readlink', '/etc/systemd/system/multi-user.target.wants/boxagent.service'])).trim(),
+      ).toMatch(/^(?:\/usr)?\/lib\/systemd\/system\/boxagent\.service$/);
+      expect((await run(['boxagent', '--version'])).trim()).toBe(repoVersion);
+      // The runtime is the packaged Node, not Debian's (none is installed here).
+      expect((await run(['sh', '-c', 'command -v node || echo none'])).trim()).toBe('none');
+    },
+    5 * MINUTE,
+  );
 
-  it('doctor runs and reports the config and state checks', async () => {
-    const r = await inRoot(root.dir, ['boxagent', 'doctor', '--json']);
-    // Its verdict depends on what a chroot lacks (no running service, no udev): only that it ran and checked.
-    expect(r.stderr).not.toMatch(/Error: Cannot find module|ERR_DLOPEN_FAILED/);
-    const checks = JSON.parse(r.stdout) as { check: string; verdict: string }[];
-    const byName = new Map(checks.map((c) => [c.check, c.verdict]));
-    expect(byName.get('config')).toBe('ok');
-    expect(byName.get('state dir')).toBe('ok');
-    expect(byName.get('face models')).toBe('ok');
-  });
+  it(
+    'doctor runs and reports the config and state checks',
+    async () => {
+      const r = await inRoot(root.dir, ['boxagent', 'doctor', '--json']);
+      // Its verdict depends on what a chroot lacks (no running service, no udev): only that it ran and checked.
+      expect(r.stderr).not.toMatch(/Error: Cannot find module|ERR_DLOPEN_FAILED/);
+      const checks = JSON.parse(r.stdout) as { check: string; verdict: string }[];
+      const byName = new Map(checks.map((c) => [c.check, c.verdict]));
+      expect(byName.get('config')).toBe('ok');
+      expect(byName.get('state dir')).toBe('ok');
+      expect(byName.get('face models')).toBe('ok');
+    },
+    MINUTE,
+  );
 
   let token = '';
 
@@ -282,22 +294,26 @@ describe('the Debian package in a throw-away Debian 12 root', () => {
     3 * MINUTE,
   );
 
-  it('remove keeps the state and the config; purge deletes both and keeps the user', async () => {
-    await run(['dpkg', '-r', 'boxagent']);
-    expect(await installedVersion()).toBe(`${nextVersion}-1 rc`);
-    expect(existsSync(join(root.dir, 'usr/bin/boxagent'))).toBe(false);
-    expect(existsSync(join(root.dir, 'usr/lib/boxagent'))).toBe(false);
-    expect(existsSync(join(root.dir, 'var/lib/boxagent/state.db'))).toBe(true);
-    expect(existsSync(join(root.dir, 'etc/boxagent/config.yaml'))).toBe(true);
+  it(
+    'remove keeps the state and the config; purge deletes both and keeps the user',
+    async () => {
+      await run(['dpkg', '-r', 'boxagent']);
+      expect(await installedVersion()).toBe(`${nextVersion}-1 rc`);
+      expect(existsSync(join(root.dir, 'usr/bin/boxagent'))).toBe(false);
+      expect(existsSync(join(root.dir, 'usr/lib/boxagent'))).toBe(false);
+      expect(existsSync(join(root.dir, 'var/lib/boxagent/state.db'))).toBe(true);
+      expect(existsSync(join(root.dir, 'etc/boxagent/config.yaml'))).toBe(true);
 
-    await run(['dpkg', '-P', 'boxagent']);
-    expect((await inRoot(root.dir, ['dpkg-query', '-W', 'boxagent'])).status).not.toBe(0);
-    expect(existsSync(join(root.dir, 'var/lib/boxagent'))).toBe(false);
-    expect(existsSync(join(root.dir, 'etc/boxagent'))).toBe(false);
-    expect((await inRoot(root.dir, ['dpkg-statoverride', '--list'])).stdout).not.toMatch(/boxagent/);
-    // Kept on purpose (docs/packaging.md): files it owned may survive elsewhere, e.g. backups.
-    expect(await run(['getent', 'passwd', 'boxagent'])).toMatch(/^boxagent:/);
-  });
+      await run(['dpkg', '-P', 'boxagent']);
+      expect((await inRoot(root.dir, ['dpkg-query', '-W', 'boxagent'])).status).not.toBe(0);
+      expect(existsSync(join(root.dir, 'var/lib/boxagent'))).toBe(false);
+      expect(existsSync(join(root.dir, 'etc/boxagent'))).toBe(false);
+      expect((await inRoot(root.dir, ['dpkg-statoverride', '--list'])).stdout).not.toMatch(/boxagent/);
+      // Kept on purpose (docs/packaging.md): files it owned may survive elsewhere, e.g. backups.
+      expect(await run(['getent', 'passwd', 'boxagent'])).toMatch(/^boxagent:/);
+    },
+    3 * MINUTE,
+  );
 
   it(
     'lintian reports no errors',
