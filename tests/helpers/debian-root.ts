@@ -3,7 +3,7 @@
 // PID namespace of its own: /proc and /dev are mounted inside that namespace and vanish with it, so nothing is
 // ever mounted on (or left mounted on) the machine running the test, and no process outlives its namespace.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -55,6 +55,8 @@ async function debootstrap(target: string): Promise<void> {
  */
 export async function freshDebianRoot(): Promise<{ dir: string; remove: () => void }> {
   const dir = mkdtempSync(join(tmpdir(), 'boxagent-debian-root-'));
+  // mkdtemp makes it 0700: as the root's "/", the service user could not even reach /usr/bin.
+  chmodSync(dir, 0o755);
   const remove = () => rmSync(dir, { recursive: true, force: true });
   if (process.env.CI) {
     await debootstrap(dir);

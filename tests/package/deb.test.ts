@@ -244,7 +244,7 @@ describe('the Debian package in a throw-away Debian 12 root', () => {
         expect(health.status, daemon.output()).toBe(200);
         expect(health.body).toMatchObject({ status: 'ready' });
       } finally {
-        expect(await stopDaemon(daemon)).toBe(0);
+        expect(await stopDaemon(daemon), daemon.output()).toBe(0);
       }
       expect(await statOf('/var/lib/boxagent/state.db')).toMatch(/^6[04]0 boxagent:boxagent$/);
       // A token made before the upgrade, by the installer as the service user.
@@ -288,7 +288,7 @@ describe('the Debian package in a throw-away Debian 12 root', () => {
         );
         expect(devices.status, daemon.output()).toBe(200);
       } finally {
-        expect(await stopDaemon(daemon)).toBe(0);
+        expect(await stopDaemon(daemon), daemon.output()).toBe(0);
       }
     },
     3 * MINUTE,
