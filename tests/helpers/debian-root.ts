@@ -83,6 +83,9 @@ function mountScript(root: string): string {
     `mount -t tmpfs -o mode=0755,nosuid,size=16m devtmp ${r}/dev`,
     `for n in null zero full random urandom tty; do : > ${r}/dev/$n; mount --bind /dev/$n ${r}/dev/$n; done`,
     `mkdir ${r}/dev/pts ${r}/dev/shm && ln -s /proc/self/fd ${r}/dev/fd`,
+    // A private devpts instance (apt and dpkg log through a pty); the machine's own ptys stay out of reach.
+    `mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts ${r}/dev/pts`,
+    `ln -s pts/ptmx ${r}/dev/ptmx`,
   ].join('\n');
 }
 
