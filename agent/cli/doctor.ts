@@ -49,7 +49,13 @@ export interface DoctorContext {
 type Check = (ctx: DoctorContext) => CheckResult | CheckResult[] | Promise<CheckResult | CheckResult[]>;
 
 const FALLBACK_GROUPS = ['dialout', 'lp', 'plugdev', 'video'];
-const UDEV_RULES = '/etc/udev/rules.d/70-boxagent.rules';
+// `boxagent service install` writes the rules under /etc; the Debian package ships them under /usr/lib (and
+// /lib on systems without the merged /usr).
+const UDEV_RULES = [
+  '/etc/udev/rules.d/70-boxagent.rules',
+  '/usr/lib/udev/rules.d/70-boxagent.rules',
+  '/lib/udev/rules.d/70-boxagent.rules',
+];
 /** Files in the state dir holding secrets: the daemon must read them, nobody else may. */
 const STATE_KEY_FILES = [BOOTSTRAP_TOKEN_FILE, KEY_FILE, AUDIT_KEY_FILE];
 
@@ -382,9 +388,10 @@ function checkGroups(ctx: DoctorContext): CheckResult {
 }
 
 function checkUdev(): CheckResult {
-  return existsSync(UDEV_RULES)
-    ? result('udev rules', 'ok', `${UDEV_RULES} installed`)
-    : result('udev rules', 'fail', `${UDEV_RULES} missing`, 'boxagent service install');
+  const found = UDEV_RULES.find((f) => existsSync(f));
+  return found
+    ? result('udev rules', 'ok', `${found} installed`)
+    : result('udev rules', 'fail', `${UDEV_RULES.join(' or ')} missing`, 'boxagent service install');
 }
 
 function checkModels({ config }: DoctorContext): CheckResult {
