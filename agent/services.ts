@@ -16,6 +16,7 @@ import type { PhotoService } from './photos/photo-service.js';
 import type { CertificateService } from './certificates/certificate-service.js';
 import type { SelfTestService } from './selftest/self-test-service.js';
 import type { RatingService } from './ratings/rating-service.js';
+import type { UpdateService } from './update/update-service.js';
 
 export interface Services {
   config: Config;
@@ -44,6 +45,8 @@ export interface Services {
   selfTests: SelfTestService;
   /** Service ratings (好差评) on the rating pads. */
   ratings: RatingService;
+  /** Agent updates and restarts from the fleet; absent where no daemon runs (tools, some tests). */
+  updates?: UpdateService;
   version: string;
   startedAt: Date;
   /** Null when ready, else why not (start-up, shutting down). */

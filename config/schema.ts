@@ -12,6 +12,7 @@ import { LogSection } from './sections/log.js';
 import { SupervisionSection } from './sections/supervision.js';
 import { FaceSection } from './sections/face.js';
 import { BackupSection } from './sections/backup.js';
+import { UpdateSection } from './sections/update.js';
 
 export * from './schema-kit.js';
 export * from './sections/scopes.js';
@@ -30,6 +31,7 @@ export const ConfigSchema = Type.Object(
     devices: Type.Array(DeviceSchema, { default: [] }),
     face: FaceSection,
     backup: BackupSection,
+    update: UpdateSection,
   },
   {
     additionalProperties: false,
