@@ -14,9 +14,11 @@ import {
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fsyncDir, writeFileAtomic } from '../../config/atomic-write.js';
+import { RELEASES_DIR_ENV } from '../../config/env-names.js';
+
+export { RELEASES_DIR_ENV };
 
 export const DEFAULT_RELEASES_DIR = '/var/lib/boxagent/releases';
-export const RELEASES_DIR_ENV = 'BOXAGENT_RELEASES_DIR';
 /**
  * The exit status of a deliberate restart (after an update, `agent.restart`, an unhealthy trial): non-zero so
  * that `Restart=on-failure` starts us again, and neither 65 nor 78 (RestartPreventExitStatus). EX_TEMPFAIL.
