@@ -8,7 +8,16 @@
 // signed with a fleet key; releases are signed with a release key.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +25,7 @@ import type { EventMessage, RpcReply } from '../../agent/fleet/contract.js';
 import { FleetClient, type SigningKey } from '../../agent/fleet/operator/fleet-client.js';
 import { buildReleaseTarball, type ReleaseTarball } from '../../agent/update/release-tarball.js';
 import { signRelease } from '../../agent/update/release-signing.js';
-import { removeDir, ROOT, tempDir } from '../helpers/daemon.js';
+import { removeDir, ROOT, runCliAsync, tempDir } from '../helpers/daemon.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -134,6 +143,13 @@ function releaseParams(r: ReleaseTarball, extra: Record<string, unknown> = {}): 
   };
 }
 
+/** A private key as `boxagent fleet keys create` writes it (PKCS#8 PEM), named for its key id. */
+function keyFile(id: string, key: typeof fleetKey.privateKey): string {
+  const file = join(work, `${id}.key`);
+  writeFileSync(file, key.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+  return file;
+}
+
 const call = (operation: string, params: Record<string, unknown> = {}): Promise<RpcReply> =>
   fleet.call(BOX, operation, params, { sign, timeoutMs: 15_000 });
 
@@ -211,9 +227,17 @@ beforeAll(async () => {
   mkdirSync(bin);
   const entry = JSON.stringify({
     __REALTIME_TIMESTAMP: '1780000000000000',
-    MESSAGE: JSON.stringify({ level: 30, time: 1780000000000, component: 'fleet', msg: 'fleet link connected' }),
+    MESSAGE: JSON.stringify({
+      level: 30,
+      time: 1780000000000,
+      component: 'fleet',
+      msg: 'fleet link connected',
+    }),
   });
-  writeFileSync(join(bin, 'journalctl'), `#!/bin/sh\necho "$@" > "${join(work, 'journalctl-argv')}"\necho '${entry}'\n`);
+  writeFileSync(
+    join(bin, 'journalctl'),
+    `#!/bin/sh\necho "$@" > "${join(work, 'journalctl-argv')}"\necho '${entry}'\n`,
+  );
   chmodSync(join(bin, 'journalctl'), 0o755);
 
   fleet = await FleetClient.connect({ url: broker.url });
@@ -226,11 +250,13 @@ beforeAll(async () => {
     HOME: process.env.HOME ?? '/tmp',
     BOXAGENT_RELEASES_DIR: releasesDir,
   });
-  await waitFor('the box on the fleet link', () => box.logs.some((l) => l.msg === 'fleet link connected'), 20_000).catch(
-    (err: Error) => {
-      throw new Error(`${err.message}: ${JSON.stringify(box.logs.slice(-10))}`);
-    },
-  );
+  await waitFor(
+    'the box on the fleet link',
+    () => box.logs.some((l) => l.msg === 'fleet link connected'),
+    20_000,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}: ${JSON.stringify(box.logs.slice(-10))}`);
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -247,7 +273,10 @@ describe('agent updates', () => {
       releaseSignature: signRelease(otherKey.privateKey, releases.v2 as ReleaseTarball),
     });
     const reply = await call('agent.update', params);
-    expect(reply).toMatchObject({ ok: false, error: { status: 422, type: 'urn:boxagent:problem:bad-release-signature' } });
+    expect(reply).toMatchObject({
+      ok: false,
+      error: { status: 422, type: 'urn:boxagent:problem:bad-release-signature' },
+    });
     // Unsigned (by a fleet key) it is refused before anything else.
     const unsigned = await fleet.call(BOX, 'agent.update', releaseParams(releases.v2 as ReleaseTarball));
     expect(unsigned).toMatchObject({ ok: false, error: { status: 401 } });
@@ -275,35 +304,84 @@ describe('agent updates', () => {
     expect(await version()).toBe('0.2.0');
     expect(readlinkSync(join(releasesDir, 'current'))).toBe('0.2.0');
     // The same state.db: the tokens, and the events of both versions in one outbox, in seq order.
-    const ids = (r: RpcReply) => (r.ok ? (r.result as { tokens: { id: string }[] }).tokens.map((t) => t.id) : []);
+    const ids = (r: RpcReply) =>
+      r.ok ? (r.result as { tokens: { id: string }[] }).tokens.map((t) => t.id) : [];
     expect(ids(await call('tokens.list'))).toEqual(ids(before));
     const seqs = events.map((e) => e.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(existsSync(join(stateDir, 'pre-update', 'state.db'))).toBe(true);
   }, 90_000);
 
-  it('refuses a downgrade unless forced, downloading nothing', async () => {
+  it('refuses a downgrade without force, downloading nothing', async () => {
     const count = served.length;
     const reply = await call('agent.update', releaseParams(releases.v1 as ReleaseTarball));
-    expect(reply).toMatchObject({ ok: false, error: { status: 409, type: 'urn:boxagent:problem:downgrade-refused' } });
+    expect(reply).toMatchObject({
+      ok: false,
+      error: { status: 409, type: 'urn:boxagent:problem:downgrade-refused' },
+    });
     expect(served.length).toBe(count);
     expect(await version()).toBe('0.2.0');
   });
 
-  it('rolls back by itself a release that crashes at start, reported by the old version', async () => {
+  it('rolls back by itself a release that crashes at start, reported by the old version (boxagent fleet update)', async () => {
     const exits = box.exits.length;
-    const reply = await call('agent.update', releaseParams(releases.v3 as ReleaseTarball));
-    expect(reply).toMatchObject({ ok: true });
-    const updateId = (reply as { result: { updateId: string } }).result.updateId;
-    await waitForState(updateId, 'rolled_back');
+    const r = releases.v3 as ReleaseTarball;
+    // The operator's tool: signs the release with the release key and the request with the fleet key, then
+    // waits for the box's outcome; a rollback is a failure (exit 1) naming the box.
+    const cli = await runCliAsync(
+      [
+        'fleet',
+        'update',
+        BOX,
+        '--broker',
+        broker.url,
+        '--package',
+        r.file,
+        '--url',
+        `${baseUrl}/`,
+        '--release-key',
+        keyFile('city-release', releaseKey.privateKey),
+        '--sign',
+        keyFile('ops', fleetKey.privateKey),
+        '--timeout',
+        '60',
+      ],
+      { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' },
+    );
+    expect(cli.status).toBe(1);
+    expect(cli.stderr).toMatch(/update-box: update to 0\.3\.0 rolled_back/);
+    expect(cli.stderr).toContain('update-box: restarting');
     const last = events.filter((e) => e.type === 'update.job').at(-1)?.payload;
-    expect(last).toMatchObject({ state: 'rolled_back', version: '0.3.0', from: '0.2.0', reasonCode: 'crashed' });
+    expect(last).toMatchObject({
+      state: 'rolled_back',
+      version: '0.3.0',
+      from: '0.2.0',
+      reasonCode: 'crashed',
+    });
+    const updateId = (last as { job: string }).job;
     expect(statesOf(updateId)).not.toContain('healthy');
     // The update's restart (75), then 0.3.0's crash (1); 0.2.0 runs again.
     expect(box.exits.slice(exits)).toEqual([75, 1]);
     expect(await version()).toBe('0.2.0');
     expect(readlinkSync(join(releasesDir, 'current'))).toBe('0.2.0');
   }, 90_000);
+
+  it('signs a release for the operator: version, sha256 and size of the file, verifiable with the release key', async () => {
+    const r = releases.v2 as ReleaseTarball;
+    const cli = await runCliAsync(
+      ['fleet', 'release', 'sign', r.file, '--release-key', keyFile('city-release', releaseKey.privateKey)],
+      { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' },
+    );
+    expect(cli.status).toBe(0);
+    const out = JSON.parse(cli.stdout) as Record<string, unknown>;
+    expect(out).toMatchObject({
+      version: '0.2.0',
+      sha256: r.sha256,
+      size: r.size,
+      releaseKeyId: 'city-release',
+    });
+    expect(out.releaseSignature).toBe(signRelease(releaseKey.privateKey, r)); // Ed25519 is deterministic
+  });
 
   it('rolls back a release that does not report healthy within update.healthTimeoutSeconds', async () => {
     const reply = await call('agent.update', releaseParams(releases.v4 as ReleaseTarball));
@@ -318,7 +396,10 @@ describe('agent updates', () => {
   it('restarts on agent.restart and tails the journal on logs.tail, both signed only', async () => {
     expect(await fleet.call(BOX, 'agent.restart', {})).toMatchObject({ ok: false, error: { status: 401 } });
     const exits = box.exits.length;
-    expect(await call('agent.restart', { reason: 'test' })).toMatchObject({ ok: true, result: { restarting: true } });
+    expect(await call('agent.restart', { reason: 'test' })).toMatchObject({
+      ok: true,
+      result: { restarting: true },
+    });
     await waitFor('the restart', () => box.exits.length > exits, 15_000);
     expect(box.exits.at(-1)).toBe(75);
     expect(await version()).toBe('0.2.0');
