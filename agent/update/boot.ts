@@ -27,6 +27,7 @@ import {
   type RolledBackRecord,
   type TrialRecord,
 } from './releases.js';
+import { restoreStateIfMigrated } from './state-restore.js';
 
 /** A pino-shaped JSON line on stdout (journald keeps it; `boxagent logs` reads it like the daemon's own). */
 function log(level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown> = {}): void {
@@ -42,6 +43,15 @@ function rollBack(dir: string, trial: TrialRecord, reasonCode: RolledBackRecord[
   const inside = trial.fromTree.startsWith(realpathSync(dir) + '/');
   const back = inside && treeVersion(trial.fromTree) !== undefined ? trial.fromTree : undefined;
   switchCurrent(dir, back);
+  if (trial.stateBackup !== undefined) {
+    try {
+      const aside = restoreStateIfMigrated(trial.stateBackup);
+      if (aside !== undefined)
+        log('warn', 'the release had migrated state.db; the pre-update copy is back', { migrated: aside });
+    } catch (err) {
+      log('error', 'could not check or restore the pre-update state', { err: String(err) });
+    }
+  }
   writeRolledBack(dir, {
     updateId: trial.updateId,
     from: trial.from,

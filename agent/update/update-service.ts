@@ -307,9 +307,6 @@ export class UpdateService {
       }
 
       this.emit(job, 'installing');
-      const backup = await this.backUpState(job).catch((err: unknown) => {
-        throw new JobFailure('backup-failed', err instanceof Error ? err.message : String(err));
-      });
       try {
         await extractTarGz(part, staging, this.o.config.update.maxUnpackedBytes);
       } catch (err) {
@@ -334,6 +331,10 @@ export class UpdateService {
       }
       renameSync(staging, target);
       rmSync(part, { force: true });
+      // The state copy last, just before the switch: what the old version wrote up to here is in it.
+      const backup = await this.backUpState(job).catch((err: unknown) => {
+        throw new JobFailure('backup-failed', err instanceof Error ? err.message : String(err));
+      });
 
       // The trial is recorded before `current` moves: a crash in between leaves a trial the boot selector
       // sees does not match `current`, never a switched release without its probation.

@@ -10,6 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import {
   chmodSync,
+  readdirSync,
   cpSync,
   existsSync,
   mkdirSync,
@@ -153,6 +154,9 @@ function keyFile(id: string, key: typeof fleetKey.privateKey): string {
 const call = (operation: string, params: Record<string, unknown> = {}): Promise<RpcReply> =>
   fleet.call(BOX, operation, params, { sign, timeoutMs: 15_000 });
 
+const tokenIds = (r: RpcReply): string[] =>
+  r.ok ? (r.result as { tokens: { id: string }[] }).tokens.map((t) => t.id) : [];
+
 async function version(): Promise<string> {
   const reply = await call('agent.info');
   if (!reply.ok) throw new Error(JSON.stringify(reply.error));
@@ -189,6 +193,23 @@ beforeAll(async () => {
     dist,
   );
   releases.v1 = buildReleaseTarball(packaged, dist, { exclude: ['node_modules'] });
+  // 0.5.0 migrates state.db to a schema 0.2.0 does not know, then crashes.
+  releases.v5 = buildReleaseTarball(
+    appTree(
+      join(work, 'build-0.5.0'),
+      '0.5.0',
+      [
+        "import Database from 'better-sqlite3';",
+        `const db = new Database(${JSON.stringify(join(work, 'var-lib', 'state', 'state.db'))});`,
+        "db.exec('CREATE TABLE from_the_future (x INTEGER)');",
+        "db.pragma('user_version = ' + (Number(db.pragma('user_version', { simple: true })) + 1));",
+        'db.close();',
+        "throw new Error('0.5.0 crashes after migrating');",
+        '',
+      ].join('\n'),
+    ),
+    dist,
+  );
   server = await serveReleases(dist);
   const addr = server.address();
   baseUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
@@ -306,7 +327,7 @@ describe('agent updates', () => {
     // The same state.db: the tokens, and the events of both versions in one outbox, in seq order.
     const ids = (r: RpcReply) =>
       r.ok ? (r.result as { tokens: { id: string }[] }).tokens.map((t) => t.id) : [];
-    expect(ids(await call('tokens.list'))).toEqual(ids(before));
+    expect(tokenIds(await call('tokens.list'))).toEqual(tokenIds(before));
     const seqs = events.map((e) => e.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(existsSync(join(stateDir, 'pre-update', 'state.db'))).toBe(true);
@@ -364,6 +385,23 @@ describe('agent updates', () => {
     expect(box.exits.slice(exits)).toEqual([75, 1]);
     expect(await version()).toBe('0.2.0');
     expect(readlinkSync(join(releasesDir, 'current'))).toBe('0.2.0');
+  }, 90_000);
+
+  it('rolls back a release that migrated state.db, putting the pre-update copy back', async () => {
+    const before = await call('tokens.list');
+    const reply = await call('agent.update', releaseParams(releases.v5 as ReleaseTarball));
+    expect(reply).toMatchObject({ ok: true });
+    const updateId = (reply as { result: { updateId: string } }).result.updateId;
+    await waitForState(updateId, 'rolled_back');
+    // 0.2.0 refuses a newer schema (exit 65, no restart): it runs, so the copy from before the update is back.
+    expect(await version()).toBe('0.2.0');
+    expect(tokenIds(await call('tokens.list'))).toEqual(tokenIds(before));
+    // The migrated database is kept aside, not deleted.
+    const aside = readdirSync(stateDir).filter((n) => n.startsWith('rolled-back-'));
+    expect(aside).toHaveLength(1);
+    expect(
+      box.logs.some((l) => l.msg === 'the release had migrated state.db; the pre-update copy is back'),
+    ).toBe(true);
   }, 90_000);
 
   it('signs a release for the operator: version, sha256 and size of the file, verifiable with the release key', async () => {
