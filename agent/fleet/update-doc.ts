@@ -35,7 +35,7 @@ export function renderUpdates(root: string): string[] {
     '| `accepted` | the request was checked |',
     '| `downloading` | `bytes` of `total` received (at most every 10 % or 5 s); a cut connection is resumed with a Range request, and so is a download an earlier attempt left |',
     '| `verifying` | the size and SHA-256 of the download are checked against the signed ones |',
-    '| `installing` | the state is backed up (state.db snapshot and key files into `<state dir>/pre-update/`; also a sealed backup into `backup.dir` when `backup.recipient` is set), the tarball unpacked into `releases/<version>/` (absolute names, `..`, links leaving the tree, hard links and devices are refused) |',
+    '| `installing` | the tarball is unpacked into `releases/<version>/` (absolute names, `..`, links leaving the tree, hard links and devices are refused), then the state backed up (state.db snapshot and key files into `<state dir>/pre-update/`; also a sealed backup into `backup.dir` when `backup.recipient` is set) |',
     '| `restarting` | the trial is recorded, `releases/current` switched atomically, and the agent exits (status 75) for systemd to start the new version |',
     '| `healthy` | sent by the new version once it is ready and connected to the fleet |',
     '| `rolled_back` | sent by the old version after the boot selector switched back: the new one stopped before it reported healthy (`crashed`) or did not within `update.healthTimeoutSeconds` (`unhealthy`) |',
