@@ -325,8 +325,6 @@ describe('agent updates', () => {
     expect(await version()).toBe('0.2.0');
     expect(readlinkSync(join(releasesDir, 'current'))).toBe('0.2.0');
     // The same state.db: the tokens, and the events of both versions in one outbox, in seq order.
-    const ids = (r: RpcReply) =>
-      r.ok ? (r.result as { tokens: { id: string }[] }).tokens.map((t) => t.id) : [];
     expect(tokenIds(await call('tokens.list'))).toEqual(tokenIds(before));
     const seqs = events.map((e) => e.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
