@@ -65,7 +65,7 @@ export async function downloadRelease(o: DownloadOptions): Promise<{ attempts: n
     } catch (err) {
       if (err instanceof DownloadError && err.reasonCode === 'too-large') throw err;
       lastError = err instanceof Error ? err.message : String(err);
-      have = statSync(o.part).size;
+      have = existsSync(o.part) ? statSync(o.part).size : 0;
     }
     stalled = have > before ? 0 : stalled + 1;
   }

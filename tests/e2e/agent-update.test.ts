@@ -284,6 +284,7 @@ afterAll(async () => {
   await box?.stop();
   await fleet?.close();
   await broker?.dispose();
+  server?.closeAllConnections();
   await new Promise((r) => server?.close(r));
   if (work) removeDir(work);
 });
@@ -447,4 +448,36 @@ describe('agent updates', () => {
     });
     expect(readFileSync(join(work, 'journalctl-argv'), 'utf8')).toContain('-u boxagent');
   }, 60_000);
+  it('goes back to an older version when forced, on every box seen (fleet update --all --force)', async () => {
+    const r = releases.v1 as ReleaseTarball;
+    const cli = await runCliAsync(
+      [
+        'fleet',
+        'update',
+        '--all',
+        '--force',
+        '--json',
+        '--broker',
+        broker.url,
+        '--package',
+        r.file,
+        '--url',
+        `${baseUrl}/`,
+        '--release-key',
+        keyFile('city-release', releaseKey.privateKey),
+        '--sign',
+        keyFile('ops', fleetKey.privateKey),
+      ],
+      { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' },
+    );
+    expect(cli.stderr).toBe('');
+    expect(cli.status).toBe(0);
+    expect(JSON.parse(cli.stdout)).toMatchObject({
+      version: '0.1.0',
+      results: [{ box: BOX, state: 'healthy' }],
+      skipped: [],
+    });
+    expect(await version()).toBe('0.1.0');
+    expect(readlinkSync(join(releasesDir, 'current'))).toBe('0.1.0');
+  }, 90_000);
 });
