@@ -315,6 +315,11 @@ describe('agent updates', () => {
     const reply = await call('agent.update', releaseParams(r));
     expect(reply).toMatchObject({ ok: true, result: { state: 'accepted' } });
     const updateId = (reply as { result: { updateId: string } }).result.updateId;
+    // One update at a time: a second request while this one runs is refused.
+    expect(await call('agent.update', releaseParams(r))).toMatchObject({
+      ok: false,
+      error: { status: 409, type: 'urn:boxagent:problem:update-in-progress' },
+    });
     await waitForState(updateId, 'healthy');
     const states = statesOf(updateId);
     expect(states[0]).toBe('accepted');
@@ -331,6 +336,28 @@ describe('agent updates', () => {
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(existsSync(join(stateDir, 'pre-update', 'state.db'))).toBe(true);
   }, 90_000);
+
+  it('fails an update whose download does not have the signed sha256, and keeps running', async () => {
+    const wrong = releases.v3 as ReleaseTarball;
+    // Signed facts of a 0.2.1 with the size of the file served but another hash: bytes swapped on the server.
+    const facts = { version: '0.2.1', sha256: (releases.v2 as ReleaseTarball).sha256, size: wrong.size };
+    const reply = await call('agent.update', {
+      ...facts,
+      url: `${baseUrl}/${wrong.file.split('/').pop() ?? ''}`,
+      releaseKeyId: 'city-release',
+      releaseSignature: signRelease(releaseKey.privateKey, facts),
+    });
+    const updateId = (reply as { result: { updateId: string } }).result.updateId;
+    await waitForState(updateId, 'failed');
+    expect(events.filter((e) => e.type === 'update.job').at(-1)?.payload).toMatchObject({
+      state: 'failed',
+      previous: 'verifying',
+      reasonCode: 'checksum-mismatch',
+    });
+    expect(statesOf(updateId)).not.toContain('installing');
+    expect(await version()).toBe('0.2.0');
+    expect(existsSync(join(releasesDir, '0.2.1'))).toBe(false);
+  });
 
   it('refuses a downgrade without force, downloading nothing', async () => {
     const count = served.length;
@@ -479,5 +506,11 @@ describe('agent updates', () => {
     });
     expect(await version()).toBe('0.1.0');
     expect(readlinkSync(join(releasesDir, 'current'))).toBe('0.1.0');
+    // Healthy, it keeps itself and the release before it; the rolled-back ones are removed.
+    expect(
+      readdirSync(releasesDir)
+        .filter((n) => !n.startsWith('.'))
+        .sort(),
+    ).toEqual(['0.1.0', '0.2.0', 'current']);
   }, 90_000);
 });
