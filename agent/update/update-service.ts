@@ -41,6 +41,7 @@ import {
   treeVersion,
   writeTrial,
   CURRENT_LINK,
+  type RolledBackRecord,
 } from './releases.js';
 import { extractTarGz, UnsafeArchiveError } from './tar-extract.js';
 
@@ -66,6 +67,13 @@ export interface UpdateServiceOptions {
   /** Ends the process so that systemd starts it again (graceful stop, then EXIT_RESTART). */
   restart(reason: string): void;
 }
+
+/** The `reason` of a rolled_back event, by its code. */
+const ROLLBACK_REASONS: Record<RolledBackRecord['reasonCode'], string> = {
+  crashed: 'stopped before it reported healthy',
+  unhealthy: 'did not report healthy within update.healthTimeoutSeconds',
+  'invalid-release': 'was not the release releases/current selected',
+};
 
 /** The pre-update copy of the state (state.db snapshot and key files), inside the state dir. */
 export const PRE_UPDATE_DIR = 'pre-update';
@@ -114,7 +122,7 @@ export class UpdateService {
       version: undone.to,
       from: undone.from,
       reasonCode: undone.reasonCode,
-      reason: `version ${undone.to} ${undone.reasonCode === 'crashed' ? 'stopped before it reported healthy' : undone.reasonCode === 'unhealthy' ? 'did not report healthy in time' : 'was not a valid app tree'}; back on ${undone.from}`,
+      reason: `version ${undone.to} ${ROLLBACK_REASONS[undone.reasonCode]}; back on ${undone.from}`,
     });
     removeRolledBack(dir);
   }
