@@ -31,14 +31,24 @@ import type { Services } from './services.js';
 import { corruptDatabase, isCorruption } from './store/state-dir.js';
 import { Store } from './store/store.js';
 import { VERSION } from './version.js';
+import { ownTree, releasesDir } from './update/releases.js';
+import { UpdateService } from './update/update-service.js';
 
-export const BOOTSTRAP_TOKEN_FILE = 'admin.token';
+import { BOOTSTRAP_TOKEN_FILE } from './store/state-dir.js';
+
+// Kept exported here: the CLI imported it from this module first.
+export { BOOTSTRAP_TOKEN_FILE };
 const BOOTSTRAP_TOKEN_NAME = 'bootstrap-admin';
 
 export interface AgentOptions {
   config: Config;
   log: Logger;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Ends the process for systemd to start it again (after an update, `agent.restart`, an unhealthy trial).
+   * `boxagent run` stops gracefully and exits EXIT_RESTART; without it a restart request is only logged.
+   */
+  onRestart?: (reason: string) => void;
 }
 
 export class Agent {
@@ -169,6 +179,21 @@ export class Agent {
       notReadyReason: () => (this.stopping ? 'shutting down' : this.ready ? null : 'starting'),
     };
     const bootstrapToken = ensureBootstrapToken(tokens, storageDir);
+    // Updates: an update the boot selector rolled back is reported now, by this (the old) version.
+    const updates = (services.updates = new UpdateService({
+      config,
+      store,
+      events,
+      log,
+      version: VERSION,
+      appTree: ownTree(),
+      releasesDir: releasesDir(this.opts.env ?? process.env),
+      restart: (reason) => {
+        if (this.opts.onRestart) this.opts.onRestart(reason);
+        else log.error({ reason }, 'a restart was asked for, but nothing here can restart the process');
+      },
+    }));
+    updates.start();
 
     // Before any device or request: a job a crash left firing must be in doubt before anyone can look.
     seals.start();
@@ -186,7 +211,9 @@ export class Agent {
     // HTTP and the fleet's RPC run operations through one dispatcher.
     const dispatcher = new Dispatcher();
     // Built (and its config checked) before the API listens; started once the API is up.
-    if (config.mqtt.url !== undefined) this.fleet = new FleetLink(services, dispatcher);
+    // A release on trial confirms once it serves the fleet (or, with no fleet, once ready).
+    if (config.mqtt.url !== undefined)
+      this.fleet = new FleetLink(services, dispatcher, { onServing: () => updates.confirmTrial() });
     this.http = buildHttpServer(services, new Metrics(devices, store), dispatcher);
     await this.http.app.listen({ host: config.http.host, port: config.http.port });
     const address = this.http.app.server.address();
@@ -205,6 +232,7 @@ export class Agent {
     }
     this.notifier = createNotifier(this.opts.env ?? process.env, log);
     this.notifier.ready(`listening on ${this.url}`);
+    if (!this.fleet) updates.confirmTrial();
     this.notifier.startWatchdog();
   }
 

@@ -17,6 +17,7 @@ import type { CertificateService } from './certificates/certificate-service.js';
 import type { SelfTestService } from './selftest/self-test-service.js';
 import type { RatingService } from './ratings/rating-service.js';
 import type { FleetConfigState } from './fleet/fleet-config-state.js';
+import type { UpdateService } from './update/update-service.js';
 
 export interface Services {
   config: Config;
@@ -47,6 +48,8 @@ export interface Services {
   ratings: RatingService;
   /** The fleet's desired config in force over the local one (issue 18): config.get and the config sync. */
   fleetConfig: FleetConfigState;
+  /** Agent updates and restarts from the fleet; absent where no daemon runs (tools, some tests). */
+  updates?: UpdateService;
   version: string;
   startedAt: Date;
   /** Null when ready, else why not (start-up, shutting down). */

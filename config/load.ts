@@ -6,6 +6,8 @@ import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } fr
 import { missingFileProblems, semanticProblems } from './checks.js';
 import { ConfigSchema, fileSchema, type Config } from './schema.js';
 
+import { RELEASES_DIR_ENV } from './env-names.js';
+
 export const CONFIG_ENV = 'BOXAGENT_CONFIG';
 /** A secret for `boxagent backup`, not a config key: the only other BOXAGENT_* name the loader accepts. */
 export const BACKUP_PASSPHRASE_ENV = 'BOXAGENT_BACKUP_PASSPHRASE';
@@ -271,6 +273,7 @@ function applyEnvOverrides(data: Record<string, unknown>, env: NodeJS.ProcessEnv
   const problems: ConfigProblem[] = [];
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith(ENV_PREFIX) || name === CONFIG_ENV || name === BACKUP_PASSPHRASE_ENV) continue;
+    if (name === RELEASES_DIR_ENV) continue;
     if (value === undefined) continue;
     const key = keys.get(name);
     if (!key) {

@@ -13,6 +13,7 @@ import { SupervisionSection } from './sections/supervision.js';
 import { FaceSection } from './sections/face.js';
 import { BackupSection } from './sections/backup.js';
 import { AlertsSection } from './sections/alerts.js';
+import { UpdateSection } from './sections/update.js';
 
 export * from './schema-kit.js';
 export * from './sections/scopes.js';
@@ -32,6 +33,7 @@ export const ConfigSchema = Type.Object(
     face: FaceSection,
     backup: BackupSection,
     alerts: AlertsSection,
+    update: UpdateSection,
   },
   {
     additionalProperties: false,

@@ -35,6 +35,7 @@ import {
 } from './debian-meta.js';
 import type { PruneReport } from './prune.js';
 import { stageApp } from './stage-app.js';
+import { buildReleaseTarball } from '../agent/update/release-tarball.js';
 
 export type Compression = 'xz' | 'gzip';
 
@@ -380,23 +381,8 @@ export function buildPackage(opts: BuildOptions): BuildResult {
         : join(resolve(opts.outDir), `boxagent-${version}-linux-${arch}.tar.gz`);
     if (tarball) {
       log(`release tarball → ${tarball}`);
-      // The app tree's contents at the top (package.json first level), owned by root, in a stable order.
-      execFileSync(
-        'tar',
-        [
-          '--sort=name',
-          '--owner=0',
-          '--group=0',
-          '--numeric-owner',
-          compression === 'xz' ? '--gzip' : '--use-compress-program=gzip -1',
-          '-cf',
-          tarball,
-          '-C',
-          appDir,
-          ...readdirSync(appDir).sort(),
-        ],
-        { stdio: ['ignore', 'ignore', 'inherit'] },
-      );
+      // The same writer a fleet release is made with (agent/update/release-tarball.ts).
+      buildReleaseTarball(appDir, tarball);
     }
 
     const sizes: PackageSizes = {

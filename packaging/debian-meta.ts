@@ -1,12 +1,7 @@
 // The Debian-facing facts of the package: architecture and version names, the Node engines check, the control
 // file, the changelog and the copyright file. Pure functions; build-package.ts writes what they return.
 
-/** Node's architecture name → Debian's. Only what the boxes run. */
-export function debianArch(nodeArch: string): string {
-  const arch = ({ x64: 'amd64', arm64: 'arm64' } as Record<string, string>)[nodeArch];
-  if (!arch) throw new Error(`no Debian architecture for Node's "${nodeArch}" (boxes are amd64 or arm64)`);
-  return arch;
-}
+export { debianArch } from '../agent/update/release-tarball.js';
 
 /**
  * An npm version as a Debian version that sorts the same way: a prerelease (`1.2.0-rc.1`) must sort before

@@ -12,7 +12,6 @@ import {
   renameSync,
   rmSync,
   statSync,
-  writeFileSync,
 } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
@@ -22,11 +21,9 @@ import Database from 'better-sqlite3';
 import type { Command } from 'commander';
 import { fsyncDir, writeFileAtomic } from '../../config/atomic-write.js';
 import { BACKUP_PASSPHRASE_ENV, type LoadedConfig } from '../../config/load.js';
-import { KEY_FILE as FACE_KEY_FILE } from '../face/template-cipher.js';
-import { FLEET_CONFIG_FILE } from '../fleet/config-sync.js';
-import { BOOTSTRAP_TOKEN_FILE } from '../main.js';
-import { AUDIT_KEY_FILE, type AuditCheck } from '../store/audit.js';
+import { type AuditCheck } from '../store/audit.js';
 import { DB_FILE, Store } from '../store/store.js';
+import { BACKUP_KEY_FILES, gatherState, writeSealedBackup } from '../backup/state-backup.js';
 import { VERSION } from '../version.js';
 import {
   BackupError,
@@ -36,12 +33,10 @@ import {
   readBackupHeader,
   readIdentity,
   readRecipient,
-  sealBackup,
   type BackupHeader,
   type Opening,
-  type PackedFile,
   type Sealing,
-} from './backup-format.js';
+} from '../backup/backup-format.js';
 import { DaemonClient } from './daemon-client.js';
 import { daemonAnswers, moveStateAside } from './reset-command.js';
 import { watchStateDir } from './service-user.js';
@@ -58,18 +53,8 @@ import {
 } from './support.js';
 import { approver } from './token-commands.js';
 
-/**
- * The state dir's files besides state.db that a backup carries: the audit MAC key (without it the chain
- * cannot be verified or continued), the face template key (without it every person must be enrolled again),
- * the bootstrap admin token (the CLI's way to the daemon; its hash is in state.db either way) and the
- * fleet's applied config. Not the spool: a restored box must not print yesterday's queued documents.
- */
-export const BACKUP_KEY_FILES = [
-  AUDIT_KEY_FILE,
-  FACE_KEY_FILE,
-  BOOTSTRAP_TOKEN_FILE,
-  FLEET_CONFIG_FILE,
-] as const;
+// Kept exported here: other modules imported it from this one first.
+export { BACKUP_KEY_FILES };
 const RESTORABLE = new Set<string>([DB_FILE, ...BACKUP_KEY_FILES]);
 const PASSPHRASE_ENV = BACKUP_PASSPHRASE_ENV;
 const MIN_PASSPHRASE = 10;
@@ -240,19 +225,6 @@ function sealingFor(opts: CreateOptions): Promise<Sealing> | Sealing {
   return passphrase(opts, true).then((p) => ({ passphrase: p }));
 }
 
-/** An online, consistent copy of the live database (the daemon may keep writing: WAL readers never block). */
-async function snapshot(dbFile: string, into: string): Promise<void> {
-  // Made empty and 0600 first: SQLite keeps the mode of a file it opens.
-  writeFileSync(into, '', { mode: 0o600 });
-  const src = new Database(dbFile, { readonly: true, fileMustExist: true });
-  try {
-    // A write by another connection restarts a backup; copying all pages per step cannot be outrun.
-    await src.backup(into, { progress: ({ totalPages }) => Math.max(totalPages, 100) });
-  } finally {
-    src.close();
-  }
-}
-
 async function create(file: string, opts: CreateOptions): Promise<void> {
   const loaded = load(opts);
   const out = resolve(file);
@@ -274,29 +246,22 @@ async function makeBackup(loaded: LoadedConfig, out: string, sealing: Sealing, f
   const dbFile = join(dir, DB_FILE);
   if (!existsSync(dbFile)) throw new CliError(`nothing to back up: ${dbFile} does not exist`);
   watchStateDir(loaded.config);
-  const work = mkdtempSync(join(dir, '.backup-'));
-  const files: PackedFile[] = [];
-  let counts: Counts;
+  const { files, inspected: counts } = await gatherState(dir, countRows);
   let sealed: { bytes: Buffer; header: BackupHeader };
   try {
-    const copy = join(work, DB_FILE);
-    await snapshot(dbFile, copy);
-    counts = countRows(copy);
-    files.push({ name: DB_FILE, mode: 0o600, data: readFileSync(copy) });
-    for (const name of BACKUP_KEY_FILES) {
-      const path = join(dir, name);
-      if (!existsSync(path)) continue;
-      files.push({ name, mode: statSync(path).mode & 0o777, data: readFileSync(path) });
-    }
-    sealed = sealBackup(files, sealing, { boxId: loaded.config.box.id, agentVersion: VERSION });
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-    for (const f of files) f.data.fill(0);
-  }
-  try {
-    writeFileAtomic(out, sealed.bytes, { mode: 0o600, exclusive: !force });
+    sealed = writeSealedBackup(
+      out,
+      files,
+      sealing,
+      { boxId: loaded.config.box.id, agentVersion: VERSION },
+      !force,
+    );
   } catch (err) {
-    throw new CliError(`cannot write ${out}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === undefined) throw err;
+    throw new CliError(`cannot write ${out}: ${code}`);
+  } finally {
+    for (const f of files) f.data.fill(0);
   }
   const names = files.map((f) => f.name);
   const encryption = 'passphrase' in sealing ? 'passphrase' : 'recipient';

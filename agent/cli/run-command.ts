@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { createLogger } from '../log.js';
 import { Agent } from '../main.js';
+import { EXIT_RESTART } from '../update/releases.js';
 import { CliError, CONFIG_FLAGS, CONFIG_HELP, EXIT_FAILURE, load, type ConfigOption } from './support.js';
 
 /** A stuck device or client must not keep the box from restarting. */
@@ -10,9 +11,14 @@ const SHUTDOWN_LIMIT_MS = 10_000;
 async function run(opts: ConfigOption): Promise<void> {
   const { config, file } = load(opts, { checkFiles: true });
   const log = createLogger(config.log.level);
-  const agent = new Agent({ config, log });
   let exiting = false;
-  const shutdown = (signal: string): void => {
+  const agent = new Agent({
+    config,
+    log,
+    // A deliberate restart: the same graceful stop, then a status systemd restarts (Restart=on-failure).
+    onRestart: (reason) => shutdown(`restart: ${reason}`, EXIT_RESTART),
+  });
+  const shutdown = (signal: string, code = 0): void => {
     if (exiting) return;
     exiting = true;
     log.info({ signal }, 'shutting down');
@@ -23,8 +29,8 @@ async function run(opts: ConfigOption): Promise<void> {
     force.unref();
     agent.stop().then(
       () => {
-        log.info('stopped');
-        process.exit(0);
+        log.info({ exitCode: code }, 'stopped');
+        process.exit(code);
       },
       (err: unknown) => {
         log.error({ err }, 'shutdown failed');

@@ -14,6 +14,8 @@ import {
   RATING_JOB_STATES,
   SEAL_JOB_STATES,
   SELF_TEST_STATES,
+  UPDATE_FAILURE_CODES,
+  UPDATE_JOB_STATES,
 } from '../store/job-states.js';
 
 export interface EventDefinition<P extends TObject = TObject> {
@@ -219,6 +221,21 @@ export const EVENT_CATALOG = {
           },
           { description: 'What the self-test found, once it ran' },
         ),
+      ),
+    }),
+  }),
+  'update.job': define({
+    description:
+      'An agent update (`agent.update`) moved on: accepted, downloading (with bytes/total, at most every 10 % or 5 s), verifying, installing, restarting; then healthy (sent by the new version), rolled_back (by the old one, after the boot selector switched back) or failed.',
+    scope: 'admin',
+    kept: true,
+    payload: jobEventSchema('update', UPDATE_JOB_STATES, {
+      version: Type.String({ description: 'The version being installed' }),
+      from: Type.String({ description: 'The version that ran when the update began' }),
+      bytes: Type.Optional(Type.Integer({ description: 'While downloading: bytes received so far' })),
+      total: Type.Optional(Type.Integer({ description: 'While downloading: the release size' })),
+      reasonCode: Type.Optional(
+        StringEnum(UPDATE_FAILURE_CODES, { description: 'Why it failed or was rolled back' }),
       ),
     }),
   }),

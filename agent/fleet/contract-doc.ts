@@ -1,6 +1,7 @@
 // docs/mqtt.md, generated: the fleet's MQTT contract (topics, payloads, problem types), every event type of
 // the event catalog, and one section per operation of the catalog, with the same input/output schemas and
 // scopes as the HTTP API.
+import { renderUpdates } from './update-doc.js';
 import type { AnyOperation } from '../operations/operation.js';
 import { ProblemExtensionsSchema } from '../problems/extensions.js';
 import { PROBLEM_BASE, PROBLEMS } from '../problems/registry.js';
@@ -476,6 +477,9 @@ export function renderMqttContract(catalog: readonly AnyOperation[]): string {
     ),
     '',
     ...renderDesiredConfig(),
+    '',
+    ...renderUpdates(t.root),
+    '',
     '## Operations',
     '',
   );
@@ -488,6 +492,9 @@ export function renderMqttContract(catalog: readonly AnyOperation[]): string {
       `- topic: \`${t.root}/rpc/${op.name}\``,
       `- scope: \`${op.scope}\``,
       `- risk: \`${op.risk}\`${op.riskOf ? ' (some inputs are riskier: see Signed requests)' : ''}`,
+      ...(op.alwaysSigned
+        ? ['- signed: always, by a fleet key (whatever `mqtt.signing.required` says)']
+        : []),
       ...(op.http ? [`- HTTP: \`${op.http.method} ${op.http.path}\``] : []),
       ...(op.idempotent ? ['- idempotent: an `idempotencyKey` makes a retry return the first result'] : []),
       '',

@@ -32,6 +32,8 @@ const STATUS_DEBOUNCE_MS = 1000;
 export interface FleetLinkOptions {
   /** Rows in flight to the broker at most (tests and benchmarks vary it). */
   eventWindow?: number;
+  /** Called each time the link serves the fleet (connected and subscribed): a release on trial confirms. */
+  onServing?: () => void;
 }
 
 /** The principal RPC requests run as: the configured fleet role's scopes. */
@@ -265,6 +267,7 @@ export class FleetLink {
       if (!client.connected) return;
       this.subscribed = true;
       this.log.info({ sessionId: this.sessionId }, 'fleet link connected');
+      this.opts.onServing?.();
       this.publishStatus();
       this.pump?.connected();
       void this.publishTelemetry();

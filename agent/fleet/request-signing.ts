@@ -4,7 +4,7 @@
 // must be signed is `mqtt.signing.required`: risk classes of the catalog (`risk:<class>`) and operation
 // names. Fleet tools sign with `signRequest` (same canonical form). Desired config documents are verified
 // here too (`verifyDesiredConfig`, bytes in `config-signing.ts`).
-import { createHash, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { createHash, sign, verify, type KeyObject } from 'node:crypto';
 import { RISKS, type Config, type Risk } from '../../config/schema.js';
 import type { Principal } from '../auth/token-service.js';
 import { CanonicalJsonError, canonicalJson } from '../operations/canonical-json.js';
@@ -12,6 +12,7 @@ import type { AnyOperation } from '../operations/operation.js';
 import { Problem } from '../problems/problem.js';
 import { desiredConfigBytes, type ConfigSignature } from './config-signing.js';
 import { FleetConfigError } from './connect-options.js';
+import { ed25519PublicKey } from '../auth/ed25519-key.js';
 import { t } from '../messages/text.js';
 
 /** Where used nonces are claimed (the store's `nonces`). */
@@ -29,9 +30,6 @@ export interface RequestSignature {
   /** base64 of the 64-byte signature. */
   value: string;
 }
-
-// DER prefix of an Ed25519 SubjectPublicKeyInfo; the 32 raw key bytes follow it.
-const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
 /** The bytes that are signed. */
 export function signedBytes(
@@ -66,10 +64,7 @@ export function signRequest(
 
 function publicKey(keyId: string, text: string): KeyObject {
   try {
-    if (text.trimStart().startsWith('-----BEGIN')) return createPublicKey(text);
-    const raw = Buffer.from(text, 'base64');
-    if (raw.length !== 32) throw new Error('not 32 bytes');
-    return createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+    return ed25519PublicKey(text);
   } catch (err) {
     throw new FleetConfigError(
       `mqtt.signing.keys.${keyId}.publicKey: not an Ed25519 public key (${(err as Error).message})`,
@@ -112,9 +107,10 @@ export class RequestVerifier {
 
   /** True when `op` with these params (as sent) runs only when signed. */
   requiresSignature(
-    op: Pick<AnyOperation, 'name' | 'risk' | 'riskOf'>,
+    op: Pick<AnyOperation, 'name' | 'risk' | 'riskOf' | 'alwaysSigned'>,
     params: Record<string, unknown>,
   ): boolean {
+    if (op.alwaysSigned === true) return true;
     if (this.risks.has(op.risk) || this.risks.has(op.riskOf?.(params) ?? op.risk)) return true;
     return this.patterns.some((p) => (p.endsWith('*') ? op.name.startsWith(p.slice(0, -1)) : p === op.name));
   }
@@ -125,7 +121,7 @@ export class RequestVerifier {
    * `bad-signature` problem.
    */
   principalFor(
-    op: Pick<AnyOperation, 'name' | 'risk' | 'riskOf'>,
+    op: Pick<AnyOperation, 'name' | 'risk' | 'riskOf' | 'alwaysSigned'>,
     params: Record<string, unknown>,
     signature: unknown,
     fallback: Principal,

@@ -46,6 +46,7 @@ function jobSources(services: Services): { [K in JobEventKind]: () => SnapshotJo
     certificate: inFlight(services.certificates.jobs),
     rating: inFlight(services.ratings.jobs),
     selftest: inFlight(services.selfTests.jobs),
+    update: () => services.updates?.inFlight() ?? [],
   };
 }
 

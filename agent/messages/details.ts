@@ -2,6 +2,15 @@
 // site with t`...` (each `${}` a `{n}` slot; Chinese may reorder the slots). tests/unit/messages checks that
 // every t`...` in agent/ has its line here and that both sides have the same slots.
 export const DETAILS: Readonly<Record<string, string>> = {
+  'updates are handled by the running daemon only': '只有正在运行的服务程序才能处理更新',
+  'update {0} to {1} is under way': '更新 {0}（至 {1}）正在进行',
+  'this version ({0}) is on trial and has not reported healthy yet':
+    '当前版本（{0}）正在试运行，尚未报告运行正常',
+  'the release is {0} bytes; update.maxBytes is {1}': '该版本大小为 {0} 字节，超过 update.maxBytes（{1}）',
+  'version {0} is already running; send force: true to install it again':
+    '版本 {0} 已在运行；如需重新安装，请发送 force: true',
+  'version {0} is older than the running {1}; send force: true to downgrade':
+    '版本 {0} 比正在运行的 {1} 旧；如需降级，请发送 force: true',
   'camera "{0}" has no frame yet': '摄像头“{0}”还没有画面',
   'camera "{0}" is {1}: {2}': '摄像头“{0}”{1}：{2}',
   'camera "{0}" is {1}': '摄像头“{0}”{1}',

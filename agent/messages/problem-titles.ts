@@ -29,6 +29,22 @@ export const PROBLEM_TITLES = {
   },
   'request-expired': { en: 'The request expired before it could run', 'zh-CN': '请求在执行前已过期' },
   'device-busy': { en: 'The device is busy', 'zh-CN': '设备正忙' },
+  'update-in-progress': {
+    en: 'Another agent update is under way',
+    'zh-CN': '另一个程序更新正在进行',
+  },
+  'downgrade-refused': {
+    en: 'The release is not newer than the running version',
+    'zh-CN': '该版本不比正在运行的版本新',
+  },
+  'bad-release-signature': {
+    en: 'The release is not signed by a trusted release key',
+    'zh-CN': '该版本没有受信任的发布密钥签名',
+  },
+  'journal-unavailable': {
+    en: 'The system journal cannot be read',
+    'zh-CN': '无法读取系统日志',
+  },
   'not-simulated': { en: 'The device is not simulated', 'zh-CN': '该设备不是模拟设备' },
   'job-state-conflict': {
     en: 'The job is not in a state that allows this',

@@ -14,6 +14,7 @@ import { addPersonFace, deletePerson, enrollPerson, getPerson, listPersons } fro
 import { makeIdPhoto } from './photo-ops.js';
 import { approvePairing, denyPairing, listPairings } from './pairing-ops.js';
 import { listTokens, revokeToken } from './token-ops.js';
+import { agentRestart, agentUpdate, logsTail } from './update-ops.js';
 
 const CORE: readonly AnyOperation[] = [
   health,
@@ -41,6 +42,9 @@ const CORE: readonly AnyOperation[] = [
   denyPairing,
   listTokens,
   revokeToken,
+  agentUpdate,
+  agentRestart,
+  logsTail,
 ];
 
 export const CATALOG: readonly AnyOperation[] = [...CORE, ...KIND_UNITS.flatMap((unit) => unit.operations)];

@@ -71,6 +71,11 @@ export interface Operation<I extends TObject = TObject, O extends TSchema = TSch
    * sent (checked before validation, so it must cope with any shape).
    */
   riskOf?(params: Record<string, unknown>): Risk;
+  /**
+   * Runs over MQTT only when signed by a fleet key, whatever `mqtt.signing.required` says (agent updates,
+   * restarts, logs). Such an operation has no HTTP binding.
+   */
+  alwaysSigned?: boolean;
   input: I;
   output: O;
   /**

@@ -31,6 +31,9 @@ const STATUS = {
   'seal-interlock': 409,
   'seal-job-expired': 410,
   'pairing-conflict': 409,
+  'update-in-progress': 409,
+  'downgrade-refused': 409,
+  'bad-release-signature': 422,
   'pairing-expired': 410,
   'payload-too-large': 413,
   'image-too-large': 413,
@@ -61,6 +64,7 @@ const STATUS = {
   'camera-unavailable': 503,
   'face-busy': 503,
   'card-photo-unavailable': 503,
+  'journal-unavailable': 503,
 } as const satisfies Record<string, number>;
 
 export type ProblemCode = keyof typeof STATUS;

@@ -8,6 +8,9 @@ import { join } from 'node:path';
  * Files whose presence proves the directory has been used (main.ts's admin token, the face service's key,
  * the job engine's spool folder). Kept as names here: the store sits below the parts that write them.
  */
+/** The bootstrap admin token main.ts writes for the installer (0600). */
+export const BOOTSTRAP_TOKEN_FILE = 'admin.token';
+
 export const USED_STATE_MARKERS = ['admin.token', 'face.key', 'spool'] as const;
 
 /** Folders `boxagent reset` moves old state into; they are not part of the live state. */

@@ -6,6 +6,7 @@ import { registerCall } from './call-command.js';
 import { registerEvents } from './events-command.js';
 import { registerKeys } from './keys-command.js';
 import { registerConfig } from './config-command.js';
+import { registerUpdate } from './update-command.js';
 
 export function registerFleet(program: Command): void {
   const fleet = program
@@ -17,4 +18,5 @@ export function registerFleet(program: Command): void {
   registerCall(fleet);
   registerEvents(fleet);
   registerConfig(fleet);
+  registerUpdate(fleet);
 }

@@ -8,7 +8,7 @@ import {
   readIdentity,
   readRecipient,
   sealBackup,
-} from '../../../agent/cli/backup-format.js';
+} from '../../../agent/backup/backup-format.js';
 
 const FILES = [
   { name: 'state.db', mode: 0o600, data: Buffer.from('database bytes') },

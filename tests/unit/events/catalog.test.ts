@@ -10,6 +10,7 @@ describe('event catalog', () => {
       'certificate.job',
       'rating.job',
       'selftest.job',
+      'update.job',
     ]);
     for (const type of JOB_EVENT_TYPES) {
       const payload = EVENT_CATALOG[type].payload;
