@@ -11,7 +11,6 @@ import {
   realpathSync,
   renameSync,
   rmSync,
-  statSync,
 } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
