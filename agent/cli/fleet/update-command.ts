@@ -2,8 +2,7 @@
 // tarball, as JSON (nothing secret is written). `boxagent fleet update BOX|--all --package FILE --url URL
 // --release-key KEY --sign KEY [--force]`: asks boxes for `agent.update` one after another (the first box
 // alone, then the rest, stopping at the first failure) and waits for each one's `update.job` outcome.
-import { createReadStream, statSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import type { Command } from 'commander';
 import type { EventMessage, RpcReply, StatusMessage } from '../../fleet/contract.js';
@@ -13,6 +12,7 @@ import {
   type FleetClient,
   type SigningKey,
 } from '../../fleet/operator/fleet-client.js';
+import { sha256File } from '../../update/download.js';
 import { signRelease } from '../../update/release-signing.js';
 import { VERSION_RE } from '../../update/releases.js';
 import { CliError, EXIT_FAILURE, EXIT_UNAVAILABLE, EXIT_USAGE, print, printJson } from '../support.js';
@@ -42,16 +42,6 @@ interface ReleaseKeyOptions {
 
 const NAME_RE = /^boxagent-(.+)-linux-[A-Za-z0-9_]+\.tar\.gz$/;
 
-function sha256Of(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(file)
-      .on('data', (c) => hash.update(c))
-      .on('error', reject)
-      .on('end', () => resolve(hash.digest('hex')));
-  });
-}
-
 /** Reads the tarball's facts (version from its name unless given) and signs them with the release key. */
 export async function signReleaseFile(file: string, opts: ReleaseKeyOptions): Promise<SignedRelease> {
   let size: number;
@@ -74,7 +64,7 @@ export async function signReleaseFile(file: string, opts: ReleaseKeyOptions): Pr
   } catch (err) {
     throw new CliError(`--release-key ${opts.releaseKey}: ${(err as Error).message}`, EXIT_USAGE);
   }
-  const sha256 = await sha256Of(file);
+  const sha256 = await sha256File(file);
   const releaseSignature = signRelease(key.privateKey, { version, sha256, size });
   return { file, version, sha256, size, releaseKeyId: keyId, releaseSignature };
 }
