@@ -125,6 +125,12 @@ beforeAll(async () => {
 afterAll(async () => {
   // The page's console beside the screenshots, for a look after a failure.
   if (consoleLines) writeFileSync(join(dir, 'screenshots', 'console.txt'), consoleLines.join('\n'));
+  // And the daemon's log: a 5xx the page saw is explained there.
+  if (daemon)
+    writeFileSync(
+      join(dir, 'screenshots', 'daemon.log'),
+      daemon.logs.map((l) => JSON.stringify(l)).join('\n'),
+    );
   await browser?.close();
   await Promise.all(servers.map((s) => s.close()));
   await daemon?.stop('SIGKILL');

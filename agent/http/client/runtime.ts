@@ -251,10 +251,21 @@ export async function requestPairing(options: { baseUrl?: string; name: string; 
     code: p.code,
     expiresAt: p.expiresAt,
     async wait(signal?: AbortSignal): Promise<string> {
-      for (;;) {
-        const r = await send(new URL(`/v1/pairings/${encodeURIComponent(p.id)}?wait=25`, base), {
-          ...(signal ? { signal } : {}),
-        });
+      for (let failures = 0; ;) {
+        let r: Response;
+        try {
+          r = await send(new URL(`/v1/pairings/${encodeURIComponent(p.id)}?wait=25`, base), {
+            ...(signal ? { signal } : {}),
+          });
+        } catch (err) {
+          // The clerk may take minutes: a daemon restart or a failed poll (the box unreachable, a 5xx) must not
+          // end the wait. The pairing lives in the box's database, so the next poll finds it again.
+          const transient = err instanceof BoxagentError && (err.code === 'unreachable' || err.status >= 500);
+          if (!transient || Date.now() > Date.parse(p.expiresAt)) throw err;
+          await sleep(Math.min(5000, 500 * 2 ** failures++));
+          continue;
+        }
+        failures = 0;
         const s = (await r.json()) as { state: string; token?: string };
         if (s.state === 'approved' && s.token) return s.token;
         if (s.state !== 'pending') {

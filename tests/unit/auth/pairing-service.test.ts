@@ -67,7 +67,10 @@ describe('PairingService', () => {
     store.checkpoint();
     const db = readFileSync(join(dir, DB_FILE));
     expect(db.includes(Buffer.from(ticket.id))).toBe(false);
-    expect(db.includes(Buffer.from(token.split('_')[2] as string))).toBe(false);
+    // The secret is everything after `bxa_<12-char id>_`; base64url may itself contain `_`.
+    const secret = token.slice('bxa_'.length + 12 + 1);
+    expect(secret).toHaveLength(43);
+    expect(db.includes(Buffer.from(secret))).toBe(false);
     expect(db.includes(Buffer.from(createHash('sha256').update(ticket.id).digest('hex')))).toBe(true);
   });
 

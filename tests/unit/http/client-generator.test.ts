@@ -211,6 +211,8 @@ describe('requestPairing against a fake of the pairing endpoints', () => {
   let base: string;
   const seen: string[] = [];
   let outcome: 'approved' | 'denied' = 'approved';
+  // Answer this many polls with a 500 first (a daemon hiccup while the clerk has not decided yet).
+  let failingPolls = 0;
 
   beforeAll(async () => {
     let polls = 0;
@@ -228,6 +230,13 @@ describe('requestPairing against a fake of the pairing endpoints', () => {
             scopes: ['read'],
             name: 'x',
           }),
+        );
+      } else if (req.url?.startsWith('/v1/pairings/p1') && failingPolls > 0) {
+        failingPolls--;
+        res.statusCode = 500;
+        res.setHeader('content-type', 'application/problem+json');
+        res.end(
+          JSON.stringify({ type: 'urn:boxagent:problem:internal', title: 'Internal error', status: 500 }),
         );
       } else if (req.url?.startsWith('/v1/pairings/p1')) {
         polls++;
@@ -271,6 +280,16 @@ describe('requestPairing against a fake of the pairing endpoints', () => {
       'GET /v1/pairings/p1?wait=25',
       'GET /v1/pairings/p1?wait=25',
     ]);
+  });
+
+  it('keeps waiting through a failed poll (a 5xx) and still gets the token', async () => {
+    outcome = 'approved';
+    failingPolls = 1;
+    seen.length = 0;
+    const { requestPairing } = await load();
+    const pairing = await requestPairing({ baseUrl: base, name: 'counter 3', scopes: ['read'] });
+    expect(await pairing.wait()).toBe('bxa_tok');
+    expect(seen.filter((l) => l.startsWith('GET'))).toHaveLength(3);
   });
 
   it('rejects with a BoxagentError when the clerk denies it', async () => {
