@@ -37,7 +37,6 @@ import { UpdateService } from './update/update-service.js';
 import { BOOTSTRAP_TOKEN_FILE } from './store/state-dir.js';
 
 // Kept exported here: the CLI imported it from this module first.
-export { BOOTSTRAP_TOKEN_FILE };
 const BOOTSTRAP_TOKEN_NAME = 'bootstrap-admin';
 
 export interface AgentOptions {

@@ -52,8 +52,6 @@ import {
 } from './support.js';
 import { approver } from './token-commands.js';
 
-// Kept exported here: other modules imported it from this one first.
-export { BACKUP_KEY_FILES };
 const RESTORABLE = new Set<string>([DB_FILE, ...BACKUP_KEY_FILES]);
 const PASSPHRASE_ENV = BACKUP_PASSPHRASE_ENV;
 const MIN_PASSPHRASE = 10;

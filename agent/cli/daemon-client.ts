@@ -4,7 +4,7 @@ import { terminalLocale } from '../messages/locale.js';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../../config/schema.js';
-import { BOOTSTRAP_TOKEN_FILE } from '../main.js';
+import { BOOTSTRAP_TOKEN_FILE } from '../store/state-dir.js';
 import { CliError, EXIT_UNAVAILABLE } from './support.js';
 
 export class DaemonClient {

@@ -13,7 +13,7 @@ import type { Config, DeviceConfig, DeviceKind } from '../../config/schema.js';
 import { KIND_UNITS, kindOf } from '../kinds/index.js';
 import { loadManifest, ModelError, resolveModels } from '../../models/manifest.js';
 import { KEY_FILE } from '../face/template-cipher.js';
-import { BOOTSTRAP_TOKEN_FILE } from '../main.js';
+import { BOOTSTRAP_TOKEN_FILE } from '../store/state-dir.js';
 import { AUDIT_KEY_FILE } from '../store/audit.js';
 import { refuseSilentReset } from '../store/state-dir.js';
 import { DB_FILE, Store } from '../store/store.js';

@@ -13,9 +13,6 @@ import {
 } from '../lifecycle/journal.js';
 import { CliError, EXIT_UNAVAILABLE, EXIT_USAGE } from './support.js';
 
-// The journal's parts live in lifecycle/journal.ts (the daemon's logs.tail reads it too); re-exported for
-// the modules and tests that import them from here.
-export { journalctlArgs, parseJournalLine, SERVICE_UNIT, type LogRecord, type LogsOptions };
 
 /** A readable line: `time LEVEL component message key=value …`. */
 export function formatRecord(r: LogRecord): string {

@@ -2,12 +2,8 @@
 // shapes it (one JSON object per entry, the daemon's stdout line in MESSAGE) around lines the daemon's real
 // pino logger wrote.
 import { describe, expect, it } from 'vitest';
-import {
-  formatRecord,
-  journalctlArgs,
-  parseJournalLine,
-  recordJson,
-} from '../../../agent/cli/logs-command.js';
+import { formatRecord, recordJson } from '../../../agent/cli/logs-command.js';
+import { journalctlArgs, parseJournalLine } from '../../../agent/lifecycle/journal.js';
 import { createLogger } from '../../../agent/log.js';
 
 /** Lines the daemon's logger writes, captured. */
