@@ -7,7 +7,6 @@ import {
   journalctlArgs,
   parseJournalLine,
   PINO_LEVELS,
-  SERVICE_UNIT,
   type LogRecord,
   type LogsOptions,
 } from '../lifecycle/journal.js';
