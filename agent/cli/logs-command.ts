@@ -12,7 +12,6 @@ import {
 } from '../lifecycle/journal.js';
 import { CliError, EXIT_UNAVAILABLE, EXIT_USAGE } from './support.js';
 
-
 /** A readable line: `time LEVEL component message key=value …`. */
 export function formatRecord(r: LogRecord): string {
   const extra = Object.entries(r.fields).map(
